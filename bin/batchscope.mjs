@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+// The headless CLI. Runs the TypeScript sources through tsx so no build step is needed.
+import { register } from 'tsx/esm/api';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+
+register();
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const { main } = await import(pathToFileURL(join(root, 'main/cli/index.ts')).href);
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,102 @@
+/** Metric records produced by the engine, carried by the worker protocol and kept by the store. */
+
+export interface BackendInfo {
+  /** the tfjs backend that ran: 'tensorflow' (tfjs-node or tfjs-node-gpu), 'wasm' or 'cpu' */
+  name: string;
+  /** which package provided it, e.g. '@tensorflow/tfjs-node-gpu' */
+  package: string;
+  version: string;
+  gpu: boolean;
+  /** preferred backends that failed to load, with why */
+  fallbacks: { name: string; error: string }[];
+}
+
+export interface LayerInfo {
+  name: string;
+  kind: 'dense' | 'conv' | 'batchnorm';
+  paramCount: number;
+  shapes: number[][];
+}
+
+export interface RunStarted {
+  backend: BackendInfo;
+  layers: LayerInfo[];
+  paramCount: number;
+  trainSamples: number;
+  testSamples: number;
+  /** planned total optimizer steps (follows the batch-size schedule) */
+  totalSteps: number;
+  epochs: number;
+}
+
+export interface StepMetrics {
+  step: number;
+  /** fractional epoch at the end of this step */
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  batchSize: number;
+  samplesSeen: number;
+  discarded: number;
+  lr: number;
+  /** L_B(w(t+1)) − L_B(w(t)) on the same batch, at the diagnostics cadence */
+  lossUpdate: number | null;
+  stepMs: number;
+  wallMs: number;
+}
+
+export interface LayerMetrics {
+  step: number;
+  layer: number;
+  gradNorm: number;
+  weightNorm: number;
+  updateNorm: number;
+  effectiveLr: number;
+  /** first-order share g_l · Δw_l of the loss update */
+  lossUpdateShare: number | null;
+  /** κ_l at the curvature cadence, else null */
+  curvature: number | null;
+}
+
+export interface EvalMetrics {
+  step: number;
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  testLoss: number;
+  testAccuracy: number;
+  /** train accuracy − test accuracy */
+  gap: number;
+  wallMs: number;
+}
+
+export interface RunEvent {
+  step: number;
+  kind: 'batch-size' | 'discard' | 'note';
+  detail: Record<string, unknown>;
+}
+
+export interface Progress {
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  samplesPerSec: number;
+  etaMs: number;
+}
+
+export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'diverged' | 'cancelled' | 'interrupted';
+
+export interface RunSummary {
+  status: Extract<RunStatus, 'completed' | 'diverged' | 'cancelled'>;
+  steps: number;
+  epoch: number;
+  samplesSeen: number;
+  wallMs: number;
+  samplesPerSec: number;
+  /** the last evaluation taken (for a diverged run: the last good one) */
+  lastEval: EvalMetrics | null;
+  /** why a run diverged */
+  reason?: string;
+}

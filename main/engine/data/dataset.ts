@@ -1,0 +1,27 @@
+/** A dataset in memory: normalised float features and integer labels, split into train and test. */
+export interface DataSplit {
+  /** row-major, `count × prod(inputShape)` */
+  x: Float32Array;
+  /** class index per sample, in [0, numClasses) */
+  y: Int32Array;
+  count: number;
+}
+
+export interface Dataset {
+  name: string;
+  /** shape of one sample, e.g. [28, 28, 1] for images (NHWC) or [2] for points */
+  inputShape: number[];
+  numClasses: number;
+  classNames: string[];
+  train: DataSplit;
+  test: DataSplit;
+  /** where it came from, for the run record */
+  source: string;
+}
+
+export class DatasetError extends Error {
+  constructor(readonly file: string, problem: string) {
+    super(`${file}: ${problem}`);
+    this.name = 'DatasetError';
+  }
+}
