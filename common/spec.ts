@@ -253,12 +253,14 @@ export const diagnosticsSpecSchema = z
     /** per-layer curvature every this many steps; 0 turns it off */
     curvatureEvery: z.number().int().nonnegative().default(10),
     curvatureEstimator: curvatureEstimatorSchema.default('gradient-difference'),
+    /** curvature is estimated on the first this-many samples of the step's batch (bounds its cost at large B) */
+    curvatureBatch: positiveInt.default(256),
     /** h = relativeStep · max(‖w_l‖, 1) */
     relativeStep: z.number().positive().max(0.1).default(1e-3),
     /** one extra forward pass for ΔL at the diagnostics cadence */
     lossUpdate: z.boolean().default(true),
   })
-  .default({ every: 1, curvatureEvery: 10, curvatureEstimator: 'gradient-difference', relativeStep: 1e-3, lossUpdate: true });
+  .default({ every: 1, curvatureEvery: 10, curvatureEstimator: 'gradient-difference', curvatureBatch: 256, relativeStep: 1e-3, lossUpdate: true });
 
 export const backendPreferenceSchema = z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
 export type BackendPreference = z.infer<typeof backendPreferenceSchema>;

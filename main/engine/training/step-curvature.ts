@@ -1,0 +1,41 @@
+/**
+ * Curvature for one step, built lazily: only when the diagnostics cadence or a
+ * curvature-based optimizer asks does it slice the curvature sub-batch (the
+ * first `curvatureBatch` samples) and pay for gradient passes.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { DiagnosticsSpec } from '../../../common/spec';
+import type { Model } from '../models/model';
+import type { CurvatureOracle } from '../optimizers/optimizer';
+import { createCurvatureOracle } from '../diagnostics/curvature';
+import type { Batch } from './batch-source';
+import { sliceRows } from './batch-gradients';
+import { perSampleCrossEntropy } from './loss';
+
+export interface StepCurvature {
+  oracle: CurvatureOracle;
+  dispose(): void;
+}
+
+export function createStepCurvature(model: Model, batch: Batch, diag: DiagnosticsSpec, seed: number): StepCurvature {
+  let inner: CurvatureOracle | null = null;
+  let tensors: tf.Tensor[] = [];
+  const oracle = (): CurvatureOracle => {
+    if (inner) return inner;
+    const size = Math.min(diag.curvatureBatch, batch.size);
+    const x = sliceRows(batch.x, 0, size);
+    const oneHot = sliceRows(batch.oneHot, 0, size);
+    tensors = [x, oneHot];
+    const lossFn = (): tf.Scalar => tf.mean(perSampleCrossEntropy(model.apply(x, { training: true, updateStats: false }), oneHot as tf.Tensor2D));
+    const created = createCurvatureOracle(model.groups, lossFn, { relativeStep: diag.relativeStep, seed });
+    inner = created;
+    return created;
+  };
+  return {
+    oracle: {
+      layerCurvature: (estimator) => oracle().layerCurvature(estimator),
+      diagonalCurvature: (layer) => oracle().diagonalCurvature(layer),
+    },
+    dispose: () => tensors.forEach((t) => t.dispose()),
+  };
+}

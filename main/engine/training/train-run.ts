@@ -1,0 +1,247 @@
+/**
+ * One training run, from a spec to a summary: the loop that ties data, model,
+ * optimizer, schedules and per-layer diagnostics together and reports every
+ * metric to a sink.
+ */
+import type { EvalMetrics, LayerMetrics, RunSummary } from '../../../common/metrics';
+import { parseRunSpec, type RunSpec } from '../../../common/spec';
+import { resolvePreference, selectBackend } from '../backend';
+import { loadDataset } from '../data/load-dataset';
+import type { Dataset } from '../data/dataset';
+import { buildModel } from '../models/build-model';
+import { describeLayers, parameterCount, type Model } from '../models/model';
+import { createOptimizer } from '../optimizers/create-optimizer';
+import type { CurvatureOracle, LayerOptimizer } from '../optimizers/optimizer';
+import { createRng } from '../rng';
+import { planBatches, type BatchPlan } from './batch-plan';
+import { BatchSource, disposeBatch, type Batch } from './batch-source';
+import { batchGradients, batchLoss, type DiscardRule } from './batch-gradients';
+import { createEvalSchedule } from './eval-schedule';
+import { evaluateSplit } from './evaluate';
+import { learningRateAt } from './lr-schedule';
+import { neverCancelled, type RunControl, type RunSink } from './run-sink';
+import { createStepCurvature } from './step-curvature';
+import { layerStats, snapshotWeights } from '../diagnostics/layer-stats';
+
+const progressEveryMs = 200;
+
+export async function trainRun(input: unknown, sink: RunSink, control: RunControl = neverCancelled): Promise<RunSummary> {
+  const spec = parseRunSpec(input);
+  const backend = await selectBackend(resolvePreference(spec.backend));
+  const data = await loadDataset(spec.dataset, spec.training.seed);
+  const plan = planBatches(spec, data.train.count);
+  const model = buildModel(spec.model, data.inputShape, data.numClasses, spec.training.seed);
+  const optimizer = createOptimizer(spec.optimizer, model.groups);
+  try {
+    sink.started({
+      backend,
+      layers: describeLayers(model.groups),
+      paramCount: parameterCount(model.groups),
+      trainSamples: data.train.count,
+      testSamples: data.test.count,
+      totalSteps: plan.totalSteps,
+      epochs: plan.totalEpochs,
+    });
+    return await loop(spec, data, plan, model, optimizer, sink, control);
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
+function evalIndices(count: number, limit: number | undefined, seed: number): Int32Array {
+  if (limit === undefined || limit >= count) return Int32Array.from({ length: count }, (_, i) => i);
+  return createRng(seed).permutation(count).slice(0, limit).sort();
+}
+
+function discardRuleAt(spec: RunSpec, epoch: number): DiscardRule | null {
+  const d = spec.discard;
+  if (!d || epoch < d.fromEpoch || (d.toEpoch !== undefined && epoch >= d.toEpoch)) return null;
+  return { fraction: d.fraction, threshold: d.threshold };
+}
+
+async function loop(
+  spec: RunSpec,
+  data: Dataset,
+  plan: BatchPlan,
+  model: Model,
+  optimizer: LayerOptimizer,
+  sink: RunSink,
+  control: RunControl,
+): Promise<RunSummary> {
+  const seed = spec.training.seed;
+  const source = new BatchSource(data.train, data.inputShape, data.numClasses, seed + 1);
+  const trainEval = evalIndices(data.train.count, spec.training.trainEvalSamples, seed + 2);
+  const testEval = evalIndices(data.test.count, spec.training.testEvalSamples, seed + 3);
+  const shouldEvaluate = createEvalSchedule(spec.training, plan);
+  const diag = spec.diagnostics;
+  const optimizerNeedsCurvature = spec.optimizer.name === 'cblr' || spec.optimizer.name === 'mclr';
+  const started = performance.now();
+  let step = 0;
+  let samplesSeen = 0;
+  let epochProgress = 0;
+  let lastEval: EvalMetrics | null = null;
+  let lastProgressMs = -Infinity;
+  let lastBatchSize = -1;
+  let lastLoss = NaN;
+  let lastAccuracy = NaN;
+
+  const evaluate = (epoch: number): EvalMetrics => {
+    const train = evaluateSplit(model, data.train, trainEval, data.inputShape, data.numClasses);
+    const test = evaluateSplit(model, data.test, testEval, data.inputShape, data.numClasses);
+    return {
+      step,
+      epoch,
+      trainLoss: train.loss,
+      trainAccuracy: train.accuracy,
+      testLoss: test.loss,
+      testAccuracy: test.accuracy,
+      gap: train.accuracy - test.accuracy,
+      wallMs: performance.now() - started,
+    };
+  };
+
+  const summary = (status: RunSummary['status'], reason?: string): RunSummary => {
+    const wallMs = performance.now() - started;
+    return { status, steps: step, epoch: epochProgress, samplesSeen, wallMs, samplesPerSec: samplesSeen / Math.max(wallMs / 1000, 1e-9), lastEval, ...(reason ? { reason } : {}) };
+  };
+
+  for (const epochPlan of plan.epochs) {
+    source.startEpoch();
+    const fullSteps = Math.max(1, Math.floor(data.train.count / epochPlan.batchSize));
+    if (epochPlan.batchSize !== lastBatchSize) {
+      if (lastBatchSize !== -1) sink.event({ step, kind: 'batch-size', detail: { from: lastBatchSize, to: epochPlan.batchSize, epoch: epochPlan.epoch } });
+      lastBatchSize = epochPlan.batchSize;
+    }
+    for (let s = 0; s < epochPlan.steps; s++) {
+      if (control.cancelled()) return summary('cancelled');
+      const stepStart = performance.now();
+      const epoch = epochPlan.epoch + s / fullSteps;
+      const lr = learningRateAt(spec.lr, {
+        batchSize: epochPlan.batchSize,
+        step,
+        epoch,
+        totalSteps: plan.totalSteps,
+        totalEpochs: plan.totalEpochs,
+        stepsPerEpoch: fullSteps,
+      });
+      const batch = source.next(epochPlan.batchSize);
+      let outcome: StepOutcome;
+      try {
+        outcome = trainStep(spec, model, optimizer, batch, lr, step, discardRuleAt(spec, epoch), optimizerNeedsCurvature);
+      } finally {
+        disposeBatch(batch);
+      }
+      if (!Number.isFinite(outcome.loss)) {
+        return summary('diverged', `loss became ${outcome.loss} at step ${step + 1} (lr ${lr.toPrecision(3)}, batch ${epochPlan.batchSize})`);
+      }
+      step += 1;
+      samplesSeen += epochPlan.batchSize;
+      epochProgress = epochPlan.epoch + (s + 1) / fullSteps;
+      lastLoss = outcome.loss;
+      lastAccuracy = outcome.accuracy;
+      const stepMs = performance.now() - stepStart;
+      sink.step({
+        step,
+        epoch: epochProgress,
+        loss: outcome.loss,
+        accuracy: outcome.accuracy,
+        batchSize: epochPlan.batchSize,
+        samplesSeen,
+        discarded: outcome.discarded,
+        lr,
+        lossUpdate: outcome.lossUpdate,
+        stepMs,
+        wallMs: performance.now() - started,
+      });
+      if (outcome.discarded > 0 && step === 1) sink.event({ step, kind: 'discard', detail: { ...spec.discard } });
+      if (outcome.layers) sink.layers(outcome.layers.map((l) => ({ ...l, step })));
+      if (shouldEvaluate(step, epochProgress)) {
+        const metrics = evaluate(epochProgress);
+        if (!Number.isFinite(metrics.testLoss) || !Number.isFinite(metrics.trainLoss)) {
+          return summary('diverged', `evaluation loss became non-finite at step ${step}`);
+        }
+        lastEval = metrics;
+        sink.eval(metrics);
+      }
+      const now = performance.now();
+      if (now - lastProgressMs >= progressEveryMs || step === plan.totalSteps) {
+        lastProgressMs = now;
+        const elapsedMs = now - started;
+        sink.progress({
+          step,
+          totalSteps: plan.totalSteps,
+          epoch: epochProgress,
+          loss: lastLoss,
+          accuracy: lastAccuracy,
+          samplesPerSec: samplesSeen / Math.max(elapsedMs / 1000, 1e-9),
+          etaMs: (elapsedMs / step) * (plan.totalSteps - step),
+        });
+        // let the event loop deliver a cancel message
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+  }
+  return summary('completed');
+}
+
+interface StepOutcome {
+  loss: number;
+  accuracy: number;
+  discarded: number;
+  lossUpdate: number | null;
+  layers: Omit<LayerMetrics, 'step'>[] | null;
+}
+
+function trainStep(
+  spec: RunSpec,
+  model: Model,
+  optimizer: LayerOptimizer,
+  batch: Batch,
+  lr: number,
+  step: number,
+  discard: DiscardRule | null,
+  optimizerNeedsCurvature: boolean,
+): StepOutcome {
+  const diag = spec.diagnostics;
+  const microBatch = spec.batch.microBatch;
+  const withLayerStats = step % diag.every === 0;
+  const withCurvature = diag.curvatureEvery > 0 && step % diag.curvatureEvery === 0;
+  const gradients = batchGradients(model, batch, microBatch, discard);
+  const stepCurvature = withCurvature || optimizerNeedsCurvature ? createStepCurvature(model, batch, diag, spec.training.seed * 1_000_003 + step) : null;
+  try {
+    if (!Number.isFinite(gradients.loss)) {
+      return { loss: gradients.loss, accuracy: gradients.accuracy, discarded: gradients.discarded, lossUpdate: null, layers: null };
+    }
+    const curvature = withCurvature ? stepCurvature!.oracle.layerCurvature(diag.curvatureEstimator) : null;
+    const before = withLayerStats ? snapshotWeights(model.groups) : null;
+    const effectiveLr = optimizer.apply({
+      groups: model.groups,
+      grads: gradients.grads,
+      lr,
+      step,
+      curvature: optimizerNeedsCurvature ? (stepCurvature!.oracle as CurvatureOracle) : undefined,
+    });
+    let layers: StepOutcome['layers'] = null;
+    let lossUpdate: number | null = null;
+    if (before) {
+      const stats = layerStats(model.groups, gradients.grads, before);
+      before.forEach((group) => group.forEach((t) => t.dispose()));
+      if (diag.lossUpdate) lossUpdate = batchLoss(model, batch, microBatch) - gradients.loss;
+      layers = stats.map((s, l) => ({
+        layer: l,
+        gradNorm: s.gradNorm,
+        weightNorm: s.weightNorm,
+        updateNorm: s.updateNorm,
+        effectiveLr: effectiveLr[l] ?? lr,
+        lossUpdateShare: s.lossUpdateShare,
+        curvature: curvature ? (curvature[l] ?? null) : null,
+      }));
+    }
+    return { loss: gradients.loss, accuracy: gradients.accuracy, discarded: gradients.discarded, lossUpdate, layers };
+  } finally {
+    gradients.grads.forEach((g) => g.forEach((t) => t.dispose()));
+    stepCurvature?.dispose();
+  }
+}
+

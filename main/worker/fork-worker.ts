@@ -1,0 +1,60 @@
+/**
+ * Starts a training worker process and turns its messages into callbacks.
+ * Under plain Node the TypeScript entry is loaded through tsx; in a built app the
+ * bundled worker file is forked directly.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RunSpecInput } from '../../common/spec';
+import { isWorkerMessage, type ParentMessage, type WorkerMessage } from '../../common/worker-protocol';
+
+export interface WorkerHandle {
+  child: ChildProcess;
+  cancel(): void;
+  kill(signal?: NodeJS.Signals): void;
+  /** resolves with the exit code / signal once the process is gone */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** the last few KiB the worker wrote to stderr (for crash reports) */
+  stderrTail(): string;
+}
+
+function workerEntry(): { file: string; execArgv: string[] } {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const built = join(here, 'training-worker.js');
+  if (existsSync(built)) return { file: built, execArgv: [] };
+  return { file: join(here, 'training-worker.ts'), execArgv: ['--import', 'tsx'] };
+}
+
+export function forkWorker(spec: RunSpecInput, onMessage: (message: WorkerMessage) => void, env: NodeJS.ProcessEnv = {}): WorkerHandle {
+  const entry = workerEntry();
+  const child = fork(entry.file, [], {
+    execArgv: entry.execArgv,
+    env: { ...process.env, BATCHSCOPE_QUIET: '1', ...env },
+    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+    serialization: 'advanced',
+  });
+  const post = (message: ParentMessage): void => {
+    if (child.connected) child.send(message);
+  };
+  let stderrTail = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderrTail = (stderrTail + chunk.toString()).slice(-4000);
+  });
+  child.on('message', (message) => {
+    if (!isWorkerMessage(message)) return;
+    if (message.type === 'ready') post({ type: 'start', spec });
+    onMessage(message);
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('exit', (code, signal) => resolve({ code, signal }));
+  });
+  return {
+    child,
+    cancel: () => post({ type: 'cancel' }),
+    kill: (signal = 'SIGKILL') => void child.kill(signal),
+    exited,
+    stderrTail: () => stderrTail,
+  };
+}
