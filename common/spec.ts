@@ -265,7 +265,7 @@ export const diagnosticsSpecSchema = z
 export const backendPreferenceSchema = z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
 export type BackendPreference = z.infer<typeof backendPreferenceSchema>;
 
-const runSpecShape = {
+export const runSpecShape = {
   name: z.string().min(1).max(200).default('untitled'),
   dataset: datasetSpecSchema,
   model: modelSpecSchema,
@@ -278,7 +278,7 @@ const runSpecShape = {
   backend: backendPreferenceSchema.default('auto'),
 };
 
-function checkRunConsistency(spec: RunSpecShape, ctx: z.RefinementCtx): void {
+export function checkRunConsistency(spec: RunSpecShape, ctx: z.RefinementCtx): void {
   const t = spec.training;
   if (t.epochs === undefined && t.steps === undefined) {
     ctx.addIssue({ code: 'custom', path: ['training', 'epochs'], message: 'give training.epochs or training.steps' });
@@ -321,7 +321,7 @@ function checkRunConsistency(spec: RunSpecShape, ctx: z.RefinementCtx): void {
 }
 
 const runSpecObject = z.strictObject(runSpecShape);
-type RunSpecShape = z.infer<typeof runSpecObject>;
+export type RunSpecShape = z.infer<typeof runSpecObject>;
 
 /** One training run, fully resolved (defaults filled in). */
 export const runSpecSchema = runSpecObject.superRefine(checkRunConsistency);

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { maxSweepRuns, planExperiment, runLabel } from '../../common/sweep';
+
+const base = { name: 'gap', dataset: { kind: 'blobs' }, model: { kind: 'mlp' }, training: { epochs: 1 } };
+
+describe('experiment sweeps', () => {
+  it('expands the grid in a fixed order with each run validated', () => {
+    const result = planExperiment({
+      ...base,
+      sweep: { batchSize: [64, 4096], optimizer: [{ name: 'sgd' }, { name: 'lars', trustCoefficient: 0.01 }], seed: [1, 2] },
+    });
+    if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    const runs = result.plan.runs;
+    expect(runs).toHaveLength(8);
+    expect(runs.map((r) => r.spec.batch.size)).toEqual([64, 64, 64, 64, 4096, 4096, 4096, 4096]);
+    expect(runs[2]!.spec.optimizer).toMatchObject({ name: 'lars', trustCoefficient: 0.01, momentum: 0.9 });
+    expect(runs.map((r) => r.spec.training.seed)).toEqual([1, 2, 1, 2, 1, 2, 1, 2]);
+    expect(runLabel(runs[7]!.point, 'x')).toBe('B=4096 · lars · seed=2');
+  });
+
+  it('without a sweep is one run', () => {
+    const result = planExperiment(base);
+    expect(result.ok && result.plan.runs.length).toBe(1);
+  });
+
+  it('names the sweep point whose run is invalid', () => {
+    const result = planExperiment({ ...base, batch: { size: 256, microBatch: 128 }, sweep: { batchSize: [256, 64] } });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.issues).toEqual([{ path: 'batch.microBatch', message: 'micro-batch (128) is larger than the batch (64) (for sweep.batchSize.1)' }]);
+  });
+
+  it('rejects absurd grids before expanding them', () => {
+    const seeds = Array.from({ length: 64 }, (_, i) => i);
+    const result = planExperiment({ ...base, sweep: { seed: seeds, lr: Array.from({ length: 32 }, (_, i) => 0.01 * (i + 1)) } });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.issues[0]).toEqual({ path: 'sweep', message: expect.stringContaining(`at most ${maxSweepRuns}`) });
+  });
+
+  it('rejects unknown sweep axes', () => {
+    const result = planExperiment({ ...base, sweep: { momentum: [0.9] } });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.issues[0]!.path).toBe('sweep');
+  });
+});
