@@ -1,0 +1,198 @@
+/**
+ * The one contract between the renderer and the backend. Electron IPC, the
+ * local HTTP server and the CLI are thin transports over an implementation of
+ * `BatchscopeApi`; every method's input is validated in main with `apiInputs`.
+ */
+import { z } from 'zod';
+import type { BackendInfo, LayerInfo, Progress, RunStatus, RunSummary } from './metrics';
+import type { RunSpec, SpecIssue } from './spec';
+import { datasetSpecSchema } from './spec';
+
+export const runStatuses = ['queued', 'running', 'completed', 'failed', 'diverged', 'cancelled', 'interrupted'] as const satisfies readonly RunStatus[];
+
+export const stepFields = ['loss', 'accuracy', 'lr', 'batchSize', 'discarded', 'lossUpdate', 'stepMs'] as const;
+export const evalFields = ['trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy', 'gap'] as const;
+export const layerFields = ['gradNorm', 'weightNorm', 'updateNorm', 'effectiveLr', 'lossUpdateShare', 'curvature'] as const;
+export type StepField = (typeof stepFields)[number];
+export type EvalField = (typeof evalFields)[number];
+export type LayerField = (typeof layerFields)[number];
+
+const id = z.number().int().positive();
+const maxPoints = z.number().int().min(2).max(100_000).default(1000);
+
+/** Input schemas, one per method: main validates every call against these. */
+export const apiInputs = {
+  listDatasets: z.strictObject({}),
+  datasetPreview: z.strictObject({ dataset: datasetSpecSchema, perClass: z.number().int().min(1).max(16).default(4) }),
+  planExperiment: z.strictObject({ spec: z.unknown() }),
+  createExperiment: z.strictObject({ spec: z.unknown() }),
+  listExperiments: z.strictObject({ search: z.string().max(200).optional() }),
+  getExperiment: z.strictObject({ id }),
+  listRuns: z.strictObject({
+    experimentId: id.optional(),
+    status: z.enum(runStatuses).optional(),
+    search: z.string().max(200).optional(),
+  }),
+  getRun: z.strictObject({ id }),
+  stepSeries: z.strictObject({ runIds: z.array(id).min(1).max(64), field: z.enum(stepFields), maxPoints }),
+  evalSeries: z.strictObject({ runIds: z.array(id).min(1).max(64) }),
+  layerSeries: z.strictObject({
+    runId: id,
+    field: z.enum(layerFields),
+    layers: z.array(z.number().int().nonnegative()).optional(),
+    maxPoints,
+  }),
+  cancelRun: z.strictObject({ id }),
+  deleteRun: z.strictObject({ id }),
+  deleteExperiment: z.strictObject({ id }),
+  exportData: z.strictObject({
+    runIds: z.array(id).min(1).max(256).optional(),
+    experimentId: id.optional(),
+    format: z.enum(['csv', 'json']),
+  }),
+  listPresets: z.strictObject({}),
+} as const;
+
+export type ApiMethod = keyof typeof apiInputs;
+export type ApiInput<M extends ApiMethod> = z.input<(typeof apiInputs)[M]>;
+
+export interface DatasetListing {
+  kind: string;
+  description: string;
+  available: boolean;
+  trainSamples?: number;
+  testSamples?: number;
+  note?: string;
+}
+
+export interface SampleImage {
+  label: number;
+  /** row-major, 0–255, `channels` values per pixel */
+  pixels: number[];
+  width: number;
+  height: number;
+  channels: number;
+}
+
+export interface DatasetPreview {
+  classNames: string[];
+  classCounts: number[];
+  samples: SampleImage[];
+  inputShape: number[];
+}
+
+export interface PlanResult {
+  ok: boolean;
+  issues: SpecIssue[];
+  runs: { index: number; label: string }[];
+  /** trainable parameters of the model (for the first run) */
+  paramCount: number | null;
+  /** from measured throughput of past runs on this machine, when there are any */
+  estimatedMs: number | null;
+}
+
+export interface ExperimentRecord {
+  id: number;
+  name: string;
+  notes: string;
+  tags: string[];
+  /** the spec as designed (sweep lists included) */
+  spec: unknown;
+  createdAt: string;
+  runCount: number;
+  statusCounts: Partial<Record<RunStatus, number>>;
+}
+
+export interface RunRecord {
+  id: number;
+  experimentId: number;
+  experimentName: string;
+  index: number;
+  label: string;
+  point: Record<string, string | number>;
+  spec: RunSpec;
+  status: RunStatus;
+  error: string | null;
+  backend: BackendInfo | null;
+  layers: LayerInfo[];
+  createdAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  totalSteps: number | null;
+  progress: Progress | null;
+  summary: RunSummary | null;
+}
+
+/** One run's series, columns aligned: any of them can be the x axis. */
+export interface StepSeries {
+  runId: number;
+  step: number[];
+  epoch: number[];
+  samplesSeen: number[];
+  wallMs: number[];
+  value: number[];
+}
+
+export interface EvalSeries {
+  runId: number;
+  step: number[];
+  epoch: number[];
+  wallMs: number[];
+  trainLoss: number[];
+  trainAccuracy: number[];
+  testLoss: number[];
+  testAccuracy: number[];
+  gap: number[];
+}
+
+export interface LayerSeries {
+  runId: number;
+  field: LayerField;
+  layers: { layer: number; name: string; step: number[]; value: (number | null)[] }[];
+}
+
+export interface ExportFile {
+  filename: string;
+  mime: string;
+  content: string;
+}
+
+export interface Preset {
+  id: string;
+  title: string;
+  claim: string;
+  description: string;
+  spec: unknown;
+}
+
+export interface BatchscopeApi {
+  listDatasets(input: ApiInput<'listDatasets'>): Promise<DatasetListing[]>;
+  datasetPreview(input: ApiInput<'datasetPreview'>): Promise<DatasetPreview>;
+  planExperiment(input: ApiInput<'planExperiment'>): Promise<PlanResult>;
+  createExperiment(input: ApiInput<'createExperiment'>): Promise<{ experiment: ExperimentRecord; runs: RunRecord[] }>;
+  listExperiments(input: ApiInput<'listExperiments'>): Promise<ExperimentRecord[]>;
+  getExperiment(input: ApiInput<'getExperiment'>): Promise<{ experiment: ExperimentRecord; runs: RunRecord[] }>;
+  listRuns(input: ApiInput<'listRuns'>): Promise<RunRecord[]>;
+  getRun(input: ApiInput<'getRun'>): Promise<RunRecord>;
+  stepSeries(input: ApiInput<'stepSeries'>): Promise<StepSeries[]>;
+  evalSeries(input: ApiInput<'evalSeries'>): Promise<EvalSeries[]>;
+  layerSeries(input: ApiInput<'layerSeries'>): Promise<LayerSeries>;
+  cancelRun(input: ApiInput<'cancelRun'>): Promise<RunRecord>;
+  deleteRun(input: ApiInput<'deleteRun'>): Promise<{ deleted: number }>;
+  deleteExperiment(input: ApiInput<'deleteExperiment'>): Promise<{ deleted: number }>;
+  exportData(input: ApiInput<'exportData'>): Promise<ExportFile>;
+  listPresets(input: ApiInput<'listPresets'>): Promise<Preset[]>;
+}
+
+/** Live events pushed to subscribers (throttled per run by the runner). */
+export type ApiEvent =
+  | { type: 'run-updated'; run: Pick<RunRecord, 'id' | 'experimentId' | 'status' | 'progress' | 'error' | 'summary'> }
+  | { type: 'run-metrics'; runId: number; step: number }
+  | { type: 'experiment-created'; experimentId: number };
+
+/** Errors cross transports as this shape; `issues` carries field-level problems. */
+export interface ApiErrorBody {
+  error: { name: string; message: string; issues?: SpecIssue[] };
+}
+
+export const apiMethods = Object.keys(apiInputs) as ApiMethod[];
