@@ -10,6 +10,8 @@ import type { BackendInfo } from '../../common/metrics';
 import { registerFastKernels } from './kernels/register';
 
 const require = createRequire(import.meta.url);
+// tfjs-core's Node bundle carries no gradient functions; the umbrella package registers them
+require('@tensorflow/tfjs');
 
 interface Candidate {
   preference: Exclude<BackendPreference, 'auto'>;

@@ -158,9 +158,8 @@ async function loop(
       if (outcome.layers) sink.layers(outcome.layers.map((l) => ({ ...l, step })));
       if (shouldEvaluate(step, epochProgress)) {
         const metrics = evaluate(epochProgress);
-        if (!Number.isFinite(metrics.testLoss) || !Number.isFinite(metrics.trainLoss)) {
-          return summary('diverged', `evaluation loss became non-finite at step ${step}`);
-        }
+        const badLoss = [metrics.trainLoss, metrics.testLoss].find((l) => !Number.isFinite(l));
+        if (badLoss !== undefined) return summary('diverged', `loss became ${badLoss} at step ${step} (evaluation after the update)`);
         lastEval = metrics;
         sink.eval(metrics);
       }
