@@ -17,6 +17,18 @@ export interface Dataset {
   test: DataSplit;
   /** where it came from, for the run record */
   source: string;
+  /**
+   * For image datasets: how stored pixels p ∈ 0…255 became features,
+   * x = (p / 255 − mean[c]) / std[c] per channel c, so pictures can be drawn back.
+   */
+  imageNormalization?: ImageNormalization;
+}
+
+export interface ImageNormalization {
+  /** per channel, on the 0…1 scale */
+  mean: number[];
+  /** per channel, on the 0…1 scale */
+  std: number[];
 }
 
 export class DatasetError extends Error {
