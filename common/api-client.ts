@@ -54,7 +54,7 @@ export function isApiErrorBody(value: unknown): value is ApiErrorBody {
 function buildClient(call: (method: ApiMethod, input: unknown) => Promise<unknown>, subscribe: BatchscopeClient['subscribe']): BatchscopeClient {
   const client: Record<string, unknown> = { subscribe };
   for (const method of apiMethods) client[method] = (input: unknown) => call(method, input ?? {});
-  return client as BatchscopeClient;
+  return client as unknown as BatchscopeClient;
 }
 
 /** Unwraps the preload bridge's envelopes into results or thrown `ApiError`s. */
