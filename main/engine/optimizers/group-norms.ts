@@ -1,0 +1,17 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Euclidean norm of each list of tensors taken together (‖(t_1, …, t_k)‖), all
+ * read back in one transfer: trust ratios need a handful of scalars per layer,
+ * and one batched read per step is far cheaper than one per layer.
+ * An empty list has norm 0.
+ */
+export function groupNorms(lists: readonly (readonly tf.Tensor[])[]): number[] {
+  if (lists.length === 0) return [];
+  const squares = tf.tidy(() =>
+    tf.stack(lists.map((list) => (list.length === 0 ? tf.scalar(0) : tf.addN(list.map((t) => tf.sum(tf.square(t))))))),
+  );
+  const data = squares.dataSync();
+  squares.dispose();
+  return Array.from(data, (s) => Math.sqrt(s));
+}

@@ -1,0 +1,39 @@
+/**
+ * Plain stochastic gradient descent (Robbins & Monro 1951) with coupled L2
+ * weight decay λ on every parameter:  w ← w − η·(g + λ·w).
+ * Effective LR reported per layer: η.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { OptimizerSpec } from '../../../common/spec';
+import type { LayerGroup } from '../models/layer-group';
+import type { LayerOptimizer, OptimizerStepInput } from './optimizer';
+import { assertStepInput } from './step-input';
+
+export type SgdSpec = Extract<OptimizerSpec, { name: 'sgd' }>;
+
+export class SgdOptimizer implements LayerOptimizer {
+  readonly name = 'sgd';
+
+  constructor(
+    private readonly spec: SgdSpec,
+    private readonly groups: readonly LayerGroup[],
+  ) {}
+
+  apply(input: OptimizerStepInput): number[] {
+    assertStepInput(this.name, this.groups, input);
+    const { lr } = input;
+    const weightDecay = this.spec.weightDecay;
+    tf.tidy(() => {
+      input.groups.forEach((group, l) => {
+        group.params.forEach((w, p) => {
+          const g = input.grads[l]![p]!;
+          const d = weightDecay > 0 ? tf.add(g, tf.mul(w, weightDecay)) : g;
+          w.assign(tf.sub(w, tf.mul(d, lr)));
+        });
+      });
+    });
+    return this.groups.map(() => lr);
+  }
+
+  dispose(): void {}
+}
