@@ -97,3 +97,20 @@ describe('models from a declarative spec', () => {
     }, 120_000);
   }
 });
+
+describe('parameter count from shapes alone', () => {
+  it('agrees with the built models', async () => {
+    const { parameterCountOf } = await import('../../../common/param-count');
+    const cases: [object, number[], number][] = [
+      [{ kind: 'mlp', hidden: [256, 128] }, [28, 28, 1], 10],
+      [{ kind: 'cnn' }, [28, 28, 1], 10],
+      [{ kind: 'cnn', conv: [{ filters: 6, kernelSize: 5, padding: 'valid', pool: 2 }, { filters: 16, kernelSize: 5, padding: 'valid', stride: 1, pool: 2 }], dense: [120, 84] }, [32, 32, 3], 10],
+      [{ kind: 'resnet', stages: [2, 2, 1], width: 8 }, [32, 32, 3], 10],
+    ];
+    for (const [spec, shape, classes] of cases) {
+      const model = buildModel(specModel(spec), shape, classes, 0);
+      expect(parameterCountOf(specModel(spec), shape, classes), JSON.stringify(spec)).toBe(parameterCount(model.groups));
+      model.dispose();
+    }
+  });
+});
