@@ -4,7 +4,7 @@
  * one run per point of the grid.
  */
 import { z } from 'zod';
-import { optimizerSpecSchema, runSpecSchema, runSpecShape, toSpecIssues, SpecError, type RunSpec, type SpecIssue } from './spec';
+import { batchSpecSchema, discardSpecSchema, optimizerSpecSchema, runSpecSchema, runSpecShape, toSpecIssues, SpecError, type RunSpec, type SpecIssue } from './spec';
 
 /** Grids beyond this are rejected: nobody means to queue thousands of runs from a form. */
 export const maxSweepRuns = 512;
@@ -16,6 +16,10 @@ export const sweepSchema = z
     lr: z.array(z.number().positive()).min(1).max(32).optional(),
     scaling: z.array(z.enum(['none', 'linear', 'sqrt'])).min(1).max(3).optional(),
     seed: z.array(z.number().int().nonnegative()).min(1).max(64).optional(),
+    /** small-loss discarding on/off: null means no discarding */
+    discard: z.array(discardSpecSchema.nullable()).min(1).max(8).optional(),
+    /** batch-size schedules to compare; [] means a fixed batch size */
+    batchSchedule: z.array(batchSpecSchema.unwrap().shape.schedule.unwrap()).min(1).max(8).optional(),
   })
   .default({});
 
@@ -44,8 +48,10 @@ export interface ExperimentPlan {
 }
 
 export function sweepSize(sweep: Sweep): number {
-  return [sweep.batchSize, sweep.optimizer, sweep.lr, sweep.scaling, sweep.seed].reduce((n, list) => n * (list?.length ?? 1), 1);
+  return sweepAxes.reduce((n, key) => n * (sweep[key]?.length ?? 1), 1);
 }
+
+const sweepAxes = ['batchSize', 'optimizer', 'lr', 'scaling', 'discard', 'batchSchedule', 'seed'] as const;
 
 type Axis = { key: keyof Sweep; values: unknown[] };
 
@@ -66,7 +72,7 @@ export function planExperiment(input: unknown): { ok: true; plan: ExperimentPlan
   if (count > maxSweepRuns) {
     return { ok: false, issues: [{ path: 'sweep', message: `the sweep expands to ${count} runs; at most ${maxSweepRuns} are allowed — shorten a list` }] };
   }
-  const axes: Axis[] = (['batchSize', 'optimizer', 'lr', 'scaling', 'seed'] as const)
+  const axes: Axis[] = sweepAxes
     .filter((key) => experiment.sweep[key] !== undefined)
     .map((key) => ({ key, values: experiment.sweep[key]! }));
   const { notes: _notes, tags: _tags, sweep: _sweep, ...base } = experiment;
@@ -81,7 +87,12 @@ export function planExperiment(input: unknown): { ok: true; plan: ExperimentPlan
       if (key === 'lr') run.lr = { ...run.lr, base: value };
       if (key === 'scaling') run.lr = { ...run.lr, scaling: value };
       if (key === 'seed') run.training = { ...run.training, seed: value };
-      point[key] = key === 'optimizer' ? (value as { name: string }).name : (value as string | number);
+      if (key === 'discard') {
+        if (value === null) delete run.discard;
+        else run.discard = value;
+      }
+      if (key === 'batchSchedule') run.batch = { ...run.batch, schedule: value };
+      point[key] = pointValue(key, value);
     }
     const checked = runSpecSchema.safeParse(run);
     if (!checked.success) {
@@ -95,6 +106,19 @@ export function planExperiment(input: unknown): { ok: true; plan: ExperimentPlan
   });
   if (issues.length > 0) return { ok: false, issues: dedupe(issues) };
   return { ok: true, plan: { experiment, runs } };
+}
+
+function pointValue(key: keyof Sweep, value: unknown): string | number {
+  if (key === 'optimizer') return (value as { name: string }).name;
+  if (key === 'discard') {
+    const d = value as { fraction?: number; threshold?: number } | null;
+    return d === null ? 'none' : d.fraction !== undefined ? `${d.fraction * 100}%` : `<${d.threshold}`;
+  }
+  if (key === 'batchSchedule') {
+    const steps = value as { epoch: number; size: number }[];
+    return steps.length === 0 ? 'fixed' : steps.map((s) => `${s.size}@${s.epoch}`).join('→');
+  }
+  return value as string | number;
 }
 
 function dedupe(issues: SpecIssue[]): SpecIssue[] {
@@ -115,7 +139,9 @@ export function parseExperiment(input: unknown): ExperimentPlan {
 
 /** A short human label for a run from its swept values, e.g. "lars · B=4096". */
 export function runLabel(point: Record<string, string | number>, fallback: string): string {
-  const parts = Object.entries(point).map(([k, v]) => (k === 'batchSize' ? `B=${v}` : k === 'optimizer' ? String(v) : `${k}=${v}`));
+  const parts = Object.entries(point).map(([k, v]) =>
+    k === 'batchSize' ? `B=${v}` : k === 'optimizer' ? String(v) : k === 'discard' ? `discard ${v}` : k === 'batchSchedule' ? `schedule ${v}` : `${k}=${v}`,
+  );
   return parts.length ? parts.join(' · ') : fallback;
 }
 

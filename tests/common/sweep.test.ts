@@ -42,3 +42,21 @@ describe('experiment sweeps', () => {
     if (!result.ok) expect(result.issues[0]!.path).toBe('sweep');
   });
 });
+
+describe('method comparison axes', () => {
+  it('sweeps discarding on/off and batch-size schedules', () => {
+    const result = planExperiment({
+      ...base,
+      training: { epochs: 3 },
+      batch: { size: 512 },
+      sweep: { discard: [null, { fraction: 0.2, fromEpoch: 1 }], batchSchedule: [[], [{ epoch: 1, size: 2048 }]] },
+    });
+    if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    const runs = result.plan.runs;
+    expect(runs).toHaveLength(4);
+    expect(runs[0]!.spec.discard).toBeUndefined();
+    expect(runs[2]!.spec.discard).toEqual({ fraction: 0.2, fromEpoch: 1 });
+    expect(runs[1]!.spec.batch.schedule).toEqual([{ epoch: 1, size: 2048 }]);
+    expect(runLabel(runs[3]!.point, '')).toBe('discard 20% · schedule 2048@1');
+  });
+});
