@@ -1,0 +1,124 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { selectBackend } from '../../../main/engine/backend';
+import { layerStats, layerStatsAsync, snapshotWeights } from '../../../main/engine/diagnostics/layer-stats';
+import { LAYER_OFFSETS, LAYER_SIZES, createTinyMlp, type TinyMlp } from './tiny-mlp';
+
+beforeAll(async () => {
+  // selectBackend also registers tfjs's gradient functions
+  await selectBackend('cpu');
+});
+
+const LR = 0.3;
+
+/** one plain SGD step w ← w − LR·g; returns g and the flat weights before and after */
+function sgdStep(mlp: TinyMlp) {
+  const { value, grads: named } = tf.variableGrads(mlp.lossFn, mlp.groups.flatMap((g) => g.params));
+  value.dispose();
+  const grads = mlp.groups.map((g) => g.params.map((p) => named[p.name]!));
+  const flatGrad = grads.flat().flatMap((g) => Array.from(g.dataSync()));
+  const w0 = Array.from(mlp.read());
+  const before = snapshotWeights(mlp.groups);
+  tf.tidy(() => mlp.groups.forEach((g, l) => g.params.forEach((p, i) => p.assign(tf.sub(p, tf.mul(grads[l]![i]!, LR))))));
+  const w1 = Array.from(mlp.read());
+  return { grads, before, flatGrad, w0, w1 };
+}
+
+function expectedStats(flatGrad: number[], w0: number[], w1: number[], layer: 0 | 1) {
+  const at = LAYER_OFFSETS[layer];
+  const range = Array.from({ length: LAYER_SIZES[layer] }, (_, i) => at + i);
+  return {
+    gradNorm: Math.hypot(...range.map((i) => flatGrad[i]!)),
+    weightNorm: Math.hypot(...range.map((i) => w0[i]!)),
+    updateNorm: Math.hypot(...range.map((i) => w1[i]! - w0[i]!)),
+    lossUpdateShare: range.reduce((s, i) => s + flatGrad[i]! * (w1[i]! - w0[i]!), 0),
+  };
+}
+
+describe('per-layer step statistics', () => {
+  let mlp: TinyMlp;
+  beforeEach(() => {
+    mlp = createTinyMlp();
+  });
+  afterEach(() => mlp.dispose());
+
+  it('match plain-JS norms and dot products, weight norm taken before the step', () => {
+    const { grads, before, flatGrad, w0, w1 } = sgdStep(mlp);
+    try {
+      const stats = layerStats(mlp.groups, grads, before);
+      expect(stats).toHaveLength(2);
+      stats.forEach((s, l) => {
+        const e = expectedStats(flatGrad, w0, w1, l as 0 | 1);
+        expect(s.gradNorm).toBeCloseTo(e.gradNorm, 5);
+        expect(s.weightNorm).toBeCloseTo(e.weightNorm, 5);
+        expect(s.updateNorm).toBeCloseTo(e.updateNorm, 5);
+        expect(s.lossUpdateShare).toBeCloseTo(e.lossUpdateShare, 5);
+        // plain SGD: Δw = −LR·g, so ‖Δw‖ = LR‖g‖ and g·Δw = −LR‖g‖²
+        expect(s.updateNorm).toBeCloseTo(LR * s.gradNorm, 5);
+        expect(s.lossUpdateShare).toBeCloseTo(-LR * s.gradNorm ** 2, 5);
+      });
+    } finally {
+      tf.dispose([grads, before]);
+    }
+  });
+
+  it('keeps the snapshot at the old values after the variables are reassigned', () => {
+    const { grads, before, w0 } = sgdStep(mlp);
+    try {
+      expect(before.flat().flatMap((t) => Array.from(t.dataSync()))).toEqual(w0);
+    } finally {
+      tf.dispose([grads, before]);
+    }
+  });
+
+  it('reads all layers back with one dataSync', () => {
+    const { grads, before } = sgdStep(mlp);
+    const dataSync = vi.spyOn(tf.Tensor.prototype, 'dataSync');
+    const arraySync = vi.spyOn(tf.Tensor.prototype, 'arraySync');
+    try {
+      layerStats(mlp.groups, grads, before);
+      expect(dataSync).toHaveBeenCalledTimes(1);
+      expect(arraySync).not.toHaveBeenCalled();
+    } finally {
+      dataSync.mockRestore();
+      arraySync.mockRestore();
+      tf.dispose([grads, before]);
+    }
+  });
+
+  it('async read-back gives the same numbers with one data() call', async () => {
+    const { grads, before } = sgdStep(mlp);
+    try {
+      const sync = layerStats(mlp.groups, grads, before);
+      const data = vi.spyOn(tf.Tensor.prototype, 'data');
+      const asynchronous = await layerStatsAsync(mlp.groups, grads, before);
+      expect(data).toHaveBeenCalledTimes(1);
+      data.mockRestore();
+      expect(asynchronous).toEqual(sync);
+    } finally {
+      tf.dispose([grads, before]);
+    }
+  });
+
+  it('leaks no tensors over steps', () => {
+    const step = (): void => {
+      const { grads, before } = sgdStep(mlp);
+      layerStats(mlp.groups, grads, before);
+      tf.dispose([grads, before]);
+    };
+    step();
+    const tensors = tf.memory().numTensors;
+    for (let i = 0; i < 5; i++) step();
+    expect(tf.memory().numTensors).toBe(tensors);
+  });
+
+  it('says which argument does not match the layers', () => {
+    const { grads, before } = sgdStep(mlp);
+    try {
+      expect(() => layerStats(mlp.groups, grads, before.slice(0, 1))).toThrow(/before has 1 layers, the model has 2/);
+      expect(() => layerStats(mlp.groups, [grads[0]!, grads[1]!.slice(0, 1)], before)).toThrow(/grads\[1\] has 1 tensors, layer dense_2 has 2/);
+    } finally {
+      tf.dispose([grads, before]);
+    }
+  });
+});
