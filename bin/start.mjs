@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+// `npm start`: the desktop app when Electron can start here, browser mode otherwise.
+//   node bin/start.mjs [--browser] [--port N] [--open | --no-open]
+// Environment: BATCHSCOPE_DB (database file), BATCHSCOPE_PORT, BATCHSCOPE_BROWSER=1.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { buildState, electronViteBin, outDir, repoRoot } from './build-freshness.mjs';
+
+const { values: flags } = parseArgs({
+  options: {
+    browser: { type: 'boolean', default: process.env.BATCHSCOPE_BROWSER === '1' },
+    port: { type: 'string', default: process.env.BATCHSCOPE_PORT ?? '0' },
+    open: { type: 'boolean' },
+    'no-open': { type: 'boolean' },
+  },
+});
+
+function build() {
+  const state = buildState();
+  if (state === 'fresh') return;
+  console.log(state === 'missing' ? 'Building Batchscope (first start)…' : 'Sources changed since the last build; rebuilding…');
+  const result = spawnSync(process.execPath, [electronViteBin, 'build'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (result.status !== 0) {
+    console.error('The build failed (see above); fix it or run `npm run build` for the full log.');
+    process.exit(1);
+  }
+}
+
+/** The Electron binary's path, or why there is none. Never triggers the npm package's download. */
+function electronBinary() {
+  let packageDir;
+  try {
+    packageDir = dirname(createRequire(import.meta.url).resolve('electron/package.json'));
+  } catch {
+    return { reason: 'the electron package is not installed' };
+  }
+  const pathFile = join(packageDir, 'path.txt');
+  const relative = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : null;
+  const binary = process.env.ELECTRON_OVERRIDE_DIST_PATH
+    ? join(process.env.ELECTRON_OVERRIDE_DIST_PATH, relative ?? 'electron')
+    : relative && join(packageDir, 'dist', relative);
+  if (!binary || !existsSync(binary)) return { reason: 'the Electron binary is not installed (node_modules/electron has no dist/)' };
+  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return { reason: 'there is no display (DISPLAY and WAYLAND_DISPLAY are unset)' };
+  return { binary };
+}
+
+/** Resolves with null once Electron has run and exited, or with a reason when it could not start. */
+function runElectron(binary) {
+  const env = { ...process.env };
+  delete env.ELECTRON_RUN_AS_NODE;
+  const startedAt = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(binary, ['.'], { cwd: repoRoot, env, stdio: 'inherit' });
+    child.on('error', (error) => resolve(`Electron failed to start: ${error.message}`));
+    child.on('exit', (code, signal) => {
+      // a quick failure means it never came up (missing libraries, native-module ABI, …); a later exit is the user's
+      if (code !== 0 && !signal && Date.now() - startedAt < 15_000) resolve(`Electron exited with code ${code} while starting`);
+      else {
+        process.exitCode = code ?? 0;
+        resolve(null);
+      }
+    });
+  });
+}
+
+function dataDir() {
+  if (process.platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'batchscope');
+  if (process.platform === 'win32') return join(process.env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'batchscope');
+  return join(process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'batchscope');
+}
+
+async function serveInBrowser() {
+  const { register } = await import('tsx/esm/api');
+  register();
+  const { serve } = await import(pathToFileURL(join(repoRoot, 'main/server/serve.ts')).href);
+  const dbPath = process.env.BATCHSCOPE_DB || join(dataDir(), 'batchscope.db');
+  const hasDisplay = process.platform !== 'linux' || Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
+  const open = flags['no-open'] ? false : (flags.open ?? hasDisplay);
+  const server = await serve({ dbPath, port: Number(flags.port), open, staticDir: join(outDir, 'renderer') });
+  console.log(`Batchscope is running in browser mode. Open:\n\n  ${server.url}\n\ndata: ${dbPath}\nCtrl+C stops it.`);
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    server.close().finally(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+build();
+if (!flags.browser) {
+  const electron = electronBinary();
+  const reason = electron.binary ? await runElectron(electron.binary) : electron.reason;
+  if (reason === null) process.exit();
+  console.log(`Electron cannot start here (${reason}); serving browser mode instead.`);
+}
+await serveInBrowser();

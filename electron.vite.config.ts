@@ -1,0 +1,54 @@
+/**
+ * The app build (`npx electron-vite build` → out/):
+ *   out/main/index.js              Electron main (ESM), from main/electron/index.ts
+ *   out/main/window-options.js     its window options, importable without Electron (tests)
+ *   out/main/training-worker.js    the training worker, forked by main/worker/fork-worker.ts
+ *   out/preload/index.cjs          the preload; CommonJS because sandboxed preloads cannot be ESM
+ *   out/renderer/                  the Vue app (root renderer/), also served in browser mode
+ */
+import { resolve } from 'node:path';
+import vue from '@vitejs/plugin-vue';
+import { defineConfig } from 'electron-vite';
+
+// electron-vite runs from the repository root (npm scripts, tests); it bundles this file
+// elsewhere first, so import.meta paths would point at the bundle, not here
+const root = process.cwd();
+
+export default defineConfig({
+  main: {
+    build: {
+      rolldownOptions: {
+        input: {
+          index: resolve(root, 'main/electron/index.ts'),
+          'window-options': resolve(root, 'main/electron/window-options.ts'),
+          'training-worker': resolve(root, 'main/worker/training-worker.ts'),
+        },
+        // native or backend-selecting modules load from node_modules at run time (dependencies are external
+        // by default; this also covers the optional tfjs-node backends, which are not in `dependencies`)
+        external: ['better-sqlite3', /^@tensorflow\//],
+        output: {
+          entryFileNames: '[name].js',
+          // shared chunks beside the entries: fork-worker.ts looks for training-worker.js next to itself
+          chunkFileNames: '[name]-[hash].js',
+        },
+      },
+    },
+  },
+  preload: {
+    build: {
+      // a sandboxed preload can require only 'electron': bundle everything else (zod, the contract)
+      externalizeDeps: false,
+      rolldownOptions: {
+        input: { index: resolve(root, 'preload/index.ts') },
+        output: { format: 'cjs', entryFileNames: '[name].cjs' },
+      },
+    },
+  },
+  renderer: {
+    root: resolve(root, 'renderer'),
+    plugins: [vue()],
+    build: {
+      rolldownOptions: { input: resolve(root, 'renderer/index.html') },
+    },
+  },
+});

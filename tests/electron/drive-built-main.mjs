@@ -1,0 +1,40 @@
+// Runs out/main/index.js against the fake Electron and reports, as one JSON
+// line on stdout, what main did: the window, the IPC answers, the guards.
+import { register } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+
+register('./electron-resolve-hooks.mjs', import.meta.url);
+const outDir = process.argv[2];
+await import(pathToFileURL(join(outDir, 'main', 'index.js')).href);
+
+const record = globalThis.fakeElectron;
+for (let i = 0; i < 200 && record.windows.length === 0 && record.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
+const window = record.windows[0];
+const call = record.handlers.get('batchscope:call');
+const rendererUrl = pathToFileURL(join(outDir, 'renderer', 'index.html')).href;
+const trusted = { senderFrame: { url: rendererUrl } };
+
+const report = { exitCode: record.exitCode, singleInstanceLock: record.singleInstanceLock, windowCount: record.windows.length };
+if (window && call) {
+  report.windowOptions = window.options;
+  report.loaded = window.loaded;
+  report.listDatasets = await call(trusted, 'listDatasets', {});
+  report.invalidInput = await call(trusted, 'getRun', { id: 'seven' });
+  report.unknownMethod = await call(trusted, 'dropTables', {});
+  report.untrusted = await call({ senderFrame: { url: 'https://evil.example/' } }, 'listDatasets', {});
+  const contents = window.webContents;
+  let navigationPrevented = false;
+  contents.emit('will-navigate', { preventDefault: () => (navigationPrevented = true) }, 'https://evil.example/');
+  report.navigationPrevented = navigationPrevented;
+  report.windowOpen = contents.windowOpenHandler?.({ url: 'https://example.org/paper.pdf' }) ?? null;
+  let headers = null;
+  record.headersListener?.({ responseHeaders: { 'content-type': ['text/html'] } }, (result) => (headers = result.responseHeaders));
+  report.responseHeaders = headers;
+  let permission = null;
+  record.permissionHandler?.(contents, 'media', (granted) => (permission = granted));
+  report.permissionGranted = permission;
+  report.menuLabels = (record.menuTemplate ?? []).map((item) => item.label ?? item.role);
+}
+process.stdout.write(`${JSON.stringify(report)}\n`);
+process.exit(0);

@@ -1,0 +1,134 @@
+// A stand-in for the 'electron' module, so the BUILT main bundle can run under
+// plain Node (the Electron binary is not available to the tests). It records
+// what main asks of Electron on globalThis.fakeElectron.
+import { EventEmitter } from 'node:events';
+
+const record = {
+  windows: [],
+  handlers: new Map(),
+  appListeners: new Map(),
+  headersListener: null,
+  permissionHandler: null,
+  menuTemplate: null,
+  singleInstanceLock: false,
+  quit: 0,
+  exitCode: null,
+};
+globalThis.fakeElectron = record;
+
+const userData = process.env.FAKE_ELECTRON_USER_DATA ?? '/tmp/batchscope-fake-electron';
+
+class FakeApp extends EventEmitter {
+  isPackaged = false;
+  whenReady() {
+    return Promise.resolve();
+  }
+  requestSingleInstanceLock() {
+    record.singleInstanceLock = true;
+    return true;
+  }
+  getPath(name) {
+    return name === 'userData' ? userData : `${userData}/${name}`;
+  }
+  quit() {
+    record.quit += 1;
+  }
+  exit(code) {
+    record.exitCode = code;
+  }
+  on(name, listener) {
+    record.appListeners.set(name, [...(record.appListeners.get(name) ?? []), listener]);
+    return super.on(name, listener);
+  }
+}
+export const app = new FakeApp();
+
+class FakeWebContents extends EventEmitter {
+  sent = [];
+  windowOpenHandler = null;
+  send(channel, payload) {
+    this.sent.push({ channel, payload });
+  }
+  setWindowOpenHandler(handler) {
+    this.windowOpenHandler = handler;
+  }
+}
+
+export class BrowserWindow extends EventEmitter {
+  static all = [];
+  static getAllWindows() {
+    return BrowserWindow.all;
+  }
+  constructor(options) {
+    super();
+    this.options = options;
+    this.webContents = new FakeWebContents();
+    this.loaded = null;
+    BrowserWindow.all.push(this);
+    record.windows.push(this);
+    app.emit('web-contents-created', {}, this.webContents);
+  }
+  loadFile(file) {
+    this.loaded = { file };
+    return Promise.resolve();
+  }
+  loadURL(url) {
+    this.loaded = { url };
+    return Promise.resolve();
+  }
+  isDestroyed() {
+    return false;
+  }
+  isMinimized() {
+    return false;
+  }
+  show() {}
+  focus() {}
+  restore() {}
+}
+
+export const ipcMain = {
+  handle(channel, handler) {
+    record.handlers.set(channel, handler);
+  },
+  removeHandler(channel) {
+    record.handlers.delete(channel);
+  },
+};
+
+export const session = {
+  defaultSession: {
+    webRequest: {
+      onHeadersReceived(listener) {
+        record.headersListener = listener;
+      },
+    },
+    setPermissionRequestHandler(handler) {
+      record.permissionHandler = handler;
+    },
+    setPermissionCheckHandler(handler) {
+      record.permissionCheckHandler = handler;
+    },
+  },
+};
+
+export const Menu = {
+  buildFromTemplate(template) {
+    record.menuTemplate = template;
+    return { template };
+  },
+  setApplicationMenu() {},
+};
+
+export const shell = {
+  opened: [],
+  openExternal(url) {
+    this.opened.push(url);
+    return Promise.resolve();
+  },
+  openPath() {
+    return Promise.resolve('');
+  },
+};
+
+export default { app, BrowserWindow, ipcMain, session, Menu, shell };
