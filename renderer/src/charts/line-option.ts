@@ -1,0 +1,107 @@
+/**
+ * Line charts of metric series: one place decides axes, tooltips, log scale and
+ * the absence of animation (live data must not make charts wobble).
+ */
+import type { ChartOption } from './echarts';
+import { formatDurationAxis } from '../format/duration';
+import { formatValue } from '../format/number';
+
+export interface LineData {
+  id: string;
+  name: string;
+  color: string;
+  x: readonly number[];
+  y: readonly (number | null)[];
+  dashed?: boolean;
+  /** 1 puts the series on the right-hand axis */
+  axis?: 0 | 1;
+  /** a step line (batch size, learning-rate steps) */
+  step?: boolean;
+}
+
+export type XAxisKind = 'number' | 'duration' | 'log2';
+
+export interface LineChartSpec {
+  lines: readonly LineData[];
+  xName: string;
+  xKind?: XAxisKind;
+  yName?: string;
+  logY?: boolean;
+  /** name of the right-hand axis; only drawn when a line uses it */
+  y2Name?: string;
+  logY2?: boolean;
+  /** draw points (for sparse series such as evaluations) */
+  symbols?: boolean;
+  yMin?: number;
+  yMax?: number;
+}
+
+function points(x: readonly number[], y: readonly (number | null)[], log: boolean): [number, number | null][] {
+  const n = Math.min(x.length, y.length);
+  const out: [number, number | null][] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = y[i] ?? null;
+    out[i] = [x[i]!, v === null || !Number.isFinite(v) || (log && v <= 0) ? null : v];
+  }
+  return out;
+}
+
+function valueAxis(name: string | undefined, log: boolean, position: 'left' | 'right', extra: { min?: number; max?: number } = {}) {
+  return {
+    type: log ? ('log' as const) : ('value' as const),
+    name,
+    position,
+    nameLocation: 'end' as const,
+    nameGap: 8,
+    scale: !log,
+    ...extra,
+    axisLabel: { formatter: (v: number) => formatValue(v) },
+    splitLine: { show: position === 'left' },
+  };
+}
+
+export function lineChartOption(spec: LineChartSpec): ChartOption {
+  const xKind = spec.xKind ?? 'number';
+  const usesRight = spec.lines.some((l) => l.axis === 1);
+  const yAxes = [valueAxis(spec.yName, spec.logY ?? false, 'left', { min: spec.yMin, max: spec.yMax })];
+  if (usesRight) yAxes.push(valueAxis(spec.y2Name, spec.logY2 ?? false, 'right'));
+  return {
+    animation: false,
+    grid: { left: 8, right: usesRight ? 8 : 16, top: 28, bottom: 8, containLabel: true },
+    tooltip: {
+      trigger: 'axis',
+      confine: true,
+      valueFormatter: (value) => (typeof value === 'number' ? formatValue(value) : String(value ?? '—')),
+    },
+    xAxis: {
+      type: xKind === 'log2' ? 'log' : 'value',
+      logBase: xKind === 'log2' ? 2 : undefined,
+      name: spec.xName,
+      nameLocation: 'end',
+      nameGap: 6,
+      nameTextStyle: { verticalAlign: 'top', padding: [18, 0, 0, 0] },
+      scale: true,
+      axisLabel: {
+        hideOverlap: true,
+        formatter: (v: number) => (xKind === 'duration' ? formatDurationAxis(v) : formatValue(v)),
+      },
+      splitLine: { show: false },
+    },
+    yAxis: yAxes,
+    series: spec.lines.map((line) => ({
+      id: line.id,
+      name: line.name,
+      type: 'line',
+      yAxisIndex: line.axis ?? 0,
+      data: points(line.x, line.y, (line.axis === 1 ? spec.logY2 : spec.logY) ?? false),
+      showSymbol: spec.symbols ?? false,
+      symbolSize: 5,
+      step: line.step ? 'end' : undefined,
+      connectNulls: false,
+      sampling: 'lttb',
+      color: line.color,
+      lineStyle: { width: 1.6, type: line.dashed ? 'dashed' : 'solid' },
+      emphasis: { disabled: true },
+    })),
+  };
+}

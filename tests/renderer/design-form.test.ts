@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { planExperiment } from '../../common/sweep';
+import { defaultDesignForm, formFromJson, toExperimentSpec } from '../../renderer/src/design/design-form';
+import { groupIssues } from '../../renderer/src/design/field-issues';
+
+describe('design form', () => {
+  it('starts as a valid one-run experiment', () => {
+    const result = planExperiment(toExperimentSpec(defaultDesignForm()));
+    expect(result.ok).toBe(true);
+    if (result.ok) expect(result.plan.runs).toHaveLength(1);
+  });
+
+  it('puts one choice in the run spec and several in the sweep', () => {
+    const form = defaultDesignForm();
+    form.optimizers.selected = ['sgd', 'lars'];
+    form.batch.sizes = [128, 4096];
+    form.training.seeds = [7];
+    const spec = toExperimentSpec(form) as { optimizer?: unknown; batch: { size?: number }; training: { seed?: number }; sweep: Record<string, unknown> };
+    expect(spec.optimizer).toBeUndefined();
+    expect(spec.batch.size).toBeUndefined();
+    expect(spec.training.seed).toBe(7);
+    expect(spec.sweep.batchSize).toEqual([128, 4096]);
+    expect((spec.sweep.optimizer as { name: string }[]).map((o) => o.name)).toEqual(['sgd', 'lars']);
+    const result = planExperiment(spec);
+    expect(result.ok && result.plan.runs.map((r) => r.point)).toEqual([
+      { batchSize: 128, optimizer: 'sgd' },
+      { batchSize: 128, optimizer: 'lars' },
+      { batchSize: 4096, optimizer: 'sgd' },
+      { batchSize: 4096, optimizer: 'lars' },
+    ]);
+  });
+
+  it('survives a round trip through a saved spec', () => {
+    const form = defaultDesignForm();
+    form.optimizers.selected = ['momentum', 'cblr'];
+    form.optimizers.byName.cblr!.refreshEvery = 5;
+    form.lr.values = [0.05, 0.1];
+    form.lr.warmup = { unit: 'epochs', amount: 0.5 };
+    form.lr.decay.kind = 'step';
+    form.lr.decay.milestones = [1, 2];
+    form.model.kind = 'cnn';
+    form.discard = { enabled: true, by: 'threshold', threshold: 0.01, fromEpoch: 1 };
+    form.batch.schedule = [{ epoch: 1, size: 512 }];
+    const saved = JSON.parse(JSON.stringify(toExperimentSpec(form))) as unknown;
+    const loaded = formFromJson(saved);
+    expect(loaded.ok).toBe(true);
+    if (loaded.ok) expect(toExperimentSpec(loaded.form)).toEqual(toExperimentSpec(form));
+  });
+
+  it('reports a bad value at the path of its field', () => {
+    const form = defaultDesignForm();
+    form.lr.values = [-1];
+    form.batch.microBatch = 100_000;
+    const result = planExperiment(toExperimentSpec(form));
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect([...groupIssues(result.issues).keys()].sort()).toEqual(['lr.base']);
+    form.lr.values = [0.1];
+    const second = planExperiment(toExperimentSpec(form));
+    if (!second.ok) expect([...groupIssues(second.issues).keys()]).toEqual(['batch.microBatch']);
+  });
+
+  it("files a swept optimizer's run-level problem under that optimizer's card", () => {
+    const form = defaultDesignForm();
+    form.optimizers.selected = ['sgd', 'cblr'];
+    form.optimizers.byName.cblr!.ratioMin = 10;
+    form.optimizers.byName.cblr!.ratioMax = 1;
+    const result = planExperiment(toExperimentSpec(form));
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect([...groupIssues(result.issues).keys()]).toEqual(['sweep.optimizer.1.ratioMin']);
+  });
+
+  it('rejects a file that is not an experiment spec, naming the field', () => {
+    const loaded = formFromJson({ dataset: { kind: 'mnist' }, model: { kind: 'mlp', hidden: 'wide' } });
+    expect(loaded.ok).toBe(false);
+    if (!loaded.ok) expect(loaded.problems.join()).toMatch(/^model\.hidden/);
+  });
+});
