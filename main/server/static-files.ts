@@ -54,6 +54,11 @@ export async function serveStatic(request: IncomingMessage, response: ServerResp
     return;
   }
   const file = (await fileAt(target)) ?? (extname(target) === '' ? await fileAt(join(root, 'index.html')) : null);
+  if (!file && url.pathname === '/favicon.ico') {
+    // browsers ask for it unprompted; an empty answer keeps their consoles clean
+    response.writeHead(204, headers).end();
+    return;
+  }
   if (!file) {
     response.writeHead(404, { ...headers, 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
     return;
