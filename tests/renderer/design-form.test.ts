@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { planExperiment } from '../../common/sweep';
 import { defaultDesignForm, formFromJson, toExperimentSpec } from '../../renderer/src/design/design-form';
 import { groupIssues } from '../../renderer/src/design/field-issues';
@@ -39,8 +41,8 @@ describe('design form', () => {
     form.lr.decay.kind = 'step';
     form.lr.decay.milestones = [1, 2];
     form.model.kind = 'cnn';
-    form.discard = { enabled: true, by: 'threshold', threshold: 0.01, fromEpoch: 1 };
-    form.batch.schedule = [{ epoch: 1, size: 512 }];
+    form.discard = { enabled: true, withoutToo: true, variants: [{ by: 'threshold', threshold: 0.01, fromEpoch: 1 }] };
+    form.batch.schedules = [[], [{ epoch: 1, size: 512 }]];
     const saved = JSON.parse(JSON.stringify(toExperimentSpec(form))) as unknown;
     const loaded = formFromJson(saved);
     expect(loaded.ok).toBe(true);
@@ -59,6 +61,27 @@ describe('design form', () => {
     if (!second.ok) expect([...groupIssues(second.issues).keys()]).toEqual(['batch.microBatch']);
   });
 
+  it('sweeps discarding against none, and schedules against a fixed batch', () => {
+    const form = defaultDesignForm();
+    form.discard = { enabled: true, withoutToo: true, variants: [{ by: 'fraction', fraction: 0.2 }] };
+    form.batch.schedules = [[], [{ epoch: 0, size: 64 }, { epoch: 1, size: 256 }]];
+    const result = planExperiment(toExperimentSpec(form));
+    expect(result.ok && result.plan.runs.map((r) => r.point)).toEqual([
+      { discard: 'none', batchSchedule: 'fixed' },
+      { discard: 'none', batchSchedule: '64@0→256@1' },
+      { discard: '20%', batchSchedule: 'fixed' },
+      { discard: '20%', batchSchedule: '64@0→256@1' },
+    ]);
+  });
+
+  it("files a swept schedule's run-level problem under that schedule", () => {
+    const form = defaultDesignForm();
+    form.batch.schedules = [[], [{ epoch: 1, size: 64 }, { epoch: 1, size: 256 }]];
+    const result = planExperiment(toExperimentSpec(form));
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect([...groupIssues(result.issues).keys()]).toEqual(['sweep.batchSchedule.1.1.epoch']);
+  });
+
   it("files a swept optimizer's run-level problem under that optimizer's card", () => {
     const form = defaultDesignForm();
     form.optimizers.selected = ['sgd', 'cblr'];
@@ -73,5 +96,21 @@ describe('design form', () => {
     const loaded = formFromJson({ dataset: { kind: 'mnist' }, model: { kind: 'mlp', hidden: 'wide' } });
     expect(loaded.ok).toBe(false);
     if (!loaded.ok) expect(loaded.problems.join()).toMatch(/^model\.hidden/);
+  });
+});
+
+describe('design form and the shipped presets', () => {
+  const dir = join(import.meta.dirname, '../../resources/presets');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+
+  it.each(files)('%s loads into the form and plans the same runs', (file) => {
+    const preset = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { spec: unknown };
+    const loaded = formFromJson(preset.spec);
+    expect(loaded.ok).toBe(true);
+    if (!loaded.ok) return;
+    const original = planExperiment(preset.spec);
+    const fromForm = planExperiment(toExperimentSpec(loaded.form));
+    expect(fromForm.ok && original.ok).toBe(true);
+    if (fromForm.ok && original.ok) expect(fromForm.plan.runs).toEqual(original.plan.runs);
   });
 });

@@ -55,6 +55,19 @@ export interface ConvBlockForm {
   pool?: number;
 }
 
+export interface DiscardForm {
+  by: 'fraction' | 'threshold';
+  fraction?: number;
+  threshold?: number;
+  fromEpoch?: number;
+  toEpoch?: number;
+}
+
+export interface ScheduleStepForm {
+  epoch?: number;
+  size?: number;
+}
+
 export interface DesignForm {
   name: string;
   notes: string;
@@ -77,8 +90,19 @@ export interface DesignForm {
     warmup: { unit: 'none' | 'epochs' | 'steps'; amount?: number };
     decay: { kind: DecayKind; milestones: number[]; byKind: Record<DecayKind, Record<string, unknown>> };
   };
-  batch: { sizes: number[]; microBatch?: number; schedule: { epoch?: number; size?: number }[] };
-  discard: { enabled: boolean; by: 'fraction' | 'threshold'; fraction?: number; threshold?: number; fromEpoch?: number; toEpoch?: number };
+  batch: {
+    sizes: number[];
+    microBatch?: number;
+    /** one schedule: batch.schedule; several: sweep.batchSchedule ([] is a fixed batch size) */
+    schedules: ScheduleStepForm[][];
+  };
+  discard: {
+    enabled: boolean;
+    /** one variant: discard; several, or one compared with no discarding: sweep.discard */
+    variants: DiscardForm[];
+    /** also run without discarding, for comparison */
+    withoutToo: boolean;
+  };
   training: {
     length: 'epochs' | 'steps';
     epochs?: number;
@@ -140,8 +164,9 @@ export function toExperimentSpec(form: DesignForm): Record<string, unknown> {
         ? { kind: 'cnn', conv: form.model.cnn.conv.map((b) => compact({ ...b })), dense: form.model.cnn.dense, activation: form.model.cnn.activation }
         : compact({ kind: 'resnet', stages: form.model.resnet.stages, width: form.model.resnet.width });
   const { decay, warmup } = form.lr;
-  const discard = form.discard;
   const training = form.training;
+  const schedules = form.batch.schedules.map((steps) => steps.map((step) => compact({ ...step })));
+  const discards = discardVariants(form);
   return {
     name: form.name,
     notes: form.notes,
@@ -156,17 +181,8 @@ export function toExperimentSpec(form: DesignForm): Record<string, unknown> {
       warmup: warmup.unit === 'none' ? {} : compact({ [warmup.unit]: warmup.amount }),
       decay: compact({ kind: decay.kind, ...(decay.kind === 'step' ? { milestones: decay.milestones } : {}), ...decay.byKind[decay.kind] }),
     }),
-    batch: compact({ size: single(form.batch.sizes), schedule: form.batch.schedule.map((s) => compact({ ...s })), microBatch: form.batch.microBatch }),
-    ...compact({
-      discard: discard.enabled
-        ? compact({
-            fraction: discard.by === 'fraction' ? discard.fraction : undefined,
-            threshold: discard.by === 'threshold' ? discard.threshold : undefined,
-            fromEpoch: discard.fromEpoch,
-            toEpoch: discard.toEpoch,
-          })
-        : undefined,
-    }),
+    batch: compact({ size: single(form.batch.sizes), schedule: single(schedules), microBatch: form.batch.microBatch }),
+    ...compact({ discard: single(discards) ?? undefined }),
     training: compact({
       epochs: training.length === 'epochs' ? training.epochs : undefined,
       steps: training.length === 'steps' ? training.steps : undefined,
@@ -184,8 +200,36 @@ export function toExperimentSpec(form: DesignForm): Record<string, unknown> {
       lr: several(form.lr.values),
       scaling: several(form.lr.scalings),
       seed: several(training.seeds),
+      discard: several(discards),
+      batchSchedule: several(schedules),
     }),
   };
+}
+
+function discardSpec(d: DiscardForm): Record<string, unknown> {
+  return compact({
+    fraction: d.by === 'fraction' ? d.fraction : undefined,
+    threshold: d.by === 'threshold' ? d.threshold : undefined,
+    fromEpoch: d.fromEpoch,
+    toEpoch: d.toEpoch,
+  });
+}
+
+/** The discard settings to run, null standing for "no discarding". */
+function discardVariants(form: DesignForm): (Record<string, unknown> | null)[] {
+  if (!form.discard.enabled) return [];
+  return [...(form.discard.withoutToo ? [null] : []), ...form.discard.variants.map(discardSpec)];
+}
+
+/** Where the schema reports problems of the form's discard variant `index`. */
+export function discardErrorPath(form: DesignForm, index: number): string {
+  const variants = discardVariants(form);
+  return variants.length > 1 ? `sweep.discard.${index + (form.discard.withoutToo ? 1 : 0)}` : 'discard';
+}
+
+/** Where the schema reports problems of the form's batch-size schedule `index`. */
+export function scheduleErrorPath(form: DesignForm, index: number): string {
+  return form.batch.schedules.length > 1 ? `sweep.batchSchedule.${index}` : 'batch.schedule';
 }
 
 /** Every kind's and every optimizer's schema defaults, before a spec is applied. */
@@ -224,8 +268,8 @@ function blankForm(): DesignForm {
         byKind: Object.fromEntries(decayKinds.map((k) => [k, fieldDefaults(decayFields[k])])) as Record<DecayKind, Record<string, unknown>>,
       },
     },
-    batch: { sizes: [parsed.batch.size], schedule: [] },
-    discard: { enabled: false, by: 'fraction', fraction: 0.1, fromEpoch: 0 },
+    batch: { sizes: [parsed.batch.size], schedules: [[]] },
+    discard: { enabled: false, variants: [{ by: 'fraction', fraction: 0.2, fromEpoch: 0 }], withoutToo: false },
     training: {
       length: 'epochs',
       epochs: 1,
@@ -281,11 +325,16 @@ export function fromExperimentSpec(spec: ExperimentSpec): DesignForm {
 
   form.batch.sizes = spec.sweep.batchSize ?? [spec.batch.size];
   form.batch.microBatch = spec.batch.microBatch;
-  form.batch.schedule = spec.batch.schedule.map((s) => ({ ...s }));
+  form.batch.schedules = (spec.sweep.batchSchedule ?? [spec.batch.schedule]).map((steps) => steps.map((step) => ({ ...step })));
 
-  if (spec.discard) {
-    const d = spec.discard;
-    form.discard = { ...form.discard, enabled: true, by: d.fraction !== undefined ? 'fraction' : 'threshold', fraction: d.fraction ?? form.discard.fraction, threshold: d.threshold, fromEpoch: d.fromEpoch, toEpoch: d.toEpoch };
+  const discards = spec.sweep.discard ?? (spec.discard ? [spec.discard] : []);
+  const variants = discards.filter((d) => d !== null);
+  if (variants.length > 0) {
+    form.discard = {
+      enabled: true,
+      withoutToo: discards.includes(null),
+      variants: variants.map((d) => ({ by: d.fraction !== undefined ? 'fraction' : 'threshold', fraction: d.fraction, threshold: d.threshold, fromEpoch: d.fromEpoch, toEpoch: d.toEpoch })),
+    };
   }
 
   const t = spec.training;

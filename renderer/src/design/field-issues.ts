@@ -1,18 +1,30 @@
 /**
  * Spec issues grouped by the field they belong to. A sweep run's problem with
- * an optimizer hyperparameter comes back as `optimizer.x … (for
- * sweep.optimizer.2)`; it belongs to that optimizer's card, so it is filed
- * under `sweep.optimizer.2.x`.
+ * a swept value comes back at the run's path with the grid point named:
+ * `optimizer.ratioMin … (for sweep.optimizer.2)`. It belongs to the form's
+ * entry for that value, so it is filed under `sweep.optimizer.2.ratioMin`.
  */
 import type { SpecIssue } from '../../../common/spec';
 
 export type IssuesByPath = ReadonlyMap<string, readonly SpecIssue[]>;
 
-const sweptOptimizer = /\(for [^)]*\bsweep\.optimizer\.(\d+)\b[^)]*\)/;
+/** sweep axis → where its value lands in a run spec */
+const sweptPaths: Record<string, string> = {
+  optimizer: 'optimizer',
+  discard: 'discard',
+  batchSchedule: 'batch.schedule',
+};
 
 export function fieldPath(issue: SpecIssue): string {
-  const match = sweptOptimizer.exec(issue.message);
-  if (match && issue.path.startsWith('optimizer.')) return `sweep.optimizer.${match[1]}.${issue.path.slice('optimizer.'.length)}`;
+  const where = /\(for ([^)]*)\)\s*$/.exec(issue.message)?.[1];
+  if (!where) return issue.path;
+  for (const point of where.split(', ')) {
+    const match = /^sweep\.(\w+)\.(\d+)$/.exec(point);
+    const runPath = match ? sweptPaths[match[1]!] : undefined;
+    if (!match || !runPath) continue;
+    if (issue.path === runPath) return `sweep.${match[1]}.${match[2]}`;
+    if (issue.path.startsWith(`${runPath}.`)) return `sweep.${match[1]}.${match[2]}.${issue.path.slice(runPath.length + 1)}`;
+  }
   return issue.path;
 }
 

@@ -36,6 +36,10 @@ const hints: Record<string, string> = {
   trainLimit: 'empty: all training samples',
   testLimit: 'empty: all test samples',
   trustClip: '0 for none',
+  every: 'steps between per-layer stats',
+  curvatureEvery: 'steps between κ estimates',
+  curvatureBatch: 'first samples of the batch used for κ',
+  relativeStep: 'h = value · max(‖w_l‖, 1)',
 };
 
 export function fieldLabel(key: string): string {

@@ -34,18 +34,23 @@ function restoredRoute(): Route {
   return { view: 'design', query: {} };
 }
 
-const current = ref<Route>(restoredRoute());
-history.replaceState(current.value, '');
+/** history.state must be structured-cloneable: never hand it the reactive proxy */
+function plain(route: Route): Route {
+  return { view: route.view, query: { ...route.query } };
+}
+
+const current = ref<Route>(plain(restoredRoute()));
+history.replaceState(plain(current.value), '');
 
 window.addEventListener('popstate', (event) => {
   if (isRoute(event.state)) {
-    current.value = event.state;
+    current.value = plain(event.state);
     sessionStorage.setItem(storageKey, JSON.stringify(event.state));
   }
 });
 
 export function navigate(view: ViewName, query: RouteQuery = {}, options: { replace?: boolean } = {}): void {
-  const route: Route = { view, query: { ...query } };
+  const route = plain({ view, query });
   if (options.replace) history.replaceState(route, '');
   else history.pushState(route, '');
   sessionStorage.setItem(storageKey, JSON.stringify(route));
