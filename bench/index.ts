@@ -1,0 +1,111 @@
+/**
+ * `npm run bench`: Batchscope's training speed against its targets, every row
+ * measured side by side in this one run. Prints a table and writes
+ * bench/results/latest.json (git-ignored) with the raw measurements and the
+ * per-kernel profiles of the Batchscope steps.
+ *
+ *   npm run bench                        all rows
+ *   npm run bench -- --quick             fewer repetitions, shorter runs (a smoke check)
+ *   npm run bench -- --only mlp-vs-torch (repeatable, or comma-separated)
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { accumulationMemoryRow } from './accumulation-memory';
+import { repoRoot } from './child-process';
+import { curvatureOverheadRow } from './curvature-overhead';
+import { byKernelName } from './kernel-profile';
+import { describeMachine, machineLine } from './machine';
+import { parallelRunsRow } from './parallel-runs';
+import { isMet, markdownTable, textTable, type Row } from './report';
+import { measureSteps, STEP_ROW_IDS, stepRows, type StepMeasurements, type StepRowId } from './step-rows';
+import { findTorchPython } from './torch-python';
+
+const RUN_ROW_IDS = ['curvature-overhead', 'parallel-runs', 'accumulation-memory'] as const;
+const ALL_ROWS = [...STEP_ROW_IDS, ...RUN_ROW_IDS] as const;
+type RowId = (typeof ALL_ROWS)[number];
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string', multiple: true }, help: { type: 'boolean', default: false } } });
+if (values.help) {
+  process.stdout.write(`usage: npm run bench -- [--quick] [--only <row>]…\nrows: ${ALL_ROWS.join(', ')}\n`);
+  process.exit(0);
+}
+const requested = (values.only ?? []).flatMap((o) => o.split(',')).map((o) => o.trim()).filter(Boolean);
+const unknown = requested.filter((r) => !(ALL_ROWS as readonly string[]).includes(r));
+if (unknown.length) {
+  process.stderr.write(`bench: unknown row ${unknown.map((u) => `'${u}'`).join(', ')}; rows are ${ALL_ROWS.join(', ')}\n`);
+  process.exit(2);
+}
+const selected: RowId[] = requested.length ? ALL_ROWS.filter((r) => requested.includes(r)) : [...ALL_ROWS];
+const quick = values.quick;
+
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const torch = findTorchPython();
+const machine = describeMachine(torch);
+log(`Batchscope bench${quick ? ' (--quick)' : ''}: ${selected.join(', ')}`);
+log(machineLine(machine));
+if (!torch.ok) log(`PyTorch column skipped: ${torch.why}`);
+
+const startedAt = new Date();
+const rows: Row[] = [];
+let steps: StepMeasurements | null = null;
+
+const stepIds = selected.filter((r): r is StepRowId => (STEP_ROW_IDS as readonly string[]).includes(r));
+if (stepIds.length) {
+  log('step benchmarks');
+  steps = await measureSteps(stepIds, {
+    rounds: quick ? 1 : 3,
+    child: quick ? { reps: 3, warmup: 2, callsPerRep: 3 } : { reps: 7, warmup: 5, callsPerRep: 10 },
+    torch,
+    log,
+  });
+  rows.push(...stepRows(stepIds, steps));
+}
+if (selected.includes('curvature-overhead')) {
+  log('curvature overhead');
+  rows.push(await curvatureOverheadRow({ batchSize: 256, steps: quick ? 20 : 60, rounds: quick ? 1 : 3, log }));
+}
+if (selected.includes('parallel-runs')) {
+  log('parallel runs');
+  rows.push(await parallelRunsRow({ batchSize: 256, steps: quick ? 25 : 80, rounds: quick ? 1 : 3, log }));
+}
+if (selected.includes('accumulation-memory')) {
+  log('accumulation memory');
+  rows.push(await accumulationMemoryRow({ batchSize: 8192, microBatch: 512, steps: quick ? 3 : 7, log }));
+}
+
+const loadAtEnd = loadavg().map((l) => Math.round(l * 100) / 100);
+process.stdout.write(`\n${textTable(rows)}\n\n`);
+for (const row of rows) {
+  if (row.notes.length) process.stdout.write(`${row.id}: ${row.notes.join('; ')}\n`);
+}
+process.stdout.write(`\n${machineLine(machine)}; load average at end ${loadAtEnd.join(' / ')}\n`);
+
+const profiles: Record<string, unknown> = {};
+for (const [key, results] of Object.entries(steps?.results ?? {})) {
+  const profile = results.find((r) => r.profile)?.profile;
+  if (!profile) continue;
+  profiles[key] = { ...profile, byKernel: byKernelName(profile) };
+  const top = byKernelName(profile)
+    .slice(0, 6)
+    .map((k) => `${k.kernel} ${k.totalMs.toFixed(1)} ms`)
+    .join(', ');
+  process.stdout.write(`profile ${key}: ${profile.wallMs.toFixed(1)} ms/step, kernels ${profile.kernelMs.toFixed(1)} ms (${top}), outside kernels ${profile.outsideKernelsMs.toFixed(1)} ms\n`);
+}
+
+const outDir = join(repoRoot, 'bench/results');
+mkdirSync(outDir, { recursive: true });
+const report = {
+  startedAt: startedAt.toISOString(),
+  finishedAt: new Date().toISOString(),
+  command: `npm run bench${quick ? ' -- --quick' : ''}${requested.length ? `${quick ? '' : ' --'} ${requested.map((r) => `--only ${r}`).join(' ')}` : ''}`,
+  quick,
+  machine: { ...machine, loadAtEnd },
+  rows: rows.map((r) => ({ ...r, met: isMet(r) })),
+  markdown: markdownTable(rows),
+  steps: steps ? { results: Object.fromEntries(Object.entries(steps.results).map(([k, rs]) => [k, rs.map(({ profile: _p, ...r }) => r)])), failures: steps.failures } : null,
+  profiles,
+};
+writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+process.stdout.write(`\nwrote bench/results/latest.json\n`);

@@ -1,0 +1,45 @@
+/** Robust summaries of repeated timings: the median and the spread around it. */
+
+export interface Summary {
+  median: number;
+  min: number;
+  max: number;
+  /** (max − min) / median: how noisy the repetitions were */
+  relativeSpread: number;
+  samples: number[];
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) throw new RangeError('median of no values');
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export function summarize(values: readonly number[]): Summary {
+  const m = median(values);
+  const min = Math.min(...values);
+  const max = Math.max(...values);
+  return { median: m, min, max, relativeSpread: m === 0 ? 0 : (max - min) / m, samples: [...values] };
+}
+
+export interface RepeatOptions {
+  /** untimed calls first (JIT, wasm memory growth, kernel caches) */
+  warmup: number;
+  /** timed repetitions; the summary is over these */
+  reps: number;
+  /** calls per repetition, timed together and averaged */
+  callsPerRep: number;
+}
+
+/** Milliseconds per call of `fn`, summarized over repetitions. */
+export function timePerCall(fn: () => void, options: RepeatOptions): Summary {
+  for (let i = 0; i < options.warmup; i++) fn();
+  const perCallMs: number[] = [];
+  for (let r = 0; r < options.reps; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < options.callsPerRep; i++) fn();
+    perCallMs.push((performance.now() - t0) / options.callsPerRep);
+  }
+  return summarize(perCallMs);
+}

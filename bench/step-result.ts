@@ -1,0 +1,46 @@
+/** What a step-benchmark child (Batchscope, stock tfjs or PyTorch) reports. */
+import type { KernelProfile } from './kernel-profile';
+import type { Summary } from './stats';
+
+export interface StepResult {
+  implementation: 'batchscope' | 'stock-tfjs' | 'pytorch';
+  workload: string;
+  batchSize: number;
+  /** one optimizer step on one batch: forward, backward, update, loss read back */
+  stepMs: Summary;
+  /** forward pass and mean loss read back, no tape */
+  forwardMs: Summary;
+  samplesPerSec: number;
+  /** backend and versions, free text */
+  runtime: string;
+  /** kernels Batchscope registered over the stock wasm ones (engine side only) */
+  replacedKernels?: string[];
+  profile?: KernelProfile;
+}
+
+export interface StepArgs {
+  workload: string;
+  reps: number;
+  warmup: number;
+  callsPerRep: number;
+  profile: boolean;
+}
+
+/** The argument list every step child understands. */
+export function stepArgList(a: StepArgs): string[] {
+  return ['--workload', a.workload, '--reps', String(a.reps), '--warmup', String(a.warmup), '--calls', String(a.callsPerRep), ...(a.profile ? ['--profile'] : [])];
+}
+
+export function parseStepArgs(argv: string[]): StepArgs {
+  const get = (flag: string): string | undefined => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const int = (flag: string, fallback: number): number => {
+    const v = get(flag);
+    const n = v === undefined ? fallback : Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`${flag}: expected a non-negative integer, got '${v}'`);
+    return n;
+  };
+  return { workload: get('--workload') ?? 'mlp', reps: int('--reps', 7), warmup: int('--warmup', 5), callsPerRep: int('--calls', 10), profile: argv.includes('--profile') };
+}

@@ -1,0 +1,45 @@
+/**
+ * Child: one whole training run through `trainRun`, as the CLI and the worker run
+ * it, reporting its wall time and this process's memory high-water mark
+ * (VmHWM of /proc/<pid>/status, read just before exiting).
+ *
+ *   node bin/run-ts.mjs bench/train-child.ts '<spec json>'
+ */
+import { readFileSync } from 'node:fs';
+import type { RunSummary } from '../common/metrics';
+import type { RunSink } from '../main/engine/training/run-sink';
+import { trainRun } from '../main/engine/training/train-run';
+import { emitResult } from './child-process';
+
+export interface TrainChildResult {
+  summary: RunSummary;
+  /** ms of the steps alone: the sum of the per-step times the loop reports */
+  stepsMs: number;
+  /** peak resident set of this process, KiB */
+  vmHwmKiB: number | null;
+}
+
+function statusField(name: string): number | null {
+  try {
+    const match = readFileSync('/proc/self/status', 'utf8').match(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm'));
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+const specText = process.argv[2];
+if (!specText) throw new Error('train-child: give the spec as a JSON argument');
+let stepsMs = 0;
+const sink: RunSink = {
+  started: () => {},
+  step: (m) => void (stepsMs += m.stepMs),
+  layers: () => {},
+  eval: () => {},
+  event: () => {},
+  progress: () => {},
+};
+const summary = await trainRun(JSON.parse(specText), sink);
+if (summary.status !== 'completed') throw new Error(`run ended ${summary.status}${summary.reason ? `: ${summary.reason}` : ''}`);
+const result: TrainChildResult = { summary, stepsMs, vmHwmKiB: statusField('VmHWM') };
+emitResult(result);
