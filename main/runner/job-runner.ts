@@ -75,6 +75,11 @@ export class JobRunner {
     return [...this.active.keys()];
   }
 
+  /** the latest progress of a run this runner is executing */
+  progressOf(runId: number): Progress | null {
+    return this.active.get(runId)?.progress ?? null;
+  }
+
   /** Starts queued runs while slots are free. Call after queueing runs. */
   wake(): void {
     if (this.closed) return;

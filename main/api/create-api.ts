@@ -1,0 +1,283 @@
+/**
+ * The backend API: implements the contract over the SQLite store and the job
+ * runner. Electron IPC, the local HTTP server and the CLI are thin transports
+ * over the object this returns.
+ */
+import { availableParallelism } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ApiEvent, BatchscopeApi, DatasetPreview, ExportFile, PlanResult } from '../../common/api-contract';
+import { knownDatasetShape, parameterCountOf } from '../../common/param-count';
+import { parseExperiment, planExperiment, runLabel } from '../../common/sweep';
+import { SpecError, type DatasetSpec } from '../../common/spec';
+import { loadDataset, listDatasets } from '../engine/data/load-dataset';
+import { classCounts, sampleImages } from '../engine/data/sample-images';
+import { planBatches } from '../engine/training/batch-plan';
+import { createChildProcessExecutor } from '../runner/child-process-executor';
+import type { RunExecutor } from '../runner/executor';
+import { JobRunner } from '../runner/job-runner';
+import { exportCsv, exportJson } from '../store/export';
+import { openStore, type Store } from '../store/open-store';
+import type { RunRecord as StoredRun } from '../store/runs';
+import { stepAxesAt } from '../store/step-axes';
+import { loadPresets } from './presets';
+import { toExperimentRecord, toRunRecord } from './records';
+import { createRunnerStore } from './runner-store';
+import { markDeadRunsInterrupted } from './interrupted-runs';
+
+export interface ApiOptions {
+  dbPath: string;
+  /** parallel runs; default: the number of cores */
+  concurrency?: number;
+  executor?: RunExecutor;
+  /** start queued runs left from an earlier session (default true) */
+  resumeQueued?: boolean;
+}
+
+export interface BatchscopeBackend extends BatchscopeApi {
+  subscribe(listener: (event: ApiEvent) => void): () => void;
+  /** resolves when no run is executing */
+  idle(): Promise<void>;
+  close(options?: { kill?: boolean }): Promise<void>;
+  readonly store: Store;
+  readonly runner: JobRunner;
+}
+
+const TRAIN_SAMPLES: Record<string, number> = { mnist: 60000, 'fashion-mnist': 60000, cifar10: 50000 };
+
+function trainSamplesOf(dataset: DatasetSpec): number | null {
+  const known = TRAIN_SAMPLES[dataset.kind] ?? ('samples' in dataset ? Math.round(dataset.samples * (1 - dataset.testFraction)) : null);
+  if (known === null) return null;
+  return Math.min(known, dataset.trainLimit ?? Infinity);
+}
+
+export async function createApi(options: ApiOptions): Promise<BatchscopeBackend> {
+  const store = openStore(options.dbPath);
+  markDeadRunsInterrupted(store);
+  const listeners = new Set<(event: ApiEvent) => void>();
+  const emit = (event: ApiEvent): void => listeners.forEach((l) => l(event));
+  const runnerStore = createRunnerStore(store, (error) => console.error(`[batchscope] ${error.message}`));
+  const runner = new JobRunner(runnerStore, options.executor ?? createChildProcessExecutor(), {
+    concurrency: options.concurrency ?? Math.max(1, availableParallelism()),
+  });
+  const experimentSpecs = new Map<number, unknown>();
+  const experimentSpecOf = (experimentId: number): unknown => {
+    if (!experimentSpecs.has(experimentId)) experimentSpecs.set(experimentId, store.experiments.get(experimentId)?.spec ?? null);
+    return experimentSpecs.get(experimentId);
+  };
+  const record = (run: StoredRun) => toRunRecord(run, experimentSpecOf(run.experimentId), runner.progressOf(run.id));
+  const runOrThrow = (id: number): StoredRun => {
+    const run = store.runs.get(id);
+    if (!run) throw notFound(`run ${id} does not exist`);
+    return run;
+  };
+  runner.subscribe((event) => {
+    if (event.type === 'run-metrics') return emit(event);
+    const run = store.runs.get(event.runId);
+    emit({
+      type: 'run-updated',
+      run: { id: event.runId, experimentId: run?.experimentId ?? 0, status: event.status, progress: event.progress, error: event.error, summary: event.summary ?? run?.summary ?? null },
+    });
+  });
+  const previews = new Map<string, DatasetPreview>();
+
+  const api: BatchscopeBackend = {
+    store,
+    runner,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    idle: () => runner.idle(),
+    async close(closeOptions) {
+      await runner.close(closeOptions);
+      store.close();
+    },
+
+    async listDatasets() {
+      return listDatasets();
+    },
+
+    async datasetPreview({ dataset, perClass = 4 }) {
+      const key = JSON.stringify([dataset, perClass]);
+      const cached = previews.get(key);
+      if (cached) return cached;
+      const data = await loadDataset(dataset as DatasetSpec, 0);
+      const preview: DatasetPreview = {
+        classNames: data.classNames,
+        classCounts: classCounts(data.train, data.numClasses),
+        samples: sampleImages(data, perClass),
+        inputShape: data.inputShape,
+      };
+      if (previews.size > 4) previews.delete(previews.keys().next().value!);
+      previews.set(key, preview);
+      return preview;
+    },
+
+    async planExperiment({ spec }) {
+      const result = planExperiment(spec);
+      if (!result.ok) return { ok: false, issues: result.issues, runs: [], paramCount: null, estimatedMs: null } satisfies PlanResult;
+      const runs = result.plan.runs;
+      const first = runs[0]!.spec;
+      const shape = knownDatasetShape(first.dataset);
+      return {
+        ok: true,
+        issues: [],
+        runs: runs.map((r) => ({ index: r.index, label: runLabel(r.point, first.name) })),
+        paramCount: shape ? parameterCountOf(first.model, shape.inputShape, shape.numClasses) : null,
+        estimatedMs: estimateDurationMs(store, runs.map((r) => r.spec), runner),
+      };
+    },
+
+    async createExperiment({ spec }) {
+      const plan = parseExperiment(spec);
+      const { experiment, runs } = store.db.transaction(() => {
+        const created = store.experiments.create({ name: plan.experiment.name, spec: spec as never, notes: plan.experiment.notes, tags: plan.experiment.tags });
+        return { experiment: created, runs: plan.runs.map((r) => store.runs.create({ experimentId: created.id, config: r.spec, sweepIndex: r.index })) };
+      })();
+      emit({ type: 'experiment-created', experimentId: experiment.id });
+      runner.wake();
+      return { experiment: toExperimentRecord(store.experiments.get(experiment.id)!, runs), runs: runs.map(record) };
+    },
+
+    async listExperiments({ search }) {
+      const all = store.runs.list({});
+      return store.experiments.list(search ? { search } : {}).map((e) => toExperimentRecord(e, all.filter((r) => r.experimentId === e.id)));
+    },
+
+    async getExperiment({ id }) {
+      const experiment = store.experiments.get(id);
+      if (!experiment) throw notFound(`experiment ${id} does not exist`);
+      const runs = store.runs.list({ experimentId: id }).sort((a, b) => a.sweepIndex - b.sweepIndex);
+      return { experiment: toExperimentRecord(experiment, runs), runs: runs.map(record) };
+    },
+
+    async listRuns({ experimentId, status, search }) {
+      return store.runs.list({ ...(experimentId ? { experimentId } : {}), ...(status ? { status } : {}), ...(search ? { search } : {}) }).map(record);
+    },
+
+    async getRun({ id }) {
+      return record(runOrThrow(id));
+    },
+
+    async stepSeries({ runIds, field, maxPoints = 1000 }) {
+      return runIds.map((runId) => {
+        const series = store.metrics.series(runId, { source: 'step', field }, { maxPoints });
+        return { runId, step: series.steps, ...stepAxesAt(store, runId, series.steps), value: series.values };
+      });
+    },
+
+    async evalSeries({ runIds }) {
+      return runIds.map((runId) => {
+        const rows = store.metrics.evaluations(runId);
+        return {
+          runId,
+          step: rows.map((r) => r.step),
+          epoch: rows.map((r) => r.epoch),
+          wallMs: rows.map((r) => r.wallMs),
+          trainLoss: rows.map((r) => r.trainLoss),
+          trainAccuracy: rows.map((r) => r.trainAccuracy),
+          testLoss: rows.map((r) => r.testLoss),
+          testAccuracy: rows.map((r) => r.testAccuracy),
+          gap: rows.map((r) => r.gap),
+        };
+      });
+    },
+
+    async layerSeries({ runId, field, layers, maxPoints = 1000 }) {
+      const run = runOrThrow(runId);
+      const series = store.metrics.layerSeries(runId, [field], { ...(layers ? { layers } : {}), maxPoints });
+      return {
+        runId,
+        field,
+        layers: series.map((s) => {
+          const layer = (s.metric as { layer: number }).layer;
+          return { layer, name: run.layers?.[layer]?.name ?? `layer ${layer}`, step: s.steps, value: s.values };
+        }),
+      };
+    },
+
+    async cancelRun({ id }) {
+      runOrThrow(id);
+      runner.cancel(id);
+      return record(runOrThrow(id));
+    },
+
+    async deleteRun({ id }) {
+      const run = runOrThrow(id);
+      if (run.status === 'running') throw new Error(`run ${id} is running: cancel it before deleting it`);
+      store.runs.delete(id);
+      return { deleted: 1 };
+    },
+
+    async deleteExperiment({ id }) {
+      const experiment = store.experiments.get(id);
+      if (!experiment) throw notFound(`experiment ${id} does not exist`);
+      const runs = store.runs.list({ experimentId: id });
+      if (runs.some((r) => r.status === 'running')) throw new Error(`experiment ${id} has running runs: cancel them before deleting it`);
+      runs.filter((r) => r.status === 'queued').forEach((r) => runner.cancel(r.id));
+      store.experiments.delete(id);
+      experimentSpecs.delete(id);
+      return { deleted: runs.length };
+    },
+
+    async exportData({ runIds, experimentId, format }) {
+      return exportContent(store, { runIds, experimentId }, format);
+    },
+
+    async listPresets() {
+      return loadPresets();
+    },
+  };
+  if (options.resumeQueued ?? true) runner.wake();
+  return api;
+}
+
+function notFound(message: string): Error {
+  const error = new Error(message);
+  error.name = 'NotFound';
+  return error;
+}
+
+/** Duration from the median throughput of finished runs of the same dataset and model kind. */
+function estimateDurationMs(store: Store, specs: import('../../common/spec').RunSpec[], runner: JobRunner): number | null {
+  const done = store.runs.list({ status: 'completed', limit: 200 });
+  let totalMs = 0;
+  for (const spec of specs) {
+    const similar = done
+      .filter((r) => r.config.dataset.kind === spec.dataset.kind && r.config.model.kind === spec.model.kind && r.summary)
+      .map((r) => r.summary!.samplesPerSec)
+      .sort((a, b) => a - b);
+    const samples = trainSamplesOf(spec.dataset);
+    if (similar.length === 0 || samples === null) return null;
+    const plan = planBatches(spec, samples);
+    const seen = plan.epochs.reduce((n, e) => n + e.steps * e.batchSize, 0);
+    totalMs += (seen / similar[Math.floor(similar.length / 2)]!) * 1000;
+  }
+  return totalMs / Math.max(1, Math.min(specs.length, runnerConcurrency(runner)));
+}
+
+function runnerConcurrency(runner: JobRunner): number {
+  return (runner as unknown as { options: { concurrency: number } }).options.concurrency;
+}
+
+function exportContent(store: Store, target: { runIds?: number[]; experimentId?: number }, format: 'csv' | 'json'): ExportFile {
+  const dir = mkdtempSync(join(tmpdir(), 'batchscope-export-'));
+  try {
+    const targets = target.experimentId !== undefined ? [{ experimentId: target.experimentId }] : (target.runIds ?? []).map((runId) => ({ runId }));
+    if (targets.length === 0) throw new SpecError([{ path: 'runIds', message: 'give runIds or experimentId' }]);
+    const name = target.experimentId !== undefined ? `experiment-${target.experimentId}` : `runs-${target.runIds!.join('-')}`.slice(0, 80);
+    if (format === 'json') {
+      const docs = targets.map((t, i) => JSON.parse(readFileSync(exportJson(store, t, join(dir, `${i}.json`)), 'utf8')) as { runs: unknown[]; experiments: unknown[] });
+      const merged = { format: 'batchscope-export', version: 1, exportedAtMs: Date.now(), experiments: docs.flatMap((d) => d.experiments), runs: docs.flatMap((d) => d.runs) };
+      return { filename: `${name}.json`, mime: 'application/json', content: JSON.stringify(merged) };
+    }
+    const parts = targets.map((t, i) => readFileSync(exportCsv(store, t, join(dir, String(i))).steps, 'utf8'));
+    const [header, ...firstRows] = parts[0]!.trimEnd().split('\n');
+    const rows = [...firstRows, ...parts.slice(1).flatMap((p) => p.trimEnd().split('\n').slice(1))];
+    return { filename: `${name}-steps.csv`, mime: 'text/csv', content: `${[header, ...rows].join('\n')}\n` };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,60 @@
+/** Store records → the contract's records (what crosses to the renderer). */
+import type { ExperimentRecord, RunRecord } from '../../common/api-contract';
+import type { Progress, RunStatus } from '../../common/metrics';
+import { runLabel } from '../../common/sweep';
+import type { ExperimentRecord as StoredExperiment } from '../store/experiments';
+import type { RunRecord as StoredRun } from '../store/runs';
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** The swept values of a run, read back from its experiment's sweep and its index. */
+export function sweepPoint(experimentSpec: unknown, run: StoredRun): Record<string, string | number> {
+  const sweep = (experimentSpec as { sweep?: Record<string, unknown[]> } | null)?.sweep ?? {};
+  const point: Record<string, string | number> = {};
+  if (sweep.batchSize) point.batchSize = run.config.batch.size;
+  if (sweep.optimizer) point.optimizer = run.config.optimizer.name;
+  if (sweep.lr) point.lr = run.config.lr.base;
+  if (sweep.scaling) point.scaling = run.config.lr.scaling;
+  if (sweep.discard) point.discard = run.config.discard ? (run.config.discard.fraction !== undefined ? `${run.config.discard.fraction * 100}%` : `<${run.config.discard.threshold}`) : 'none';
+  if (sweep.batchSchedule) point.batchSchedule = run.config.batch.schedule.length === 0 ? 'fixed' : run.config.batch.schedule.map((s) => `${s.size}@${s.epoch}`).join('→');
+  if (sweep.seed) point.seed = run.seed;
+  return point;
+}
+
+export function toRunRecord(run: StoredRun, experimentSpec: unknown, progress: Progress | null): RunRecord {
+  const point = sweepPoint(experimentSpec, run);
+  return {
+    id: run.id,
+    experimentId: run.experimentId,
+    experimentName: run.experimentName,
+    index: run.sweepIndex,
+    label: runLabel(point, run.config.name),
+    point,
+    spec: run.config,
+    status: run.status,
+    error: run.error,
+    backend: run.backend,
+    layers: run.layers ?? [],
+    createdAt: iso(run.createdAtMs)!,
+    startedAt: iso(run.startedAtMs),
+    endedAt: iso(run.endedAtMs),
+    totalSteps: run.totalSteps,
+    progress,
+    summary: run.summary,
+  };
+}
+
+export function toExperimentRecord(experiment: StoredExperiment, runs: StoredRun[]): ExperimentRecord {
+  const statusCounts: Partial<Record<RunStatus, number>> = {};
+  for (const r of runs) statusCounts[r.status] = (statusCounts[r.status] ?? 0) + 1;
+  return {
+    id: experiment.id,
+    name: experiment.name,
+    notes: experiment.notes,
+    tags: experiment.tags,
+    spec: experiment.spec,
+    createdAt: iso(experiment.createdAtMs)!,
+    runCount: experiment.runCount,
+    statusCounts,
+  };
+}

@@ -1,0 +1,32 @@
+/** The job runner's view of the SQLite store: lifecycle changes and a batched metric writer. */
+import type { Store } from '../store/open-store';
+import type { RunnerStore } from '../runner/job-runner';
+
+export function createRunnerStore(store: Store, onWriteError: (error: Error) => void): RunnerStore {
+  const writer = store.openMetricWriter({ flushEveryMs: 250, onError: onWriteError });
+  return {
+    queuedRuns: (limit) =>
+      store.runs
+        .list({ status: 'queued' })
+        .sort((a, b) => a.id - b.id)
+        .slice(0, limit)
+        .map((r) => ({ id: r.id, spec: r.config })),
+    markRunning: (runId, pids) => void store.runs.updateStatus(runId, { status: 'running', ...(pids.workerPid !== null ? { workerPid: pids.workerPid } : {}) }),
+    recordStarted: (runId, info) => void store.runs.recordStarted(runId, info),
+    pushStep: (runId, metrics) => writer.pushStep(runId, metrics),
+    pushLayers: (runId, metrics) => writer.pushLayers(runId, metrics),
+    pushEval: (runId, metrics) => writer.pushEval(runId, metrics),
+    pushEvent: (runId, event) => writer.pushEvent(runId, event),
+    recordProgress: (runId) => store.runs.heartbeat(runId),
+    flush: () => void writer.flush(),
+    finishRun: (runId, status, details) => {
+      if (details.summary) store.runs.updateStatus(runId, { status, summary: details.summary, ...(details.error ? { error: details.error } : {}) });
+      else store.runs.updateStatus(runId, { status, ...(details.error ? { error: details.error } : {}) });
+    },
+    cancelQueued: (runId) => {
+      if (store.runs.get(runId)?.status !== 'queued') return false;
+      store.runs.updateStatus(runId, { status: 'cancelled' });
+      return true;
+    },
+  };
+}
