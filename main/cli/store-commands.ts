@@ -1,0 +1,131 @@
+/** CLI commands over the backend API: run (stored), list, show, export, presets. */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { RunRecord } from '../../common/api-contract';
+import { createApi, type BatchscopeBackend } from '../api/create-api';
+import { loadPresets } from '../api/presets';
+import { defaultDbPath } from './data-dir';
+import { ProgressDisplay } from './progress-display';
+import { UsageError } from './usage-error';
+
+export async function withApi<T>(dbPath: string | undefined, concurrency: number | undefined, work: (api: BatchscopeBackend) => Promise<T>): Promise<T> {
+  const api = await createApi({ dbPath: dbPath ?? defaultDbPath(), ...(concurrency ? { concurrency } : {}), resumeQueued: false });
+  try {
+    return await work(api);
+  } finally {
+    await api.close();
+  }
+}
+
+function percent(x: number | undefined | null): string {
+  return x === undefined || x === null ? '—' : `${(x * 100).toFixed(2)}%`;
+}
+
+function runLine(r: RunRecord): string {
+  const last = r.summary?.lastEval;
+  return [
+    `#${r.id}`.padEnd(6),
+    r.status.padEnd(11),
+    r.label.padEnd(28),
+    `test ${percent(last?.testAccuracy)}`.padEnd(14),
+    `gap ${percent(last?.gap)}`.padEnd(12),
+    r.summary ? `${Math.round(r.summary.samplesPerSec)} samples/s` : '',
+  ].join(' ');
+}
+
+/** Stores the experiment, runs it (N in parallel), shows progress, prints the outcome. */
+export async function runStored(spec: unknown, options: { db?: string; parallel?: number }): Promise<number> {
+  return withApi(options.db, options.parallel, async (api) => {
+    const display = new ProgressDisplay(process.stderr);
+    let cancelled = false;
+    const { experiment, runs } = await api.createExperiment({ spec });
+    const labels = new Map(runs.map((r) => [r.id, `#${r.id} ${r.label}`]));
+    process.stderr.write(`experiment #${experiment.id} "${experiment.name}": ${runs.length} run(s) in ${api.store.path}\n`);
+    const unsubscribe = api.subscribe((event) => {
+      if (event.type !== 'run-updated') return;
+      if (event.run.progress && event.run.status === 'running') display.update(event.run.progress, labels.get(event.run.id));
+      if (event.run.status !== 'running') {
+        display.finish();
+        process.stderr.write(`${labels.get(event.run.id)}: ${event.run.status}${event.run.error ? ` — ${event.run.error.split('\n')[0]}` : ''}\n`);
+      }
+    });
+    const onSignal = (): void => {
+      if (cancelled) return;
+      cancelled = true;
+      process.stderr.write('\ncancelling…\n');
+      runs.forEach((r) => api.runner.cancel(r.id));
+    };
+    process.on('SIGINT', onSignal);
+    try {
+      api.runner.wake();
+      await api.idle();
+    } finally {
+      process.off('SIGINT', onSignal);
+      unsubscribe();
+    }
+    const final = (await api.getExperiment({ id: experiment.id })).runs;
+    process.stdout.write(`${final.map(runLine).join('\n')}\n`);
+    return final.every((r) => r.status === 'completed') ? 0 : cancelled ? 130 : 3;
+  });
+}
+
+export async function listCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { db: { type: 'string' }, status: { type: 'string' }, search: { type: 'string' } } });
+  return withApi(values.db, undefined, async (api) => {
+    const experiments = await api.listExperiments(values.search ? { search: values.search } : {});
+    if (experiments.length === 0) process.stdout.write(`no experiments in ${api.store.path} yet: try batchscope run <spec.json>\n`);
+    for (const e of experiments) {
+      process.stdout.write(`experiment #${e.id} ${e.name} (${e.createdAt.slice(0, 16).replace('T', ' ')}) ${e.tags.length ? `[${e.tags.join(', ')}]` : ''}\n`);
+      const { runs } = await api.getExperiment({ id: e.id });
+      for (const r of runs.filter((r) => !values.status || r.status === values.status)) process.stdout.write(`  ${runLine(r)}\n`);
+    }
+    return 0;
+  });
+}
+
+export async function showCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { db: { type: 'string' } } });
+  const id = Number(positionals[0]);
+  if (!Number.isInteger(id) || id <= 0) throw new UsageError('show: give a run id, e.g. batchscope show 3');
+  return withApi(values.db, undefined, async (api) => {
+    const run = await api.getRun({ id });
+    const evals = (await api.evalSeries({ runIds: [id] }))[0]!;
+    process.stdout.write(`${runLine(run)}\n`);
+    process.stdout.write(`experiment #${run.experimentId} ${run.experimentName}\n`);
+    process.stdout.write(`backend: ${run.backend ? `${run.backend.package} ${run.backend.version}` : 'not started'}\n`);
+    process.stdout.write(`layers: ${run.layers.map((l) => `${l.name} (${l.paramCount})`).join(', ')}\n`);
+    if (run.error) process.stdout.write(`error: ${run.error}\n`);
+    process.stdout.write('evaluations:\n  step    epoch  train acc  test acc   gap\n');
+    evals.step.forEach((s, i) =>
+      process.stdout.write(`  ${String(s).padEnd(7)} ${evals.epoch[i]!.toFixed(2).padEnd(6)} ${percent(evals.trainAccuracy[i]).padEnd(10)} ${percent(evals.testAccuracy[i]).padEnd(10)} ${percent(evals.gap[i])}\n`),
+    );
+    process.stdout.write(`config: ${JSON.stringify(run.spec)}\n`);
+    return 0;
+  });
+}
+
+export async function exportCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { db: { type: 'string' }, format: { type: 'string', default: 'csv' }, out: { type: 'string' }, experiment: { type: 'boolean' } },
+  });
+  const id = Number(positionals[0]);
+  if (!Number.isInteger(id) || id <= 0) throw new UsageError('export: give a run id (or an experiment id with --experiment)');
+  if (values.format !== 'csv' && values.format !== 'json') throw new UsageError(`export: --format must be csv or json, got '${values.format}'`);
+  return withApi(values.db, undefined, async (api) => {
+    const file = await api.exportData({ ...(values.experiment ? { experimentId: id } : { runIds: [id] }), format: values.format as 'csv' | 'json' });
+    const out = values.out ?? file.filename;
+    writeFileSync(out, file.content);
+    process.stderr.write(`wrote ${out}\n`);
+    return 0;
+  });
+}
+
+export function presetsCommand(args: string[]): number {
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
+  const presets = loadPresets();
+  if (values.json) process.stdout.write(`${JSON.stringify(presets, null, 2)}\n`);
+  else for (const p of presets) process.stdout.write(`${p.id.padEnd(20)} ${p.title}\n${' '.repeat(21)}${p.claim}\n`);
+  return 0;
+}
