@@ -1,0 +1,98 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createApi, type BatchscopeBackend } from '../../main/api/create-api';
+import type { ApiEvent } from '../../common/api-contract';
+
+const base = { dataset: { kind: 'spirals', samples: 1000 }, model: { kind: 'mlp', hidden: [16] }, batch: { size: 32 } };
+let api: BatchscopeBackend | null = null;
+
+async function open(concurrency: number): Promise<BatchscopeBackend> {
+  api = await createApi({ dbPath: join(mkdtempSync(join(tmpdir(), 'batchscope-runner-')), 'runs.db'), concurrency });
+  return api;
+}
+
+async function until(probe: () => Promise<boolean> | boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const start = Date.now();
+  while (!(await probe())) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+afterEach(async () => {
+  await api?.close({ kill: true });
+  api = null;
+});
+
+describe('job runner with real worker processes', () => {
+  it('runs a sweep with at most `concurrency` runs at once and stores everything', async () => {
+    const backend = await open(2);
+    const events: ApiEvent[] = [];
+    backend.subscribe((e) => events.push(e));
+    let maxRunning = 0;
+    backend.subscribe(() => {
+      maxRunning = Math.max(maxRunning, backend.runner.activeRunIds.length);
+    });
+    const { runs } = await backend.createExperiment({ spec: { ...base, name: 'sweep', training: { epochs: 1 }, sweep: { seed: [1, 2, 3] } } });
+    expect(runs.map((r) => r.status)).toEqual(['queued', 'queued', 'queued']);
+    await until(() => events.filter((e) => e.type === 'run-updated' && e.run.status === 'completed').length === 3, 'three runs completed');
+    expect(maxRunning).toBe(2);
+    for (const run of runs) {
+      const stored = await backend.getRun({ id: run.id });
+      expect(stored.status).toBe('completed');
+      expect(stored.backend?.name).toBe('wasm');
+      expect(stored.summary?.steps).toBe(25);
+      expect((await backend.stepSeries({ runIds: [run.id], field: 'loss', maxPoints: 1000 }))[0]!.step).toHaveLength(25);
+      expect((await backend.layerSeries({ runId: run.id, field: 'gradNorm', maxPoints: 1000 })).layers.map((l) => l.name)).toEqual(['dense_1', 'output']);
+    }
+    // progress events are throttled: far fewer than steps
+    const progressEvents = events.filter((e) => e.type === 'run-updated' && e.run.status === 'running' && e.run.progress);
+    expect(progressEvents.length).toBeLessThan(3 * 25);
+  });
+
+  it('cancels queued and running runs', async () => {
+    const backend = await open(1);
+    const { runs } = await backend.createExperiment({ spec: { ...base, name: 'cancel', training: { epochs: 200 }, sweep: { seed: [1, 2] } } });
+    const [first, second] = runs as [(typeof runs)[0], (typeof runs)[0]];
+    await until(async () => ((await backend.getRun({ id: first.id })).progress?.step ?? 0) > 3, 'first run training');
+    expect((await backend.cancelRun({ id: second.id })).status).toBe('cancelled');
+    await backend.cancelRun({ id: first.id });
+    await backend.idle();
+    const stopped = await backend.getRun({ id: first.id });
+    expect(stopped.status).toBe('cancelled');
+    expect(stopped.summary!.steps).toBeGreaterThan(3);
+    expect((await backend.stepSeries({ runIds: [first.id], field: 'loss', maxPoints: 100_000 }))[0]!.step.length).toBe(stopped.summary!.steps);
+  });
+
+  it('a worker killed mid-run (as by the OOM killer) is a failed run with its metrics kept', async () => {
+    const backend = await open(1);
+    const { runs } = await backend.createExperiment({ spec: { ...base, name: 'crash', training: { epochs: 200 } } });
+    const id = runs[0]!.id;
+    await until(async () => ((await backend.getRun({ id })).progress?.step ?? 0) > 10, 'run training');
+    const workerPid = backend.store.runs.get(id)!.workerPid!;
+    process.kill(workerPid, 'SIGKILL');
+    await until(async () => (await backend.getRun({ id })).status === 'failed', 'run marked failed');
+    const failed = await backend.getRun({ id });
+    expect(failed.error).toMatch(/WorkerCrashed: the training process was killed by SIGKILL/);
+    expect((await backend.stepSeries({ runIds: [id], field: 'loss', maxPoints: 100_000 }))[0]!.step.length).toBeGreaterThan(10);
+  });
+
+  it('an exception in the worker is a failed run naming the problem', async () => {
+    const backend = await open(1);
+    const { runs } = await backend.createExperiment({ spec: { ...base, name: 'bad file', dataset: { kind: 'csv', path: '/nonexistent/data.csv' }, training: { epochs: 1 } } });
+    await backend.idle();
+    await until(async () => (await backend.getRun({ id: runs[0]!.id })).status === 'failed', 'failed');
+    expect((await backend.getRun({ id: runs[0]!.id })).error).toMatch(/nonexistent\/data\.csv/);
+  });
+
+  it('rejects a bad experiment with field paths and stores nothing', async () => {
+    const backend = await open(1);
+    await expect(backend.createExperiment({ spec: { ...base, batch: { size: -1 }, training: { epochs: 1 } } })).rejects.toThrow(/batch\.size/);
+    expect(await backend.listExperiments({})).toEqual([]);
+    const plan = await backend.planExperiment({ spec: { ...base, training: { epochs: 1 }, sweep: { batchSize: [16, 32], seed: [1, 2] } } });
+    expect(plan).toMatchObject({ ok: true, paramCount: 2 * 16 + 16 + 16 * 2 + 2 });
+    expect(plan.runs.map((r) => r.label)).toEqual(['B=16 · seed=1', 'B=16 · seed=2', 'B=32 · seed=1', 'B=32 · seed=2']);
+  });
+});
