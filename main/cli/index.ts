@@ -10,7 +10,7 @@ import { trainRun } from '../engine/training/train-run';
 import { loadPresets } from '../api/presets';
 import { createJsonlSink } from './jsonl-sink';
 import { ProgressDisplay } from './progress-display';
-import { exportCommand, listCommand, presetsCommand, runStored, showCommand } from './store-commands';
+import { exportCommand, listCommand, presetsCommand, reportCommand, runStored, showCommand } from './store-commands';
 import { defaultDbPath } from './data-dir';
 import { UsageError } from './usage-error';
 
@@ -29,6 +29,9 @@ commands:
                      one run: status, backend, layers, evaluations, config
   export <run> [--experiment] [--format csv|json] [--out file] [--db file]
                      a run's (or experiment's) metrics
+  report <experiment> [--out file.html] [--db file]
+                     a self-contained HTML report: claim, charts, curvature heatmaps,
+                     final metrics with mean ± std over seeds
   presets            the paper-reproduction presets
   datasets           the datasets available offline
   serve [--port N] [--db file] [--open]
@@ -140,6 +143,8 @@ export async function main(argv: string[]): Promise<number> {
         return await showCommand(rest);
       case 'export':
         return await exportCommand(rest);
+      case 'report':
+        return await reportCommand(rest);
       case 'presets':
         return presetsCommand(rest);
       case 'datasets':

@@ -129,3 +129,18 @@ export function presetsCommand(args: string[]): number {
   else for (const p of presets) process.stdout.write(`${p.id.padEnd(20)} ${p.title}\n${' '.repeat(21)}${p.claim}\n`);
   return 0;
 }
+
+export async function reportCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { db: { type: 'string' }, out: { type: 'string' } } });
+  const id = Number(positionals[0]);
+  if (!Number.isInteger(id) || id <= 0) throw new UsageError('report: give an experiment id, e.g. batchscope report 2');
+  const { buildReportHtml } = await import('../report/build-report');
+  return withApi(values.db, undefined, async (api) => {
+    const { experiment } = await api.getExperiment({ id });
+    const claim = loadPresets().find((p) => (p.spec as { name?: string }).name === experiment.name)?.claim;
+    const out = values.out ?? `batchscope-report-${id}.html`;
+    writeFileSync(out, await buildReportHtml(api, id, claim));
+    process.stderr.write(`wrote ${out}\n`);
+    return 0;
+  });
+}

@@ -1,0 +1,50 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createApi } from '../../main/api/create-api';
+import { buildReportHtml } from '../../main/report/build-report';
+import { groupRuns, meanStd } from '../../common/report/run-groups';
+
+describe('experiment report', () => {
+  it('mean ± std uses the sample standard deviation and skips missing values', () => {
+    expect(meanStd([0.9, 0.92, NaN])).toEqual({ mean: 0.91, std: expect.closeTo(0.0141421, 6), n: 2 });
+    expect(meanStd([])).toMatchObject({ n: 0 });
+  });
+
+  it('writes a self-contained HTML report with the headline chart, heatmaps and a table over seeds', async () => {
+    const api = await createApi({ dbPath: join(mkdtempSync(join(tmpdir(), 'batchscope-report-')), 'r.db'), concurrency: 2 });
+    try {
+      const { experiment } = await api.createExperiment({
+        spec: {
+          name: 'report test',
+          dataset: { kind: 'spirals', samples: 600 },
+          model: { kind: 'mlp', hidden: [8] },
+          training: { epochs: 2 },
+          diagnostics: { curvatureEvery: 2 },
+          sweep: { batchSize: [16, 64], seed: [1, 2] },
+        },
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      await api.idle();
+      const { runs } = await api.getExperiment({ id: experiment.id });
+      expect(runs.every((r) => r.status === 'completed')).toBe(true);
+      const groups = groupRuns(runs, await api.evalSeries({ runIds: runs.map((r) => r.id) }));
+      expect(groups.map((g) => [g.label, g.runIds.length, g.finalTestAccuracy.n])).toEqual([
+        ['B=16', 2, 2],
+        ['B=64', 2, 2],
+      ]);
+      const html = await buildReportHtml(api, experiment.id, 'small batches generalize better');
+      expect(html).toContain('small batches generalize better');
+      expect(html).toContain('Test accuracy vs batch size');
+      expect(html.match(/<svg/g)!.length).toBeGreaterThanOrEqual(2 + 4);
+      expect(html.match(/Curvature — /g)).toHaveLength(4);
+      expect(html).toContain('(mean ± std over seeds)');
+      expect(html).toMatch(/<td>\d+\.\d\d ± \d+\.\d\d<\/td>/);
+      // self-contained: nothing to fetch
+      expect(html).not.toMatch(/<script|<link|src="http/);
+    } finally {
+      await api.close();
+    }
+  });
+});
