@@ -5,7 +5,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
@@ -44,7 +43,7 @@ function electronBinary() {
   const binary = process.env.ELECTRON_OVERRIDE_DIST_PATH
     ? join(process.env.ELECTRON_OVERRIDE_DIST_PATH, relative ?? 'electron')
     : relative && join(packageDir, 'dist', relative);
-  if (!binary || !existsSync(binary)) return { reason: 'the Electron binary is not installed (node_modules/electron has no dist/)' };
+  if (!binary || !existsSync(binary)) return { reason: 'its binary is not installed (node_modules/electron has no dist/)' };
   if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return { reason: 'there is no display (DISPLAY and WAYLAND_DISPLAY are unset)' };
   return { binary };
 }
@@ -68,17 +67,13 @@ function runElectron(binary) {
   });
 }
 
-function dataDir() {
-  if (process.platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'batchscope');
-  if (process.platform === 'win32') return join(process.env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'batchscope');
-  return join(process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'batchscope');
-}
-
 async function serveInBrowser() {
   const { register } = await import('tsx/esm/api');
   register();
   const { serve } = await import(pathToFileURL(join(repoRoot, 'main/server/serve.ts')).href);
-  const dbPath = process.env.BATCHSCOPE_DB || join(dataDir(), 'batchscope.db');
+  // BATCHSCOPE_DB, else $XDG_DATA_HOME/batchscope (~/.local/share/batchscope), as the CLI uses
+  const { defaultDbPath } = await import(pathToFileURL(join(repoRoot, 'main/cli/data-dir.ts')).href);
+  const dbPath = defaultDbPath();
   const hasDisplay = process.platform !== 'linux' || Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
   const open = flags['no-open'] ? false : (flags.open ?? hasDisplay);
   const server = await serve({ dbPath, port: Number(flags.port), open, staticDir: join(outDir, 'renderer') });
@@ -98,6 +93,6 @@ if (!flags.browser) {
   const electron = electronBinary();
   const reason = electron.binary ? await runElectron(electron.binary) : electron.reason;
   if (reason === null) process.exit();
-  console.log(`Electron cannot start here (${reason}); serving browser mode instead.`);
+  console.log(`Electron cannot start here: ${reason}. Serving browser mode instead.`);
 }
 await serveInBrowser();

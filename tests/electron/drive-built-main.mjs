@@ -35,6 +35,33 @@ if (window && call) {
   record.permissionHandler?.(contents, 'media', (granted) => (permission = granted));
   report.permissionGranted = permission;
   report.menuLabels = (record.menuTemplate ?? []).map((item) => item.label ?? item.role);
+
+  // a real (tiny) run: the bundled runner forks out/main/training-worker.js, events reach the window
+  const presets = await call(trusted, 'listPresets', {});
+  report.presetCount = presets.ok ? presets.value.length : presets;
+  const spec = {
+    name: 'built-app smoke',
+    dataset: { kind: 'blobs', samples: 300, classes: 3 },
+    model: { kind: 'mlp', hidden: [8] },
+    batch: { size: 32 },
+    training: { steps: 5 },
+  };
+  const created = await call(trusted, 'createExperiment', { spec });
+  report.created = created.ok ? { runs: created.value.runs.length } : created;
+  if (created.ok) {
+    const runId = created.value.runs[0].id;
+    const terminal = ['completed', 'failed', 'diverged', 'cancelled', 'interrupted'];
+    const runEvents = () => window.webContents.sent.filter((m) => m.channel === 'batchscope:event' && m.payload.type === 'run-updated' && m.payload.run.id === runId);
+    for (let i = 0; i < 1200 && !runEvents().some((m) => terminal.includes(m.payload.run.status)); i++) await new Promise((r) => setTimeout(r, 50));
+    const run = await call(trusted, 'getRun', { id: runId });
+    report.run = run.ok ? { status: run.value.status, error: run.value.error } : run;
+    report.runEventStatuses = [...new Set(runEvents().map((m) => m.payload.run.status))];
+  }
+  // quitting closes the API (and its store) before the process goes
+  let quitPrevented = false;
+  for (const listener of record.appListeners.get('before-quit') ?? []) listener({ preventDefault: () => (quitPrevented = true) });
+  for (let i = 0; i < 200 && record.quit === 0; i++) await new Promise((r) => setTimeout(r, 25));
+  report.quit = { prevented: quitPrevented, quitCalls: record.quit };
 }
 process.stdout.write(`${JSON.stringify(report)}\n`);
 process.exit(0);

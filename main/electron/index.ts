@@ -1,0 +1,89 @@
+/**
+ * Electron main: one window onto the renderer, the API behind IPC, the
+ * store in the user-data folder. Everything else lives in main/api.
+ */
+import { app, BrowserWindow, ipcMain, Menu, session, shell, type IpcMainInvokeEvent } from 'electron';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createApi } from '../api/create-api';
+import { appMenuTemplate } from './app-menu';
+import { hardenAllContents, hardenSession } from './hardening';
+import { registerIpcBridge } from './ipc-bridge';
+import { windowOptions } from './window-options';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const preloadPath = join(here, '../preload/index.cjs');
+const rendererFile = join(here, '../renderer/index.html');
+/** set by `electron-vite dev` */
+const devServerUrl = process.env['ELECTRON_RENDERER_URL'];
+
+let mainWindow: BrowserWindow | null = null;
+
+function isTrustedSender(event: IpcMainInvokeEvent): boolean {
+  const url = event.senderFrame?.url ?? '';
+  if (devServerUrl) return url.startsWith(new URL(devServerUrl).origin + '/');
+  return url.startsWith(pathToFileURL(dirname(rendererFile)).href + '/');
+}
+
+function createWindow(): BrowserWindow {
+  const window = new BrowserWindow(windowOptions(preloadPath));
+  window.once('ready-to-show', () => window.show());
+  window.on('closed', () => {
+    if (mainWindow === window) mainWindow = null;
+  });
+  if (devServerUrl) void window.loadURL(devServerUrl);
+  else void window.loadFile(rendererFile);
+  return window;
+}
+
+async function start(): Promise<void> {
+  await app.whenReady();
+  hardenSession(session.defaultSession, devServerUrl);
+  const dbPath = process.env['BATCHSCOPE_DB'] || join(app.getPath('userData'), 'batchscope.db');
+  const api = await createApi({ dbPath });
+  const stopBridge = registerIpcBridge({ ipcMain, api, isTrustedSender, windows: () => BrowserWindow.getAllWindows() });
+  Menu.setApplicationMenu(
+    Menu.buildFromTemplate(
+      appMenuTemplate({
+        isMac: process.platform === 'darwin',
+        isPackaged: app.isPackaged,
+        openDataFolder: () => void shell.openPath(dirname(dbPath)),
+      }),
+    ),
+  );
+  mainWindow = createWindow();
+
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow();
+  });
+  // close the store (and stop running workers) before the process goes
+  let closed = false;
+  app.on('before-quit', (event) => {
+    if (closed) return;
+    event.preventDefault();
+    closed = true;
+    stopBridge();
+    api
+      .close()
+      .catch((error: unknown) => console.error('closing the API failed:', error))
+      .finally(() => app.quit());
+  });
+}
+
+hardenAllContents(app, shell);
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', () => {
+    if (!mainWindow) return;
+    if (mainWindow.isMinimized()) mainWindow.restore();
+    mainWindow.focus();
+  });
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  start().catch((error: unknown) => {
+    console.error('Batchscope could not start:', error);
+    app.exit(1);
+  });
+}

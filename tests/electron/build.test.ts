@@ -1,0 +1,128 @@
+/**
+ * The Electron app as built: the security settings come from out/, not from
+ * the sources, and the built main runs (against a fake 'electron' module,
+ * since the Electron binary is not available here) far enough to open its
+ * window and answer IPC through the real API.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import vm from 'node:vm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { apiMethods } from '../../common/api-contract';
+import { ensureBuilt, outDir } from '../e2e/ensure-built';
+
+function withoutDbOverride(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { BATCHSCOPE_DB: _ignored, ...rest } = env;
+  return rest;
+}
+
+beforeAll(async () => {
+  await ensureBuilt();
+}, 300_000);
+
+describe('built main bundle', () => {
+  it('opens windows with context isolation, sandbox, no Node integration, web security on', async () => {
+    const { secureWebPreferences, windowOptions } = await import(pathToFileURL(join(outDir, 'main', 'window-options.js')).href);
+    expect(secureWebPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, webviewTag: false });
+    expect(Object.isFrozen(secureWebPreferences)).toBe(true);
+    const options = windowOptions('/app/preload.cjs');
+    expect(options.webPreferences).toEqual({ ...secureWebPreferences, preload: '/app/preload.cjs' });
+  });
+
+  it('takes its window options from that module and never weakens them', () => {
+    const main = readFileSync(join(outDir, 'main', 'index.js'), 'utf8');
+    expect(main).toMatch(/import \{[^}]*windowOptions[^}]*\} from "\.\/window-options\.js"/);
+    expect(main).not.toMatch(/(contextIsolation|sandbox|webSecurity):\s*false/);
+    expect(main).not.toMatch(/nodeIntegration\w*:\s*true/);
+    expect(main).not.toContain('// node_modules/better-sqlite3');
+  });
+
+  it('keeps the training worker beside main, with tfjs external', () => {
+    const worker = readFileSync(join(outDir, 'main', 'training-worker.js'), 'utf8');
+    expect(worker).toContain('@tensorflow/tfjs-core');
+    expect(worker).not.toContain('// node_modules/@tensorflow');
+  });
+});
+
+describe('built preload', () => {
+  it('requires only electron and exposes exactly the API methods plus subscribe', async () => {
+    const code = readFileSync(join(outDir, 'preload', 'index.cjs'), 'utf8');
+    const exposed: Record<string, Record<string, (...args: unknown[]) => unknown>> = {};
+    const invoked: unknown[][] = [];
+    const listeners = new Map<string, ((...args: unknown[]) => void)[]>();
+    const electron = {
+      contextBridge: { exposeInMainWorld: (key: string, value: Record<string, (...args: unknown[]) => unknown>) => void (exposed[key] = value) },
+      ipcRenderer: {
+        invoke: async (...args: unknown[]) => (invoked.push(args), { ok: true, value: 'reply' }),
+        on: (channel: string, listener: (...args: unknown[]) => void) => void listeners.set(channel, [...(listeners.get(channel) ?? []), listener]),
+        removeListener: (channel: string, listener: (...args: unknown[]) => void) =>
+          void listeners.set(channel, (listeners.get(channel) ?? []).filter((l) => l !== listener)),
+      },
+    };
+    // a sandboxed preload gets a require that knows only a few modules
+    const required: string[] = [];
+    const sandboxRequire = (name: string) => {
+      required.push(name);
+      if (name === 'electron') return electron;
+      throw new Error(`a sandboxed preload cannot require ${name}`);
+    };
+    vm.runInNewContext(code, { require: sandboxRequire, module: { exports: {} }, exports: {}, console });
+    expect(required).toEqual(['electron']);
+    expect(Object.keys(exposed)).toEqual(['batchscope']);
+    const bridge = exposed['batchscope']!;
+    expect(Object.keys(bridge).sort()).toEqual([...apiMethods, 'subscribe'].sort());
+    expect(await bridge['getRun']!({ id: 3 })).toEqual({ ok: true, value: 'reply' });
+    expect(invoked).toEqual([['batchscope:call', 'getRun', { id: 3 }]]);
+    const seen: unknown[] = [];
+    const unsubscribe = bridge['subscribe']!((event: unknown) => seen.push(event)) as () => void;
+    for (const listener of listeners.get('batchscope:event') ?? []) listener({ sender: 'ipc event' }, { type: 'run-metrics', runId: 1, step: 5 });
+    expect(seen).toEqual([{ type: 'run-metrics', runId: 1, step: 5 }]);
+    unsubscribe();
+    expect(listeners.get('batchscope:event')).toEqual([]);
+  });
+});
+
+describe('built main under a fake electron module', () => {
+  it('opens one hardened window, answers IPC through the real API and trains with the bundled worker', async () => {
+    const userData = mkdtempSync(join(tmpdir(), 'batchscope-electron-'));
+    try {
+      const { stdout } = await promisify(execFile)(process.execPath, [join(import.meta.dirname, 'drive-built-main.mjs'), outDir], {
+        env: { ...withoutDbOverride(process.env), FAKE_ELECTRON_USER_DATA: userData },
+        timeout: 90_000,
+      });
+      const report = JSON.parse(stdout.trim().split('\n').pop()!);
+      expect(report.exitCode).toBeNull();
+      expect(report.singleInstanceLock).toBe(true);
+      expect(report.windowCount).toBe(1);
+      expect(report.windowOptions.webPreferences).toMatchObject({
+        contextIsolation: true,
+        sandbox: true,
+        nodeIntegration: false,
+        webSecurity: true,
+        preload: join(outDir, 'preload', 'index.cjs'),
+      });
+      expect(report.loaded).toEqual({ file: join(outDir, 'renderer', 'index.html') });
+      expect(report.listDatasets.ok).toBe(true);
+      expect(Array.isArray(report.listDatasets.value)).toBe(true);
+      expect(report.invalidInput).toMatchObject({ ok: false, error: { name: 'ValidationError', issues: [{ path: 'id' }] } });
+      expect(report.unknownMethod).toMatchObject({ ok: false, error: { name: 'UnknownMethod' } });
+      expect(report.untrusted).toMatchObject({ ok: false, error: { name: 'Forbidden' } });
+      expect(report.navigationPrevented).toBe(true);
+      expect(report.windowOpen).toEqual({ action: 'deny' });
+      expect(report.responseHeaders['Content-Security-Policy'][0]).toContain("script-src 'self'");
+      expect(report.permissionGranted).toBe(false);
+      expect(report.menuLabels).toEqual(expect.arrayContaining(['File', 'View']));
+      expect(report.presetCount).toBeGreaterThan(0);
+      expect(report.created).toEqual({ runs: 1 });
+      expect(report.run).toEqual({ status: 'completed', error: null });
+      expect(report.runEventStatuses).toContain('completed');
+      expect(report.quit).toEqual({ prevented: true, quitCalls: 1 });
+    } finally {
+      rmSync(userData, { recursive: true, force: true });
+    }
+  });
+});
