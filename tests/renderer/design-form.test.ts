@@ -114,3 +114,19 @@ describe('design form and the shipped presets', () => {
     if (fromForm.ok && original.ok) expect(fromForm.plan.runs).toEqual(original.plan.runs);
   });
 });
+
+describe('field messages', () => {
+  it('reads "required" for a missing value and drops the grid point under a swept entry', () => {
+    const cifar = defaultDesignForm();
+    cifar.dataset.kind = 'cifar10';
+    const missing = planExperiment(toExperimentSpec(cifar));
+    if (!missing.ok) expect(groupIssues(missing.issues).get('dataset.dir')?.[0]?.message).toBe('required');
+
+    const form = defaultDesignForm();
+    form.optimizers.selected = ['sgd', 'mclr'];
+    form.optimizers.byName.mclr!.ratioMin = 10;
+    form.optimizers.byName.mclr!.ratioMax = 1;
+    const swept = planExperiment(toExperimentSpec(form));
+    if (!swept.ok) expect(groupIssues(swept.issues).get('sweep.optimizer.1.ratioMin')?.[0]?.message).toBe('ratioMin is larger than ratioMax');
+  });
+});

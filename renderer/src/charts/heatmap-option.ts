@@ -53,7 +53,7 @@ export function layerHeatmapOption(rows: readonly HeatmapRow[], isDark: boolean)
 
   return {
     animation: false,
-    grid: { left: 8, right: 72, top: 12, bottom: 8, containLabel: true },
+    grid: { left: 4, right: 84, top: 12, bottom: 2, outerBoundsMode: 'same', outerBoundsContain: 'all' },
     tooltip: {
       confine: true,
       formatter: (params) => {
@@ -67,6 +67,8 @@ export function layerHeatmapOption(rows: readonly HeatmapRow[], isDark: boolean)
       type: 'category',
       data: steps.map(String),
       name: 'step',
+      nameLocation: 'middle',
+      nameGap: 22,
       axisLabel: { hideOverlap: true },
       splitArea: { show: false },
     },
@@ -81,7 +83,8 @@ export function layerHeatmapOption(rows: readonly HeatmapRow[], isDark: boolean)
       dimension: 2,
       min: negative ? -high : Math.max(0, quantile(scaled, 0.02)),
       max: high,
-      calculable: false,
+      // handles show the colour scale's range in κ
+      calculable: true,
       orient: 'vertical',
       right: 0,
       top: 'middle',

@@ -34,6 +34,8 @@ export interface LineChartSpec {
   symbols?: boolean;
   yMin?: number;
   yMax?: number;
+  /** a legend above the plot (for charts whose lines are not named elsewhere) */
+  legend?: boolean;
 }
 
 function points(x: readonly number[], y: readonly (number | null)[], log: boolean): [number, number | null][] {
@@ -67,7 +69,11 @@ export function lineChartOption(spec: LineChartSpec): ChartOption {
   if (usesRight) yAxes.push(valueAxis(spec.y2Name, spec.logY2 ?? false, 'right'));
   return {
     animation: false,
-    grid: { left: 8, right: usesRight ? 8 : 16, top: 28, bottom: 8, containLabel: true },
+    // outer bounds hold the axis labels and names inside the canvas
+    grid: { left: 4, right: usesRight ? 4 : 12, top: spec.legend ? 34 : 22, bottom: 2, outerBoundsMode: 'same', outerBoundsContain: 'all' },
+    legend: spec.legend
+      ? { show: true, top: 0, left: 'center', icon: 'roundRect', itemWidth: 14, itemHeight: 4, itemGap: 12, textStyle: { fontSize: 11 } }
+      : { show: false },
     tooltip: {
       trigger: 'axis',
       confine: true,
@@ -77,10 +83,10 @@ export function lineChartOption(spec: LineChartSpec): ChartOption {
       type: xKind === 'log2' ? 'log' : 'value',
       logBase: xKind === 'log2' ? 2 : undefined,
       name: spec.xName,
-      nameLocation: 'end',
-      nameGap: 6,
-      nameTextStyle: { verticalAlign: 'top', padding: [18, 0, 0, 0] },
+      nameLocation: 'middle',
+      nameGap: 22,
       scale: true,
+      axisLine: { onZero: false },
       axisLabel: {
         hideOverlap: true,
         formatter: (v: number) => (xKind === 'duration' ? formatDurationAxis(v) : formatValue(v)),

@@ -33,7 +33,7 @@ function theme(c: ThemeColors): object {
       textStyle: { color: c.text, fontSize: 12 },
     },
     visualMap: { textStyle: { color: c.muted } },
-    line: { symbol: 'none', lineStyle: { width: 1.6 } },
+    legend: { textStyle: { color: c.text }, inactiveColor: c.axis },
   };
 }
 

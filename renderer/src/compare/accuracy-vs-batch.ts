@@ -1,7 +1,8 @@
 /**
  * The paper's headline plot: final test accuracy against batch size, one line
- * per optimizer. Runs repeated over seeds (or other swept values) at the same
- * optimizer and batch size are averaged.
+ * per optimizer (or per optimizer and whatever else sets runs apart, when the
+ * caller names lines that way). Runs on the same line at the same batch size,
+ * e.g. repeats over seeds, are averaged.
  */
 export interface AccuracyPoint {
   batchSize: number;
@@ -13,28 +14,29 @@ export interface AccuracyPoint {
 }
 
 export interface AccuracyLine {
-  optimizer: string;
+  line: string;
   points: AccuracyPoint[];
 }
 
 export interface RunOutcome {
-  optimizer: string;
+  /** which line the run belongs to, e.g. "LARS" */
+  line: string;
   batchSize: number;
   testAccuracy: number | null;
 }
 
 export function accuracyByBatchSize(outcomes: readonly RunOutcome[]): AccuracyLine[] {
-  const byOptimizer = new Map<string, Map<number, number[]>>();
+  const byLine = new Map<string, Map<number, number[]>>();
   for (const o of outcomes) {
     if (o.testAccuracy === null || !Number.isFinite(o.testAccuracy)) continue;
-    const bySize = byOptimizer.get(o.optimizer) ?? new Map<number, number[]>();
+    const bySize = byLine.get(o.line) ?? new Map<number, number[]>();
     const list = bySize.get(o.batchSize) ?? [];
     list.push(o.testAccuracy);
     bySize.set(o.batchSize, list);
-    byOptimizer.set(o.optimizer, bySize);
+    byLine.set(o.line, bySize);
   }
-  return [...byOptimizer.entries()].map(([optimizer, bySize]) => ({
-    optimizer,
+  return [...byLine.entries()].map(([line, bySize]) => ({
+    line,
     points: [...bySize.entries()]
       .sort(([a], [b]) => a - b)
       .map(([batchSize, values]) => ({

@@ -5,7 +5,8 @@
 import { onBeforeUnmount, onMounted, shallowRef, watch, type Ref } from 'vue';
 import type { ApiEvent, EvalSeries, LayerField, LayerSeries, RunRecord, StepField, StepSeries } from '../../../common/api-contract';
 import { api, subscribe } from '../api';
-import { activeStatuses } from '../format/run-progress';
+import { mergeRunUpdate } from '../runs/merge-run-update';
+import { activeStatuses } from '../runs/run-progress';
 import { notifyError } from './useNotices';
 import { useThrottledRefresh } from './useThrottledRefresh';
 
@@ -73,7 +74,7 @@ export function useRunMetrics(runId: Readonly<Ref<number | null>>) {
     if (event.type === 'run-metrics' && event.runId === id) request();
     if (event.type === 'run-updated' && event.run.id === id && run.value) {
       const wasActive = activeStatuses.has(run.value.status);
-      run.value = { ...run.value, ...event.run, totalSteps: event.run.progress?.totalSteps ?? run.value.totalSteps };
+      run.value = mergeRunUpdate(run.value, event.run);
       // the layer table arrives when the run starts, the last metrics when it ends
       const ended = wasActive && !activeStatuses.has(event.run.status);
       const needsLayers = event.run.status === 'running' && run.value.layers.length === 0 && !layersRequested;

@@ -6,6 +6,7 @@
 import { computed, onBeforeUnmount, onMounted, ref, shallowRef, triggerRef } from 'vue';
 import type { ApiEvent, ExperimentRecord, RunRecord } from '../../../common/api-contract';
 import { api, subscribe } from '../api';
+import { mergeRunUpdate } from '../runs/merge-run-update';
 import { notifyError } from './useNotices';
 
 export function useRuns() {
@@ -24,6 +25,9 @@ export function useRuns() {
     triggerRef(experiments);
   }
 
+  /** events that arrive while the first lists are loading wait for them */
+  let buffered: ApiEvent[] | null = [];
+
   async function load(): Promise<void> {
     try {
       const [experimentList, runList] = await Promise.all([api.listExperiments({}), api.listRuns({})]);
@@ -35,6 +39,9 @@ export function useRuns() {
       notifyError('Could not load runs', error);
     } finally {
       loaded.value = true;
+      const waiting = buffered ?? [];
+      buffered = null;
+      waiting.forEach(onEvent);
     }
   }
 
@@ -49,6 +56,10 @@ export function useRuns() {
   }
 
   function onEvent(event: ApiEvent): void {
+    if (buffered) {
+      buffered.push(event);
+      return;
+    }
     if (event.type === 'experiment-created') {
       if (!experiments.value.has(event.experimentId)) void fetchExperiment(event.experimentId);
       return;
@@ -56,7 +67,9 @@ export function useRuns() {
     if (event.type !== 'run-updated') return;
     const known = runs.value.get(event.run.id);
     if (known) {
-      runs.value.set(known.id, { ...known, ...event.run, totalSteps: event.run.progress?.totalSteps ?? known.totalSteps });
+      const merged = mergeRunUpdate(known, event.run);
+      if (merged === known) return;
+      runs.value.set(known.id, merged);
       triggerRef(runs);
     } else if (!experiments.value.has(event.run.experimentId)) {
       void fetchExperiment(event.run.experimentId);

@@ -28,12 +28,22 @@ export function fieldPath(issue: SpecIssue): string {
   return issue.path;
 }
 
+/**
+ * The message as it reads next to its field: the grid point is dropped when the
+ * field already is that point's entry, and a missing value reads "required".
+ */
+export function fieldMessage(issue: SpecIssue, path: string): string {
+  let message = issue.message;
+  if (path !== issue.path) message = message.replace(/\s*\(for [^)]*\)\s*$/, '');
+  return message.replace(/^Invalid input: expected \w+, received undefined\b/, 'required');
+}
+
 export function groupIssues(issues: readonly SpecIssue[]): IssuesByPath {
   const byPath = new Map<string, SpecIssue[]>();
   for (const issue of issues) {
     const path = fieldPath(issue);
     const list = byPath.get(path) ?? [];
-    list.push({ path, message: issue.message });
+    list.push({ path, message: fieldMessage(issue, path) });
     byPath.set(path, list);
   }
   return byPath;

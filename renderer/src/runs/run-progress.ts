@@ -17,3 +17,10 @@ export function samplesPerSec(run: Pick<RunRecord, 'progress' | 'summary'>): num
 export function finalTestAccuracy(run: Pick<RunRecord, 'summary'>): number | null {
   return run.summary?.lastEval?.testAccuracy ?? null;
 }
+
+/** "340 / 920" steps: live progress while running, the summary once finished (stored runs carry no progress). */
+export function stepsDone(run: Pick<RunRecord, 'progress' | 'summary' | 'totalSteps'>): { step: number | null; total: number | null } {
+  const step = run.progress?.step ?? run.summary?.steps ?? null;
+  const total = run.progress?.totalSteps ?? run.totalSteps ?? run.summary?.steps ?? null;
+  return { step, total };
+}
