@@ -1,4 +1,70 @@
+/**
+ * Installs Batchscope's fast kernels over tfjs's stock ones, per backend, for the
+ * backends each was measured to help (docs/benchmarks.md, "Kernels").
+ */
+import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+import type { FastKernel } from './fast-kernel';
+import { wasmBatchMatMul } from './wasm-batch-matmul';
+import { wasmFusedMatMul } from './wasm-fused-matmul';
+import { wasmConv2DBackpropFilter } from './wasm-conv2d-backprop-filter';
+import { wasmConv2DBackpropInput } from './wasm-conv2d-backprop-input';
+import { wasmMaxPoolGrad } from './wasm-max-pool-grad';
+import { wasmSum } from './wasm-sum';
+import { wasmMean } from './wasm-mean';
+
+export const fastKernels: readonly FastKernel[] = [
+  wasmBatchMatMul,
+  wasmFusedMatMul,
+  wasmConv2DBackpropFilter,
+  wasmConv2DBackpropInput,
+  wasmMaxPoolGrad,
+  wasmSum,
+  wasmMean,
+];
+
+// Marks configs we registered. A global symbol, because the kernel registry is
+// process-global while this module may be loaded more than once (bundles, workers).
+const installedBy = Symbol.for('batchscope.fastKernel');
+type InstalledConfig = KernelConfig & { [installedBy]?: { stock: KernelConfig | undefined } };
+
+function install(kernel: FastKernel, backendName: string): void {
+  const current = getKernel(kernel.kernelName, backendName) as InstalledConfig | undefined;
+  if (current?.[installedBy]) return;
+  const replacement: InstalledConfig = {
+    kernelName: kernel.kernelName,
+    backendName,
+    kernelFunc: kernel.build(current, backendName),
+    // The stock kernel's setup (its cwrap of the C++ entry point) still has to run
+    // whenever the engine (re)initializes this backend, since we call into it.
+    setupFunc: current?.setupFunc,
+    disposeFunc: current?.disposeFunc,
+    [installedBy]: { stock: current },
+  };
+  if (current) unregisterKernel(kernel.kernelName, backendName);
+  registerKernel(replacement);
+}
+
 /** Registers Batchscope's fast kernels for the backends they help. Idempotent. */
-export function registerFastKernels(_backendName: string): void {
-  // filled in by the kernels module
+export function registerFastKernels(backendName: string): void {
+  for (const kernel of fastKernels) {
+    if (kernel.backendNames.includes(backendName)) install(kernel, backendName);
+  }
+}
+
+/** Registers one fast kernel (benchmarks compare subsets). Idempotent. */
+export function registerFastKernel(kernelName: string, backendName: string): void {
+  const kernel = fastKernels.find((k) => k.kernelName === kernelName && k.backendNames.includes(backendName));
+  if (!kernel) throw new Error(`no fast kernel '${kernelName}' for backend '${backendName}'`);
+  install(kernel, backendName);
+}
+
+/** Puts the stock kernels back (for benchmarks that compare both). Idempotent. */
+export function unregisterFastKernels(backendName: string): void {
+  for (const kernel of fastKernels) {
+    const current = getKernel(kernel.kernelName, backendName) as InstalledConfig | undefined;
+    const mark = current?.[installedBy];
+    if (!mark) continue;
+    unregisterKernel(kernel.kernelName, backendName);
+    if (mark.stock) registerKernel(mark.stock);
+  }
 }

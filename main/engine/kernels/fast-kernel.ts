@@ -1,0 +1,14 @@
+/**
+ * A Batchscope fast kernel: a replacement for one tfjs kernel on the backends where
+ * it was measured to help. It may wrap the stock kernel (kept as a fallback and as a
+ * building block) or fill a kernel the backend lacks.
+ */
+import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
+
+export interface FastKernel {
+  kernelName: string;
+  /** Backends the replacement was measured to help; it is registered for no others. */
+  backendNames: readonly string[];
+  /** Builds the replacement. `stock` is the backend's own kernel, if it has one. */
+  build(stock: KernelConfig | undefined, backendName: string): KernelFunc;
+}
