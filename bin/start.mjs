@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { buildState, electronViteBin, outDir, repoRoot } from './build-freshness.mjs';
+import { electronSqliteBinding } from './electron-sqlite.mjs';
 
 const { values: flags } = parseArgs({
   options: {
@@ -50,7 +51,9 @@ function electronBinary() {
 
 /** Resolves with null once Electron has run and exited, or with a reason when it could not start. */
 function runElectron(binary) {
-  const env = { ...process.env };
+  const sqlite = electronSqliteBinding(repoRoot);
+  if ('reason' in sqlite) return Promise.resolve(sqlite.reason);
+  const env = { ...process.env, BATCHSCOPE_SQLITE_BINDING: sqlite.binding };
   delete env.ELECTRON_RUN_AS_NODE;
   const startedAt = Date.now();
   return new Promise((resolve) => {
