@@ -27,7 +27,7 @@ export const metricTitles: Record<string, string> = {
   'layer:gradNorm': 'Gradient norm ‖g_l‖',
   'layer:weightNorm': 'Weight norm ‖w_l‖',
   'layer:updateNorm': 'Update length ‖Δw_l‖',
-  'layer:effectiveLr': 'Effective rate ‖Δw_l‖/‖g_l‖',
+  'layer:effectiveLr': 'Effective learning rate η_l',
   'layer:lossUpdateShare': 'Share of ΔL (g_l·Δw_l)',
   'layer:curvature': 'Curvature κ_l',
 };
