@@ -6,7 +6,7 @@ import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '
 import type { FastKernel } from './fast-kernel';
 import { wasmBatchMatMul } from './wasm-batch-matmul';
 import { wasmFusedMatMul } from './wasm-fused-matmul';
-import { wasmConv2DBackpropFilter } from './wasm-conv2d-backprop-filter';
+import { fastConv2DBackpropFilter } from './conv2d-backprop-filter';
 import { wasmConv2DBackpropInput } from './wasm-conv2d-backprop-input';
 import { wasmMaxPoolGrad } from './wasm-max-pool-grad';
 import { wasmSum } from './wasm-sum';
@@ -15,7 +15,7 @@ import { wasmMean } from './wasm-mean';
 export const fastKernels: readonly FastKernel[] = [
   wasmBatchMatMul,
   wasmFusedMatMul,
-  wasmConv2DBackpropFilter,
+  fastConv2DBackpropFilter,
   wasmConv2DBackpropInput,
   wasmMaxPoolGrad,
   wasmSum,
