@@ -106,6 +106,8 @@ const curvatureEstimatorSchema = z.enum([
 export type CurvatureEstimator = z.infer<typeof curvatureEstimatorSchema>;
 
 const weightDecay = nonNegative.default(0);
+/** this optimizer's own base learning rate, overriding lr.base (so a sweep over optimizers can give each its usual rate) */
+const ownLr = { lr: z.number().positive().optional() };
 const excludeBiasAndNorm = z.boolean().default(true);
 
 const curvatureLrFields = {
@@ -121,15 +123,17 @@ const curvatureLrFields = {
 };
 
 export const optimizerSpecSchema = z.discriminatedUnion('name', [
-  z.strictObject({ name: z.literal('sgd'), weightDecay }),
+  z.strictObject({ name: z.literal('sgd'), weightDecay, ...ownLr }),
   z.strictObject({
     name: z.literal('momentum'),
+    ...ownLr,
     momentum: z.number().min(0).lt(1).default(0.9),
     nesterov: z.boolean().default(false),
     weightDecay,
   }),
   z.strictObject({
     name: z.literal('adam'),
+    ...ownLr,
     beta1: z.number().min(0).lt(1).default(0.9),
     beta2: z.number().min(0).lt(1).default(0.999),
     epsilon: z.number().positive().default(1e-8),
@@ -138,6 +142,7 @@ export const optimizerSpecSchema = z.discriminatedUnion('name', [
   }),
   z.strictObject({
     name: z.literal('adamw'),
+    ...ownLr,
     beta1: z.number().min(0).lt(1).default(0.9),
     beta2: z.number().min(0).lt(1).default(0.999),
     epsilon: z.number().positive().default(1e-8),
@@ -146,6 +151,7 @@ export const optimizerSpecSchema = z.discriminatedUnion('name', [
   }),
   z.strictObject({
     name: z.literal('lars'),
+    ...ownLr,
     momentum: z.number().min(0).lt(1).default(0.9),
     trustCoefficient: z.number().positive().default(0.001),
     weightDecay: nonNegative.default(0.0005),
@@ -156,6 +162,7 @@ export const optimizerSpecSchema = z.discriminatedUnion('name', [
   }),
   z.strictObject({
     name: z.literal('lamb'),
+    ...ownLr,
     beta1: z.number().min(0).lt(1).default(0.9),
     beta2: z.number().min(0).lt(1).default(0.999),
     epsilon: z.number().positive().default(1e-6),
@@ -166,11 +173,13 @@ export const optimizerSpecSchema = z.discriminatedUnion('name', [
   }),
   z.strictObject({
     name: z.literal('cblr'),
+    ...ownLr,
     curvature: curvatureEstimatorSchema.default('gradient-difference'),
     ...curvatureLrFields,
   }),
   z.strictObject({
     name: z.literal('mclr'),
+    ...ownLr,
     /** element-wise curvature whose median stands in for κ_l */
     elementCurvature: z.enum(['secant', 'hutchinson']).default('secant'),
     ...curvatureLrFields,

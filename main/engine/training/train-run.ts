@@ -26,7 +26,9 @@ import { layerStats, snapshotWeights } from '../diagnostics/layer-stats';
 const progressEveryMs = 200;
 
 export async function trainRun(input: unknown, sink: RunSink, control: RunControl = neverCancelled): Promise<RunSummary> {
-  const spec = parseRunSpec(input);
+  const parsed = parseRunSpec(input);
+  // an optimizer's own rate overrides the schedule's base rate
+  const spec: RunSpec = parsed.optimizer.lr === undefined ? parsed : { ...parsed, lr: { ...parsed.lr, base: parsed.optimizer.lr } };
   const backend = await selectBackend(resolvePreference(spec.backend));
   const data = await loadDataset(spec.dataset, spec.training.seed);
   const plan = planBatches(spec, data.train.count);

@@ -77,6 +77,15 @@ describe('training loop', () => {
     expect(summary.lastEval).toEqual(sink.evals.at(-1) ?? null);
   });
 
+  it("uses an optimizer's own base rate over lr.base, still scaled by the batch rule", async () => {
+    const sink = new RecordingSink();
+    await trainRun(
+      { dataset: blobs, model: { kind: 'mlp', hidden: [8] }, optimizer: { name: 'adam', lr: 0.002 }, lr: { base: 0.1, baseBatchSize: 16, scaling: 'linear' }, batch: { size: 64 }, training: { steps: 3 } },
+      sink,
+    );
+    expect(sink.steps.map((s) => s.lr)).toEqual([0.008, 0.008, 0.008]);
+  });
+
   it('stops cleanly on cancel', async () => {
     const sink = new RecordingSink();
     const summary = await trainRun({ dataset: blobs, model: { kind: 'mlp' }, batch: { size: 16 }, training: { epochs: 50 } }, sink, {
