@@ -74,8 +74,8 @@ async function serveInBrowser() {
   const { register } = await import('tsx/esm/api');
   register();
   const { serve } = await import(pathToFileURL(join(repoRoot, 'main/server/serve.ts')).href);
-  // BATCHSCOPE_DB, else $XDG_DATA_HOME/batchscope (~/.local/share/batchscope), as the CLI uses
-  const { defaultDbPath } = await import(pathToFileURL(join(repoRoot, 'main/cli/data-dir.ts')).href);
+  // BATCHSCOPE_DB, else $XDG_DATA_HOME/batchscope (~/.local/share/batchscope): the database the CLI and Electron use
+  const { defaultDbPath } = await import(pathToFileURL(join(repoRoot, 'main/api/data-dir.ts')).href);
   const dbPath = defaultDbPath();
   const hasDisplay = process.platform !== 'linux' || Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
   const open = flags['no-open'] ? false : (flags.open ?? hasDisplay);

@@ -1,7 +1,11 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-/** Where Batchscope keeps its database by default: $BATCHSCOPE_DB, else the user's data folder. */
+/**
+ * Where Batchscope keeps its database by default: $BATCHSCOPE_DB, else the
+ * user's data folder. Electron, browser mode and the CLI all open this one
+ * file, so a run started in one shows up in the others.
+ */
 export function defaultDbPath(): string {
   if (process.env.BATCHSCOPE_DB) return process.env.BATCHSCOPE_DB;
   const base =

@@ -11,7 +11,7 @@ import { loadPresets } from '../api/presets';
 import { createJsonlSink } from './jsonl-sink';
 import { ProgressDisplay } from './progress-display';
 import { exportCommand, listCommand, presetsCommand, reportCommand, runStored, showCommand } from './store-commands';
-import { defaultDbPath } from './data-dir';
+import { defaultDbPath } from '../api/data-dir';
 import { UsageError } from './usage-error';
 
 const usage = `usage: batchscope <command> [options]

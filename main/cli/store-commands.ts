@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import type { RunRecord } from '../../common/api-contract';
 import { createApi, type BatchscopeBackend } from '../api/create-api';
 import { loadPresets } from '../api/presets';
-import { defaultDbPath } from './data-dir';
+import { defaultDbPath } from '../api/data-dir';
 import { ProgressDisplay } from './progress-display';
 import { UsageError } from './usage-error';
 

@@ -1,11 +1,13 @@
 /**
  * Electron main: one window onto the renderer, the API behind IPC, the
- * store in the user-data folder. Everything else lives in main/api.
+ * store in the database browser mode and the CLI share (`defaultDbPath`).
+ * Everything else lives in main/api.
  */
 import { app, BrowserWindow, ipcMain, Menu, session, shell, type IpcMainInvokeEvent } from 'electron';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createApi } from '../api/create-api';
+import { defaultDbPath } from '../api/data-dir';
 import { appMenuTemplate } from './app-menu';
 import { hardenAllContents, hardenSession } from './hardening';
 import { registerIpcBridge } from './ipc-bridge';
@@ -39,7 +41,7 @@ function createWindow(): BrowserWindow {
 async function start(): Promise<void> {
   await app.whenReady();
   hardenSession(session.defaultSession, devServerUrl);
-  const dbPath = process.env['BATCHSCOPE_DB'] || join(app.getPath('userData'), 'batchscope.db');
+  const dbPath = defaultDbPath();
   const api = await createApi({ dbPath });
   const stopBridge = registerIpcBridge({ ipcMain, api, isTrustedSender, windows: () => BrowserWindow.getAllWindows() });
   Menu.setApplicationMenu(

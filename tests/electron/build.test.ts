@@ -5,7 +5,7 @@
  * window and answer IPC through the real API.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -89,9 +89,11 @@ describe('built preload', () => {
 describe('built main under a fake electron module', () => {
   it('opens one hardened window, answers IPC through the real API and trains with the bundled worker', async () => {
     const userData = mkdtempSync(join(tmpdir(), 'batchscope-electron-'));
+    // the data folder defaultDbPath() resolves to (XDG on Linux, APPDATA on Windows), kept inside the temp folder
+    const dataHome = join(userData, 'data-home');
     try {
       const { stdout } = await promisify(execFile)(process.execPath, [join(import.meta.dirname, 'drive-built-main.mjs'), outDir], {
-        env: { ...withoutDbOverride(process.env), FAKE_ELECTRON_USER_DATA: userData },
+        env: { ...withoutDbOverride(process.env), FAKE_ELECTRON_USER_DATA: userData, XDG_DATA_HOME: dataHome, APPDATA: dataHome },
         timeout: 90_000,
       });
       const report = JSON.parse(stdout.trim().split('\n').pop()!);
@@ -121,6 +123,9 @@ describe('built main under a fake electron module', () => {
       expect(report.run).toEqual({ status: 'completed', error: null });
       expect(report.runEventStatuses).toContain('completed');
       expect(report.quit).toEqual({ prevented: true, quitCalls: 1 });
+      // the database browser mode and the CLI open too, not one of Electron's own
+      if (process.platform === 'linux') expect(existsSync(join(dataHome, 'batchscope', 'batchscope.db'))).toBe(true);
+      expect(existsSync(join(userData, 'batchscope.db'))).toBe(false);
     } finally {
       rmSync(userData, { recursive: true, force: true });
     }
