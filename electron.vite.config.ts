@@ -9,34 +9,13 @@
 import { resolve } from 'node:path';
 import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'electron-vite';
-import type { Plugin } from 'vite';
 
 // electron-vite runs from the repository root (npm scripts, tests); it bundles this file
 // elsewhere first, so import.meta paths would point at the bundle, not here
 const root = process.cwd();
 
-/**
- * electron-vite's ESM shim prepends `const require = createRequire(import.meta.url)`
- * to every chunk that mentions require(…); a module that declares the same
- * binding itself (main/engine/backend.ts does) would then fail to load with
- * "Identifier 'require' has already been declared". Such a declaration means
- * exactly what the shim's does, so it is dropped before the shim runs.
- */
-function dropOwnRequireBinding(): Plugin {
-  const ownRequire = /^(?:var|let|const) require = createRequire\(import\.meta\.url\);\n/gm;
-  return {
-    name: 'batchscope:drop-own-require-binding',
-    enforce: 'pre',
-    renderChunk(code) {
-      const without = code.replace(ownRequire, '');
-      return without === code ? null : { code: without, map: null };
-    },
-  };
-}
-
 export default defineConfig({
   main: {
-    plugins: [dropOwnRequireBinding()],
     build: {
       rolldownOptions: {
         input: {
@@ -69,6 +48,8 @@ export default defineConfig({
     root: resolve(root, 'renderer'),
     plugins: [vue()],
     build: {
+      // electron-vite leaves the renderer unminified by default; minified it loads faster in both modes
+      minify: true,
       rolldownOptions: { input: resolve(root, 'renderer/index.html') },
     },
   },

@@ -9,9 +9,9 @@ import type { BackendPreference } from '../../common/spec';
 import type { BackendInfo } from '../../common/metrics';
 import { registerFastKernels } from './kernels/register';
 
-const require = createRequire(import.meta.url);
+const requireModule = createRequire(import.meta.url);
 // tfjs-core's Node bundle carries no gradient functions; the umbrella package registers them
-require('@tensorflow/tfjs');
+requireModule('@tensorflow/tfjs');
 
 interface Candidate {
   preference: Exclude<BackendPreference, 'auto'>;
@@ -27,14 +27,14 @@ const candidates: Candidate[] = [
     pkg: '@tensorflow/tfjs-node-gpu',
     backendName: 'tensorflow',
     gpu: true,
-    load: async () => void require('@tensorflow/tfjs-node-gpu'),
+    load: async () => void requireModule('@tensorflow/tfjs-node-gpu'),
   },
   {
     preference: 'tensorflow',
     pkg: '@tensorflow/tfjs-node',
     backendName: 'tensorflow',
     gpu: false,
-    load: async () => void require('@tensorflow/tfjs-node'),
+    load: async () => void requireModule('@tensorflow/tfjs-node'),
   },
   {
     preference: 'wasm',
@@ -54,7 +54,7 @@ const candidates: Candidate[] = [
 
 function packageVersion(pkg: string): string {
   try {
-    return (require(`${pkg}/package.json`) as { version: string }).version;
+    return (requireModule(`${pkg}/package.json`) as { version: string }).version;
   } catch {
     return 'unknown';
   }

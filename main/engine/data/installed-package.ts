@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 
-const require = createRequire(import.meta.url);
+const requireModule = createRequire(import.meta.url);
 
 export interface InstalledPackage {
   dir: string;
@@ -15,8 +15,8 @@ export interface InstalledPackage {
 /** The package's folder and version, or undefined when it is not installed. */
 export function findInstalledPackage(name: string): InstalledPackage | undefined {
   try {
-    const manifest = require.resolve(`${name}/package.json`);
-    const version = (require(manifest) as { version?: string }).version ?? 'unknown';
+    const manifest = requireModule.resolve(`${name}/package.json`);
+    const version = (requireModule(manifest) as { version?: string }).version ?? 'unknown';
     return { dir: dirname(manifest), version };
   } catch {
     return undefined;
