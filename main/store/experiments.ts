@@ -95,7 +95,6 @@ export function createExperimentStore(ctx: StoreContext): ExperimentStore {
       return ctx.guard('saving the experiment', () => {
         const result = ctx
           .statement('INSERT INTO experiments (name, notes, tags, spec, created_at_ms) VALUES (?, ?, ?, ?, ?)')
-          
           .run(input.name?.trim() || spec.name, input.notes ?? '', JSON.stringify(normalizeTags(input.tags ?? [])), JSON.stringify(spec), Date.now());
         return mustGet(Number(result.lastInsertRowid));
       });
