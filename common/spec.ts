@@ -116,8 +116,9 @@ const curvatureLrFields = {
   /** steps between curvature refreshes (K in the paper's notation) */
   refreshEvery: positiveInt.default(10),
   kappaMin: z.number().positive().default(1e-6),
-  ratioMin: z.number().positive().default(1e-3),
-  ratioMax: z.number().positive().default(1e3),
+  /** bounds of a layer's rate relative to the global one; wide bounds let one noisy κ blow a layer up */
+  ratioMin: z.number().positive().default(0.1),
+  ratioMax: z.number().positive().default(10),
   momentum: z.number().min(0).lt(1).default(0.9),
   weightDecay,
 };

@@ -74,9 +74,12 @@ class SecantMedian implements CurvatureSource {
             const dw = tf.sub(w, this.previousWeights.get(l, p));
             const dg = tf.sub(input.grads[l]![p]!, this.previousGrads.get(l, p));
             const floor = tf.mul(tf.maximum(tf.abs(w), minRelativeStep), minRelativeStep);
-            const moved = tf.greater(tf.abs(dw), floor);
-            const c = tf.div(dg, tf.where(moved, dw, tf.onesLike(dw)));
-            return tf.reshape(tf.where(moved, c, tf.fill(c.shape, Number.NaN)), [-1]);
+            // an entry whose gradient did not change at all (a dead ReLU unit's weights) says
+            // nothing about curvature; counted as 0 it would drag the median to 0 and send the
+            // layer's rate to ratioMax
+            const informative = tf.logicalAnd(tf.greater(tf.abs(dw), floor), tf.notEqual(dg, 0));
+            const c = tf.div(dg, tf.where(informative, dw, tf.onesLike(dw)));
+            return tf.reshape(tf.where(informative, c, tf.fill(c.shape, Number.NaN)), [-1]);
           }),
         ),
       ),

@@ -59,7 +59,9 @@ function mclrReference(spec: MclrSpec, diagonal?: (l: number) => number[]) {
           layer.forEach((param, p) =>
             param.forEach((wi, i) => {
               const dw = wi - prev.w[l]![p]![i]!;
-              if (Math.abs(dw) > 1e-6 * Math.max(Math.abs(wi), 1e-6)) secants.push((g[l]![p]![i]! - prev.g[l]![p]![i]!) / dw);
+              const dg = g[l]![p]![i]! - prev.g[l]![p]![i]!;
+              // entries whose gradient did not change carry no curvature information
+              if (Math.abs(dw) > 1e-6 * Math.max(Math.abs(wi), 1e-6) && dg !== 0) secants.push(dg / dw);
             }),
           );
           return referenceMedianAbs(secants);
@@ -132,6 +134,27 @@ describe('mclr', () => {
     // step 0 ran at the global rate; later steps at η/κ_l
     expectClose(trace.rates[0]!, [0.3, 0.3], 1e-12, 'rates at step 0');
     expectClose(trace.rates[1]!, truth.map((k) => 0.35 / k), 1e-4, 'rates at step 1');
+    optimizer.dispose();
+    disposeGroups(groups);
+  });
+
+  it('secant: entries that move (weight decay) but whose gradient never changes (dead units) stay out of the median', () => {
+    const spec: MclrSpec = { ...base, weightDecay: 0.1 };
+    const run: Run = { steps: 4, lr: (t) => 0.3 + 0.05 * t, grad: quadratic };
+    const groups = makeGroups(twoLayers);
+    const optimizer = createMclr(spec, groups);
+    const seen: (number[] | null)[] = [];
+    runOptimizer(optimizer, groups, {
+      ...run,
+      oracle: () => {
+        seen.push(optimizer.lastCurvature?.() ?? null);
+        return undefined;
+      },
+    });
+    seen.push(optimizer.lastCurvature?.() ?? null);
+    // the a = 0 entries decay (they move) with a constant zero gradient: as zeros they would halve the median
+    const truth = a.map((layer) => referenceMedianAbs(layer.flat().filter((x) => x !== 0)));
+    for (const k of seen.slice(2)) expectClose(k!, truth, 1e-3, 'κ without the dead entries');
     optimizer.dispose();
     disposeGroups(groups);
   });
