@@ -11,7 +11,7 @@
  * channels), the "filter" is dy as [OH, OW, B, Cout], dilated by the forward stride,
  * and the output is [Cin, FH, FW, Cout]. On wasm that runs in XNNPACK through the
  * stock Conv2D kernel; an im2col + MatMul variant measured 2-10x slower on the CNN
- * shapes (docs/benchmarks.md, "Kernels").
+ * shapes (docs/benchmarks.md, "Kernels"). 1x1 filters take a plain matmul instead.
  */
 import {
   Conv2DBackpropFilter,
@@ -26,6 +26,38 @@ import { checkShape, explicitPad, forwardConvInfo, padOrCrop } from './conv-geom
 
 type Shape4D = [number, number, number, number];
 
+type Conv2DInfo = ReturnType<typeof forwardConvInfo>;
+
+/** A 1x1 conv whose windows all lie inside the input: each output reads x[b, oh*s, ow*s]. */
+function isPointwiseWithoutPadding(info: Conv2DInfo): boolean {
+  return (
+    info.filterHeight === 1 &&
+    info.filterWidth === 1 &&
+    info.padInfo.top === 0 &&
+    info.padInfo.left === 0 &&
+    info.outHeight === Math.ceil(info.inHeight / info.strideHeight) &&
+    info.outWidth === Math.ceil(info.inWidth / info.strideWidth)
+  );
+}
+
+/**
+ * 1x1 filters (a ResNet's projection shortcuts) are a plain product,
+ * dW = x_sub^T dy over all B*OH*OW positions. The stride's subsampling is a 1x1 max
+ * pool (exact, ~1 ms, where a strided slice takes ~60 ms on wasm); the product goes
+ * through the backend's BatchMatMul (on wasm the fast one).
+ */
+function pointwiseFilterGradient(scope: KernelScope, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo {
+  const { batchSize, inChannels, outChannels, outHeight, outWidth, strideHeight, strideWidth } = info;
+  const strided = strideHeight > 1 || strideWidth > 1;
+  const sampled = strided ? scope.run('MaxPool', { x }, { filterSize: [1, 1], strides: [strideHeight, strideWidth], pad: 'valid' }) : x;
+  const positions = batchSize * outHeight * outWidth;
+  const dW = scope.run('BatchMatMul', { a: scope.reshape(sampled, [positions, inChannels]), b: scope.reshape(dy, [positions, outChannels]) }, {
+    transposeA: true,
+    transposeB: false,
+  });
+  return scope.reshape(dW, [1, 1, inChannels, outChannels]);
+}
+
 export function conv2DBackpropFilterViaConv(
   scope: KernelScope,
   x: TensorInfo,
@@ -35,25 +67,27 @@ export function conv2DBackpropFilterViaConv(
   const channelsLast = (attrs.dataFormat ?? 'NHWC') === 'NHWC';
   const info = forwardConvInfo(Conv2DBackpropFilter, x.shape as Shape4D, attrs.filterShape, attrs.strides, attrs.pad, attrs.dataFormat, attrs.dimRoundingMode);
   checkShape(Conv2DBackpropFilter, 'dy', dy.shape, info.outShape);
-  const { inHeight, inWidth, inChannels, batchSize, filterHeight, filterWidth, outHeight, outWidth, strideHeight, strideWidth, padInfo } = info;
+  const { inHeight, inWidth, inChannels, filterHeight, filterWidth, outHeight, outWidth, strideHeight, strideWidth, padInfo } = info;
+  if (channelsLast && isPointwiseWithoutPadding(info)) return pointwiseFilterGradient(scope, x, dy, info);
 
-  // The last input row/column the forward window ever touched; rows past it (a
-  // 'valid' or strided conv that does not tile the input) would make the padding
-  // below negative, so they are cropped instead.
+  // Padding that makes the output exactly FH x FW. It is negative where the forward
+  // windows never reach the last rows/columns (a 'valid' or strided conv that does
+  // not tile the input, e.g. a 1x1 stride-2 shortcut); rather than crop the large
+  // image, pad nothing there and crop the few extra rows off the small result.
   const bottom = padOrCrop(filterHeight + (outHeight - 1) * strideHeight - inHeight - padInfo.top);
   const right = padOrCrop(filterWidth + (outWidth - 1) * strideWidth - inWidth - padInfo.left);
 
-  let image = scope.transpose(x, channelsLast ? [3, 1, 2, 0] : [1, 2, 3, 0]); // [Cin, H, W, B]
-  if (bottom.crop > 0 || right.crop > 0) {
-    image = scope.crop(image, [0, 0, 0, 0], [inChannels, inHeight - bottom.crop, inWidth - right.crop, batchSize]);
-  }
+  const image = scope.transpose(x, channelsLast ? [3, 1, 2, 0] : [1, 2, 3, 0]); // [Cin, H, W, B]
   const dyFilter = scope.transpose(dy, channelsLast ? [1, 2, 0, 3] : [2, 3, 0, 1]); // [OH, OW, B, Cout]
-  const dW = scope.run('Conv2D', { x: image, filter: dyFilter }, {
+  let dW = scope.run('Conv2D', { x: image, filter: dyFilter }, {
     strides: [1, 1],
     pad: explicitPad(padInfo.top, bottom.pad, padInfo.left, right.pad),
     dataFormat: 'NHWC',
     dilations: [strideHeight, strideWidth],
-  }); // [Cin, FH, FW, Cout]
+  }); // [Cin, FH (+ bottom.crop), FW (+ right.crop), Cout]
+  if (bottom.crop > 0 || right.crop > 0) {
+    dW = scope.crop(dW, [0, 0, 0, 0], [inChannels, filterHeight, filterWidth, dy.shape[channelsLast ? 3 : 1]!]);
+  }
   return scope.transpose(dW, [1, 2, 0, 3]);
 }
 

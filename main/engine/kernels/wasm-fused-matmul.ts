@@ -2,18 +2,17 @@
  * _FusedMatMul (matmul + bias + activation, as in tf.fused.matMul) for wasm. The stock
  * kernel shares BatchMatMul's slow path for transposed or batched operands (a
  * transposed [256,784] x [784,256] with bias and relu: ~100 ms vs ~8 ms); this one
- * flattens the product first (flat-matmul.ts).
+ * flattens the product first (flat-matmul.ts) and keeps everything fused in XNNPACK
+ * where that is provably the same computation: the bias, if any, is one value per
+ * output column (XNNPACK reads exactly N values), and prelu weights, which broadcast
+ * against the output's own shape, only where no batch was folded into the rows.
  *
- * Only rewritten where the flattened product is provably the same computation: the
- * bias, if any, is one value per output column (the XNNPACK path reads exactly N
- * values), and a prelu's weights, which broadcast against the output's own shape,
- * are only accepted when nothing was flattened.
- *
- * The stock slow path also adds a per-column bias wrongly (it indexes the bias by
- * row * N + column, clamped to its last element), so with a batched `b`, where the
- * stock product has to stay, bias and activation are applied as separate kernels.
+ * Any other bias is added by a separate kernel after the product, because the stock
+ * kernel gets it wrong: its slow path indexes the bias by row * N + column, clamped
+ * to the last element (a per-column bias is only right in row 0), and its XNNPACK
+ * path reads N values from a one-element bias.
  */
-import { _FusedMatMul, util, type _FusedMatMulAttrs, type _FusedMatMulInputs, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import { _FusedMatMul, type _FusedMatMulAttrs, type _FusedMatMulInputs, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { FastKernel } from './fast-kernel';
 import { composeKernel, requireInput, type KernelScope } from './kernel-scope';
 import { batchSize, canFlatten, flattenMatMul, isAlreadyFlat } from './flat-matmul';
@@ -61,27 +60,31 @@ export const wasmFusedMatMul: FastKernel = {
       const a = requireInput(inputs, 'a', _FusedMatMul);
       const b = requireInput(inputs, 'b', _FusedMatMul);
       const { bias, preluActivationWeights } = inputs as Partial<_FusedMatMulInputs>;
-      const { transposeA, transposeB } = attrs as unknown as _FusedMatMulAttrs;
-      const biasFits = bias == null || (bias.shape.length === 1 && bias.shape[0] === outColumns(b, transposeB));
+      const fused = attrs as unknown as _FusedMatMulAttrs;
+      const { transposeA, transposeB } = fused;
+      const flattenable = canFlatten(a, b);
+      const biasPerColumn = bias == null || (bias.shape.length === 1 && bias.shape[0] === outColumns(b, transposeB));
       const preluFits = preluActivationWeights == null || batchSize(a) === 1;
-      const hasColumnBias = bias != null && util.sizeFromShape(bias.shape) > 1;
-      if (!canFlatten(a, b) && hasColumnBias) {
+
+      if (flattenable && biasPerColumn && preluFits) {
+        if (isAlreadyFlat(a, b, transposeA, transposeB)) return stock.kernelFunc({ inputs, backend, attrs });
         return composeKernel(backend, backendName, (scope) => {
-          const product = scope.runFunc(stock.kernelFunc, { a, b }, { ...attrs, activation: 'linear' });
-          return biasAndActivation(scope, product, bias, preluActivationWeights, attrs as unknown as _FusedMatMulAttrs);
+          const flat = flattenMatMul(scope, a, b, transposeA, transposeB);
+          const product = scope.runFunc(stock.kernelFunc, { ...inputs, a: flat.a, b: flat.b }, { ...attrs, transposeA: false, transposeB: false });
+          return scope.reshape(product, flat.outShape);
         });
       }
-      if (!canFlatten(a, b) || !biasFits || !preluFits || isAlreadyFlat(a, b, transposeA, transposeB)) {
-        return stock.kernelFunc({ inputs, backend, attrs });
-      }
+      if (bias == null) return stock.kernelFunc({ inputs, backend, attrs });
       return composeKernel(backend, backendName, (scope) => {
-        const flat = flattenMatMul(scope, a, b, transposeA, transposeB);
-        const product = scope.runFunc(
-          stock.kernelFunc,
-          { ...inputs, a: flat.a, b: flat.b },
-          { ...attrs, transposeA: false, transposeB: false },
-        );
-        return scope.reshape(product, flat.outShape);
+        const bare = { transposeA, transposeB, activation: 'linear' };
+        let product: TensorInfo;
+        if (flattenable) {
+          const flat = flattenMatMul(scope, a, b, transposeA, transposeB);
+          product = scope.reshape(scope.runFunc(stock.kernelFunc, { a: flat.a, b: flat.b }, { ...bare, transposeA: false, transposeB: false }), flat.outShape);
+        } else {
+          product = scope.runFunc(stock.kernelFunc, { a, b }, bare);
+        }
+        return biasAndActivation(scope, product, bias, preluActivationWeights, fused);
       });
     };
   },

@@ -24,6 +24,9 @@ export const convCases: ConvCase[] = [
     ([1, 2, 3, [2, 1]] as const).map((strides) => ({ x: [2, 9, 8, 3], filter: [3, 2, 3, 4], strides, pad }) as ConvCase),
   ),
   ...pads.map((pad) => ({ x: [2, 11, 10, 2], filter: [5, 5, 2, 3], strides: 2, pad }) as ConvCase),
+  // pointwise convs: stride 1, and padded (which needs the general path)
+  { x: [2, 6, 5, 4], filter: [1, 1, 4, 3], strides: 1, pad: 'valid' },
+  { x: [2, 6, 5, 4], filter: [1, 1, 4, 3], strides: 2, pad: 1 },
   // filters smaller than the stride leave input rows without gradient
   { x: [2, 7, 7, 3], filter: [1, 1, 3, 2], strides: 3, pad: 'valid' },
   { x: [2, 7, 7, 3], filter: [2, 2, 3, 2], strides: 3, pad: 'same' },

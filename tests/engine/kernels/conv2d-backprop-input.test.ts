@@ -25,7 +25,9 @@ describe('wasm Conv2DBackpropInput', () => {
     await expectWasmMatchesCpu(() => inputGradient(c));
   });
 
-  it.each([convCases[3]!, convCases[20]!].map((c) => [label(c), c] as const))('NCHW: %s matches cpu', async (_, c) => {
+  const nchwCases = [convCases[3]!, convCases.find((c) => Array.isArray(c.pad) && c.strides === 2)!];
+
+  it.each(nchwCases.map((c) => [label(c), c] as const))('NCHW: %s matches cpu', async (_, c) => {
     await expectWasmMatchesCpu(() => inputGradient(c, 'NCHW'));
   });
 

@@ -13,8 +13,11 @@ const cases: Case[] = [
   { a: [24, 32], b: [16, 24], transposeA: true, transposeB: true, bias: [16], activation: 'elu' },
   { a: [24, 32], b: [24, 16], transposeA: true, transposeB: false, bias: [16], activation: 'leakyrelu' },
   { a: [24, 32], b: [24, 16], transposeA: true, transposeB: false, bias: [16], activation: 'prelu', prelu: [16] },
-  // a scalar-like bias keeps the stock kernel
+  // one-element biases are added after the product (the stock XNNPACK path over-reads them)
   { a: [24, 32], b: [24, 16], transposeA: true, transposeB: false, bias: [1], activation: 'relu6' },
+  { a: [32, 24], b: [24, 16], transposeA: false, transposeB: false, bias: [1], activation: 'relu' },
+  // prelu with a batch folded into the rows: bias and activation after the product
+  { a: [3, 8, 12], b: [12, 5], transposeA: false, transposeB: false, bias: [5], activation: 'prelu', prelu: [8, 5] },
   // batched a against a shared b
   { a: [3, 8, 12], b: [12, 5], transposeA: false, transposeB: false, bias: [5], activation: 'relu' },
   { a: [3, 12, 8], b: [5, 12], transposeA: true, transposeB: true, bias: [5], activation: 'relu' },
