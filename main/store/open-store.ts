@@ -83,7 +83,10 @@ export function openStore(file: string, options: OpenStoreOptions = {}): Store {
       mkdirSync(dirname(path), { recursive: true });
       checkWritable(path);
     }
-    db = new Database(path, { readonly, fileMustExist: readonly });
+    // under Electron the native module must match Electron's ABI: bin/start.mjs builds one
+    // beside the Node build and passes its path here
+    const nativeBinding = process.env.BATCHSCOPE_SQLITE_BINDING;
+    db = new Database(path, { readonly, fileMustExist: readonly, ...(nativeBinding ? { nativeBinding } : {}) });
   } catch (error) {
     throw error instanceof StoreError ? error : toStoreError(error, path, 'opening the database');
   }
