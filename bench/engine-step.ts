@@ -60,17 +60,18 @@ const forward = (): void => {
 
 const options = { warmup: args.warmup, reps: args.reps, callsPerRep: args.callsPerRep };
 const tensorsBefore = tf.memory().numTensors;
-const stepMs = timePerCall(trainStep, options);
-const forwardMs = timePerCall(forward, options);
+const stepTimes = timePerCall(trainStep, options);
+const forwardTimes = timePerCall(forward, options);
 if (tf.memory().numTensors !== tensorsBefore) throw new Error(`tensor leak: ${tf.memory().numTensors - tensorsBefore} tensors after the timed steps`);
 
 const result: StepResult = {
   implementation: 'batchscope',
   workload: workload.name,
   batchSize: B,
-  stepMs,
-  forwardMs,
-  samplesPerSec: B / (stepMs.median / 1000),
+  stepMs: stepTimes.wall,
+  forwardMs: forwardTimes.wall,
+  stepCpuMs: stepTimes.cpu,
+  samplesPerSec: B / (stepTimes.wall.median / 1000),
   runtime: `tfjs ${tf.version_core} ${backend.name} (${backend.package} ${backend.version}), Batchscope engine`,
   replacedKernels,
   ...(args.profile ? { profile: await profileKernels(trainStep) } : {}),

@@ -22,7 +22,7 @@ import { isMet, markdownTable, textTable, type Row } from './report';
 import { measureSteps, STEP_ROW_IDS, stepRows, type StepMeasurements, type StepRowId } from './step-rows';
 import { findTorchPython } from './torch-python';
 
-const RUN_ROW_IDS = ['curvature-overhead', 'parallel-runs', 'accumulation-memory'] as const;
+const RUN_ROW_IDS = ['curvature-overhead', 'curvature-overhead-b1024', 'parallel-runs', 'accumulation-memory'] as const;
 const ALL_ROWS = [...STEP_ROW_IDS, ...RUN_ROW_IDS] as const;
 type RowId = (typeof ALL_ROWS)[number];
 
@@ -46,6 +46,9 @@ const machine = describeMachine(torch);
 log(`Batchscope bench${quick ? ' (--quick)' : ''}: ${selected.join(', ')}`);
 log(machineLine(machine));
 if (!torch.ok) log(`PyTorch column skipped: ${torch.why}`);
+// one busy core of two already halves what a single-threaded child gets now and then
+const BUSY_LOAD = 1;
+if (machine.loadAtStart[0]! > BUSY_LOAD) log(`warning: load average ${machine.loadAtStart[0]} on ${machine.cores} cores: other work is running, expect noisy numbers`);
 
 const startedAt = new Date();
 const rows: Row[] = [];
@@ -65,6 +68,11 @@ if (stepIds.length) {
 if (selected.includes('curvature-overhead')) {
   log('curvature overhead');
   rows.push(await curvatureOverheadRow({ batchSize: 256, steps: quick ? 20 : 60, rounds: quick ? 1 : 3, log }));
+}
+// the same at a larger batch, where the fixed-size curvature sub-batch weighs less (left out of --quick)
+if (selected.includes('curvature-overhead-b1024') && (!quick || requested.includes('curvature-overhead-b1024'))) {
+  log('curvature overhead at B=1024');
+  rows.push(await curvatureOverheadRow({ batchSize: 1024, steps: quick ? 20 : 60, rounds: quick ? 1 : 3, log }));
 }
 if (selected.includes('parallel-runs')) {
   log('parallel runs');

@@ -76,7 +76,7 @@ if (workload.name === 'mlp') {
     const input = tf.randomUniform([B, fanIn]);
     const dy = tf.randomUniform([B, fanOut]);
     const weight = tf.randomUniform([fanIn, fanOut]);
-    const ms = (f: () => tf.Tensor): string => timePerCall(() => tf.tidy(f).dispose(), o).median.toFixed(2);
+    const ms = (f: () => tf.Tensor): string => timePerCall(() => tf.tidy(f).dispose(), o).wall.median.toFixed(2);
     console.log(`  dW ${fanIn}x${fanOut} = xᵀ·dy: transposeA ${ms(() => tf.matMul(input, dy, true, false))}, explicit ${ms(() => tf.matMul(tf.transpose(input), dy))}`);
     if (i > 0) console.log(`  dx ${B}x${fanIn} = dy·Wᵀ: transposeB ${ms(() => tf.matMul(dy, weight, false, true))}, explicit ${ms(() => tf.matMul(dy, tf.transpose(weight)))}`);
     console.log(`  forward ${B}x${fanIn}·${fanIn}x${fanOut}: ${ms(() => tf.matMul(input, weight))}`);

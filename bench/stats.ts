@@ -32,14 +32,33 @@ export interface RepeatOptions {
   callsPerRep: number;
 }
 
-/** Milliseconds per call of `fn`, summarized over repetitions. */
-export function timePerCall(fn: () => void, options: RepeatOptions): Summary {
+export interface CallTimes {
+  /** wall-clock ms per call */
+  wall: Summary;
+  /**
+   * CPU ms per call (user + system, whole process). For single-threaded work it
+   * matches the wall time on an idle machine and leaves out the time the process
+   * waited for a core on a busy one.
+   */
+  cpu: Summary;
+}
+
+function cpuMsNow(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+/** Milliseconds per call of `fn`, wall-clock and CPU, summarized over repetitions. */
+export function timePerCall(fn: () => void, options: RepeatOptions): CallTimes {
   for (let i = 0; i < options.warmup; i++) fn();
-  const perCallMs: number[] = [];
+  const wallMs: number[] = [];
+  const cpuMs: number[] = [];
   for (let r = 0; r < options.reps; r++) {
     const t0 = performance.now();
+    const c0 = cpuMsNow();
     for (let i = 0; i < options.callsPerRep; i++) fn();
-    perCallMs.push((performance.now() - t0) / options.callsPerRep);
+    cpuMs.push((cpuMsNow() - c0) / options.callsPerRep);
+    wallMs.push((performance.now() - t0) / options.callsPerRep);
   }
-  return summarize(perCallMs);
+  return { wall: summarize(wallMs), cpu: summarize(cpuMs) };
 }

@@ -10,6 +10,8 @@ export interface StepResult {
   stepMs: Summary;
   /** forward pass and mean loss read back, no tape */
   forwardMs: Summary;
+  /** the same step in CPU time of the process (see CallTimes in stats.ts) */
+  stepCpuMs: Summary;
   samplesPerSec: number;
   /** backend and versions, free text */
   runtime: string;

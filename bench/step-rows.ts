@@ -94,6 +94,8 @@ function conciseFailure(message: string): string {
 
 interface Side {
   stepMs: number;
+  /** median CPU ms per step: what the step costs when it has a core to itself */
+  stepCpuMs: number;
   forwardMs: number;
   samplesPerSec: number;
   batchSize: number;
@@ -110,6 +112,7 @@ function side(m: StepMeasurements, w: WorkloadName, impl: Implementation): Side 
   const roundSpread = (Math.max(...steps) - Math.min(...steps)) / stepMs;
   return {
     stepMs,
+    stepCpuMs: median(rs.map((r) => r.stepCpuMs.median)),
     forwardMs: median(rs.map((r) => r.forwardMs.median)),
     samplesPerSec: rs[0]!.batchSize / (stepMs / 1000),
     batchSize: rs[0]!.batchSize,
@@ -136,7 +139,11 @@ function throughputRow(id: StepRowId, label: string, target: Target, m: StepMeas
     reference: `${sps(theirs)} (${referenceName})`,
     measured: ours.samplesPerSec / theirs.samplesPerSec,
     target,
-    notes: [spreadNote('Batchscope', ours), spreadNote(referenceName, theirs)],
+    notes: [
+      spreadNote('Batchscope', ours),
+      spreadNote(referenceName, theirs),
+      `in CPU time per step: ${ours.stepCpuMs.toFixed(1)} vs ${theirs.stepCpuMs.toFixed(1)} ms, ratio ${(theirs.stepCpuMs / ours.stepCpuMs).toFixed(2)}×`,
+    ],
   };
 }
 

@@ -92,17 +92,18 @@ const forwardOnly = (): void => {
 };
 
 const options = { warmup: args.warmup, reps: args.reps, callsPerRep: args.callsPerRep };
-const stepMs = timePerCall(trainStep, options);
-const forwardMs = timePerCall(forwardOnly, options);
+const stepTimes = timePerCall(trainStep, options);
+const forwardTimes = timePerCall(forwardOnly, options);
 const wasmVersion = (createRequire(import.meta.url)('@tensorflow/tfjs-backend-wasm/package.json') as { version: string }).version;
 
 const result: StepResult = {
   implementation: 'stock-tfjs',
   workload: workload.name,
   batchSize: B,
-  stepMs,
-  forwardMs,
-  samplesPerSec: B / (stepMs.median / 1000),
+  stepMs: stepTimes.wall,
+  forwardMs: forwardTimes.wall,
+  stepCpuMs: stepTimes.cpu,
+  samplesPerSec: B / (stepTimes.wall.median / 1000),
   runtime: `tfjs ${tf.version.tfjs} wasm (@tensorflow/tfjs-backend-wasm ${wasmVersion}), stock kernels, tf.train.sgd().minimize`,
   ...(args.profile ? { profile: await profileKernels(trainStep) } : {}),
 };

@@ -33,17 +33,23 @@ def cnn() -> nn.Module:
 WORKLOADS = {"mlp": (mlp, 256), "cnn": (cnn, 128)}
 
 
-def time_per_call(fn, warmup: int, reps: int, calls: int) -> dict:
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        samples.append((time.perf_counter() - t0) * 1000 / calls)
+def summarize(samples: list) -> dict:
     m = statistics.median(samples)
     return {"median": m, "min": min(samples), "max": max(samples), "relativeSpread": (max(samples) - min(samples)) / m, "samples": samples}
+
+
+def time_per_call(fn, warmup: int, reps: int, calls: int) -> tuple:
+    """(wall, cpu) ms per call, each summarized over the repetitions."""
+    for _ in range(warmup):
+        fn()
+    wall, cpu = [], []
+    for _ in range(reps):
+        t0, c0 = time.perf_counter(), time.process_time()
+        for _ in range(calls):
+            fn()
+        cpu.append((time.process_time() - c0) * 1000 / calls)
+        wall.append((time.perf_counter() - t0) * 1000 / calls)
+    return summarize(wall), summarize(cpu)
 
 
 def main() -> None:
@@ -73,14 +79,15 @@ def main() -> None:
         with torch.no_grad():
             F.cross_entropy(model(x), y).item()
 
-    step_ms = time_per_call(step, args.warmup, args.reps, args.calls)
-    forward_ms = time_per_call(forward, args.warmup, args.reps, args.calls)
+    step_ms, step_cpu_ms = time_per_call(step, args.warmup, args.reps, args.calls)
+    forward_ms, _ = time_per_call(forward, args.warmup, args.reps, args.calls)
     result = {
         "implementation": "pytorch",
         "workload": args.workload,
         "batchSize": batch,
         "stepMs": step_ms,
         "forwardMs": forward_ms,
+        "stepCpuMs": step_cpu_ms,
         "samplesPerSec": batch / (step_ms["median"] / 1000),
         "runtime": f"PyTorch {torch.__version__}, {torch.get_num_threads()} thread, mkldnn {torch.backends.mkldnn.is_available()}",
     }

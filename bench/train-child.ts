@@ -15,6 +15,8 @@ export interface TrainChildResult {
   summary: RunSummary;
   /** ms of the steps alone: the sum of the per-step times the loop reports */
   stepsMs: number;
+  /** CPU ms of this process from the start of the loop (after the data is loaded) to the end of the run */
+  loopCpuMs: number;
   /** peak resident set of this process, KiB */
   vmHwmKiB: number | null;
 }
@@ -31,8 +33,13 @@ function statusField(name: string): number | null {
 const specText = process.argv[2];
 if (!specText) throw new Error('train-child: give the spec as a JSON argument');
 let stepsMs = 0;
+const cpuMsNow = (): number => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+let loopStartCpuMs = 0;
 const sink: RunSink = {
-  started: () => {},
+  started: () => void (loopStartCpuMs = cpuMsNow()),
   step: (m) => void (stepsMs += m.stepMs),
   layers: () => {},
   eval: () => {},
@@ -40,6 +47,7 @@ const sink: RunSink = {
   progress: () => {},
 };
 const summary = await trainRun(JSON.parse(specText), sink);
+const loopCpuMs = cpuMsNow() - loopStartCpuMs;
 if (summary.status !== 'completed') throw new Error(`run ended ${summary.status}${summary.reason ? `: ${summary.reason}` : ''}`);
-const result: TrainChildResult = { summary, stepsMs, vmHwmKiB: statusField('VmHWM') };
+const result: TrainChildResult = { summary, stepsMs, loopCpuMs, vmHwmKiB: statusField('VmHWM') };
 emitResult(result);
