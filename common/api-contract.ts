@@ -51,6 +51,7 @@ export const apiInputs = {
     format: z.enum(['csv', 'json']),
   }),
   listPresets: z.strictObject({}),
+  experimentReport: z.strictObject({ id }),
 } as const;
 
 export type ApiMethod = keyof typeof apiInputs;
@@ -165,6 +166,12 @@ export interface Preset {
   spec: unknown;
 }
 
+/** An experiment's report as one self-contained HTML file (what `batchscope report` writes). */
+export interface ExperimentReport {
+  filename: string;
+  html: string;
+}
+
 export interface BatchscopeApi {
   listDatasets(input: ApiInput<'listDatasets'>): Promise<DatasetListing[]>;
   datasetPreview(input: ApiInput<'datasetPreview'>): Promise<DatasetPreview>;
@@ -182,6 +189,7 @@ export interface BatchscopeApi {
   deleteExperiment(input: ApiInput<'deleteExperiment'>): Promise<{ deleted: number }>;
   exportData(input: ApiInput<'exportData'>): Promise<ExportFile>;
   listPresets(input: ApiInput<'listPresets'>): Promise<Preset[]>;
+  experimentReport(input: ApiInput<'experimentReport'>): Promise<ExperimentReport>;
 }
 
 /** Live events pushed to subscribers (throttled per run by the runner). */

@@ -11,6 +11,7 @@ import type { ApiEvent, BatchscopeApi, DatasetPreview, ExportFile, PlanResult } 
 import { knownDatasetShape, parameterCountOf } from '../../common/param-count';
 import { parseExperiment, planExperiment, runLabel } from '../../common/sweep';
 import { SpecError, type DatasetSpec } from '../../common/spec';
+import { experimentPreset } from '../../common/report/experiment-preset';
 import { loadDataset, listDatasets } from '../engine/data/load-dataset';
 import { classCounts, sampleImages } from '../engine/data/sample-images';
 import { planBatches } from '../engine/training/batch-plan';
@@ -228,6 +229,13 @@ export async function createApi(options: ApiOptions): Promise<BatchscopeBackend>
 
     async listPresets() {
       return loadPresets();
+    },
+
+    async experimentReport({ id }) {
+      const { experiment } = await api.getExperiment({ id });
+      // loaded on first use: it brings ECharts' server-side renderer, which nothing else in main needs
+      const { buildReportHtml } = await import('../report/build-report');
+      return { filename: `batchscope-report-${id}.html`, html: await buildReportHtml(api, id, experimentPreset(experiment.name, loadPresets())?.claim) };
     },
   };
   if (options.resumeQueued ?? true) runner.wake();

@@ -134,12 +134,10 @@ export async function reportCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { db: { type: 'string' }, out: { type: 'string' } } });
   const id = Number(positionals[0]);
   if (!Number.isInteger(id) || id <= 0) throw new UsageError('report: give an experiment id, e.g. batchscope report 2');
-  const { buildReportHtml } = await import('../report/build-report');
   return withApi(values.db, undefined, async (api) => {
-    const { experiment } = await api.getExperiment({ id });
-    const claim = loadPresets().find((p) => (p.spec as { name?: string }).name === experiment.name)?.claim;
-    const out = values.out ?? `batchscope-report-${id}.html`;
-    writeFileSync(out, await buildReportHtml(api, id, claim));
+    const report = await api.experimentReport({ id });
+    const out = values.out ?? report.filename;
+    writeFileSync(out, report.html);
     process.stderr.write(`wrote ${out}\n`);
     return 0;
   });

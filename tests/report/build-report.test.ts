@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createApi } from '../../main/api/create-api';
+import { loadPresets } from '../../main/api/presets';
+import { experimentPreset } from '../../common/report/experiment-preset';
 import { buildReportHtml } from '../../main/report/build-report';
 import { groupRuns, meanStd } from '../../common/report/run-groups';
 
@@ -10,6 +12,13 @@ describe('experiment report', () => {
   it('mean ± std uses the sample standard deviation and skips missing values', () => {
     expect(meanStd([0.9, 0.92, NaN])).toEqual({ mean: 0.91, std: expect.closeTo(0.0141421, 6), n: 2 });
     expect(meanStd([])).toMatchObject({ n: 0 });
+  });
+
+  it('takes the claim from the preset the experiment was launched from (same spec name)', () => {
+    const presets = loadPresets();
+    const smoke = presets.find((p) => p.id === 'smoke')!;
+    expect(experimentPreset((smoke.spec as { name: string }).name, presets)?.claim).toBe(smoke.claim);
+    expect(experimentPreset('my own sweep', presets)).toBeUndefined();
   });
 
   it('writes a self-contained HTML report with the headline chart, heatmaps and a table over seeds', async () => {
@@ -43,6 +52,11 @@ describe('experiment report', () => {
       expect(html).toMatch(/<td>\d+\.\d\d ± \d+\.\d\d<\/td>/);
       // self-contained: nothing to fetch
       expect(html).not.toMatch(/<script|<link|src="http/);
+      // the same file through the API (what the Report view downloads); no preset has this name, so no claim
+      const report = await api.experimentReport({ id: experiment.id });
+      expect(report.filename).toBe(`batchscope-report-${experiment.id}.html`);
+      expect(report.html).toContain('Test accuracy vs batch size');
+      expect(report.html).not.toContain('Claim tested.');
     } finally {
       await api.close();
     }

@@ -3,10 +3,10 @@
  * the two themes matching the app's CSS tokens.
  */
 import * as echarts from 'echarts/core';
-import { HeatmapChart, LineChart } from 'echarts/charts';
+import { BarChart, HeatmapChart, LineChart } from 'echarts/charts';
 import { GridComponent, LegendComponent, TitleComponent, TooltipComponent, VisualMapComponent } from 'echarts/components';
 import { CanvasRenderer } from 'echarts/renderers';
-import type { HeatmapSeriesOption, LineSeriesOption } from 'echarts/charts';
+import type { BarSeriesOption, HeatmapSeriesOption, LineSeriesOption } from 'echarts/charts';
 import type {
   GridComponentOption,
   LegendComponentOption,
@@ -16,12 +16,14 @@ import type {
 } from 'echarts/components';
 import { chartThemes } from './themes';
 
-echarts.use([LineChart, HeatmapChart, GridComponent, LegendComponent, TitleComponent, TooltipComponent, VisualMapComponent, CanvasRenderer]);
+// bars: a report's headline chart when its sweep does not vary the batch size
+echarts.use([LineChart, BarChart, HeatmapChart, GridComponent, LegendComponent, TitleComponent, TooltipComponent, VisualMapComponent, CanvasRenderer]);
 
 for (const [name, theme] of Object.entries(chartThemes)) echarts.registerTheme(name, theme);
 
 export type ChartOption = echarts.ComposeOption<
   | LineSeriesOption
+  | BarSeriesOption
   | HeatmapSeriesOption
   | GridComponentOption
   | LegendComponentOption

@@ -6,7 +6,7 @@
  */
 import { readonly, ref } from 'vue';
 
-export type ViewName = 'design' | 'runs' | 'live' | 'compare';
+export type ViewName = 'design' | 'runs' | 'live' | 'compare' | 'report';
 export type RouteQuery = Record<string, string>;
 
 export interface Route {
@@ -14,7 +14,7 @@ export interface Route {
   query: RouteQuery;
 }
 
-const viewNames: readonly ViewName[] = ['design', 'runs', 'live', 'compare'];
+const viewNames: readonly ViewName[] = ['design', 'runs', 'live', 'compare', 'report'];
 const storageKey = 'batchscope.route';
 
 function isRoute(value: unknown): value is Route {
