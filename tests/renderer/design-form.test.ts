@@ -129,4 +129,16 @@ describe('field messages', () => {
     const swept = planExperiment(toExperimentSpec(form));
     if (!swept.ok) expect(groupIssues(swept.issues).get('sweep.optimizer.1.ratioMin')?.[0]?.message).toBe('ratioMin is larger than ratioMax');
   });
+
+  it('names the bound a number is out of', () => {
+    const form = defaultDesignForm();
+    form.training.epochs = 0;
+    form.batch.microBatch = 0;
+    const result = planExperiment(toExperimentSpec(form));
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    const byPath = groupIssues(result.issues);
+    expect(byPath.get('training.epochs')?.[0]?.message).toBe('must be > 0');
+    expect(byPath.get('batch.microBatch')?.[0]?.message).toMatch(/^must be (> 0|≥ 1)$/);
+  });
 });

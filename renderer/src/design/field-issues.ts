@@ -28,14 +28,20 @@ export function fieldPath(issue: SpecIssue): string {
   return issue.path;
 }
 
+const bounds: Record<string, string> = { '>': '>', '>=': '≥', '<': '<', '<=': '≤' };
+
 /**
  * The message as it reads next to its field: the grid point is dropped when the
- * field already is that point's entry, and a missing value reads "required".
+ * field already is that point's entry, a missing value reads "required", and a
+ * number out of range says its bound ("must be > 0" for zod's "Too small:
+ * expected number to be >0").
  */
 export function fieldMessage(issue: SpecIssue, path: string): string {
   let message = issue.message;
   if (path !== issue.path) message = message.replace(/\s*\(for [^)]*\)\s*$/, '');
-  return message.replace(/^Invalid input: expected \w+, received undefined\b/, 'required');
+  return message
+    .replace(/^Invalid input: expected \w+, received undefined\b/, 'required')
+    .replace(/^Too (?:small|big): expected number to be (>=|<=|>|<)(\S+)/, (_, bound: string, limit: string) => `must be ${bounds[bound]} ${limit}`);
 }
 
 export function groupIssues(issues: readonly SpecIssue[]): IssuesByPath {
