@@ -1,0 +1,207 @@
+/**
+ * A person's first session, end to end in Chromium against browser mode (the
+ * built renderer, the real API, real training in worker processes, a fresh
+ * database): design a two-run MNIST sweep, trip over a field error and fix it,
+ * launch, watch both runs finish, open one live, compare the two, export CSV,
+ * and read the experiment's report. Screenshots of every view go to
+ * tests/artifacts/screenshots/ (git-ignored) for a person to look at.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Serving } from '../../main/server/serve';
+import { repoRoot } from './ensure-built';
+import { launchBrowser, startApp } from './harness';
+
+const screenshotDir = join(repoRoot, 'tests', 'artifacts', 'screenshots');
+const batchSizes = [128, 512] as const;
+
+let browser: Browser;
+let context: BrowserContext;
+let app: Serving;
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'batchscope-user-flow-'));
+  mkdirSync(screenshotDir, { recursive: true });
+  app = await startApp(join(dataDir, 'flow.db'), { concurrency: 2 });
+  browser = await launchBrowser();
+  context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, colorScheme: 'light', acceptDownloads: true });
+}, 300_000);
+
+afterAll(async () => {
+  await context?.close();
+  await browser?.close();
+  await app?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/**
+ * Pixels of the element's canvases (ECharts may draw a series on a layer of
+ * its own) that are painted, and those in a saturated colour: axes, grid and
+ * labels are grey, so only series (lines, bars, heatmap cells) count as coloured.
+ */
+async function canvasPixels(page: Page, testid: string): Promise<{ painted: number; coloured: number }> {
+  return page
+    .getByTestId(testid)
+    .locator('canvas')
+    .evaluateAll((canvases) => {
+      let painted = 0;
+      let coloured = 0;
+      for (const canvas of canvases as HTMLCanvasElement[]) {
+        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        for (let i = 0; i < data.length; i += 4) {
+          if (data[i + 3]! < 128) continue;
+          painted++;
+          const r = data[i]!;
+          const g = data[i + 1]!;
+          const b = data[i + 2]!;
+          if (Math.max(r, g, b) - Math.min(r, g, b) > 60) coloured++;
+        }
+      }
+      return { painted, coloured };
+    });
+}
+
+async function expectChartDrawn(page: Page, testid: string): Promise<void> {
+  await page.getByTestId(testid).locator('canvas').first().waitFor();
+  await expect.poll(async () => (await canvasPixels(page, testid)).coloured, { timeout: 15_000, message: `${testid} draws its series` }).toBeGreaterThan(150);
+}
+
+/** The whole view, not just the viewport: the app scrolls inside main.content. */
+async function screenshot(page: Page, name: string): Promise<void> {
+  const heightPx = await page.evaluate(() => document.querySelector('main.content')?.scrollHeight ?? 1000);
+  await page.setViewportSize({ width: 1440, height: Math.min(3200, Math.max(900, heightPx)) });
+  await page.waitForTimeout(400); // charts resize on the next frame
+  await page.screenshot({ path: join(screenshotDir, `${name}.png`) });
+  await page.setViewportSize({ width: 1440, height: 1000 });
+}
+
+function parseCsv(text: string): { header: string[]; rows: Record<string, string>[] } {
+  const [headerLine, ...lines] = text.trimEnd().split('\n');
+  const header = headerLine!.split(',');
+  return { header, rows: lines.map((line) => Object.fromEntries(line.split(',').map((cell, i) => [header[i]!, cell]))) };
+}
+
+it('designs, launches, watches, compares, exports and reports a two-run sweep', async () => {
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+  });
+  const t = (id: string) => page.getByTestId(id);
+
+  // Design: MNIST slice, a small MLP, two batch sizes
+  await page.goto(app.url);
+  await t('nav-design').click();
+  await t('field-dataset.kind').selectOption('mnist');
+  await t('field-name').fill('e2e batch sweep');
+  await t('field-dataset.trainLimit').fill('2000');
+  await t('field-dataset.testLimit').fill('500');
+  await t('field-model.kind-mlp').click();
+  await t('field-model.hidden').fill('64');
+  await t('field-lr.base').fill('0.1');
+  await t('field-diagnostics.curvatureEvery').fill('2');
+  for (const chip of await page.locator('[data-testid^="chip-batch-"]').all()) {
+    const size = Number((await chip.getAttribute('data-testid'))!.replace('chip-batch-', ''));
+    const on = (await chip.getAttribute('aria-pressed')) === 'true';
+    if (on !== batchSizes.includes(size as (typeof batchSizes)[number])) await chip.click();
+  }
+
+  // a wrong value: its message shows under that very field and blocks launching, until fixed
+  await t('field-training.epochs').fill('0');
+  const epochsField = t('field-training.epochs').locator('xpath=ancestor::label[1]');
+  const epochsError = epochsField.getByTestId('error-training.epochs');
+  await expect.poll(() => epochsError.textContent()).toContain('must be > 0');
+  await expect.poll(() => t('launch').isDisabled()).toBe(true);
+  await epochsField.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(screenshotDir, 'design-error.png') });
+  await t('field-training.epochs').fill('2');
+  await t('error-training.epochs').waitFor({ state: 'detached' });
+  await expect.poll(() => t('sweep-count').textContent()).toBe('2');
+  await expect.poll(() => t('launch').isEnabled()).toBe(true);
+
+  // launch, then watch both runs in Runs until they are done
+  await t('launch').click();
+  const rows = page.locator('[data-testid^="run-row-"]');
+  await expect.poll(() => rows.count()).toBe(2);
+  const runIds = (await rows.evaluateAll((els) => els.map((el) => Number((el as HTMLElement).dataset.testid!.replace('run-row-', ''))))).sort((a, b) => a - b);
+  const experimentId = Number((await page.locator('[data-testid^="experiment-report-"]').getAttribute('data-testid'))!.replace('experiment-report-', ''));
+  const batchOf = new Map<number, number>();
+  for (const id of runIds) {
+    const label = (await t(`run-open-${id}`).textContent()) ?? '';
+    batchOf.set(id, batchSizes.find((b) => new RegExp(`\\b${b}\\b`).test(label))!);
+  }
+  expect(new Set(batchOf.values())).toEqual(new Set(batchSizes));
+
+  const progressSeen = new Map<number, number[]>(runIds.map((id) => [id, []]));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const states = await Promise.all(
+      runIds.map(async (id) => ({ id, status: await t(`run-row-${id}`).getAttribute('data-status'), progress: Number(await t(`run-progress-${id}`).getAttribute('data-progress')) })),
+    );
+    for (const s of states) progressSeen.get(s.id)!.push(s.progress);
+    expect(states.filter((s) => ['failed', 'diverged', 'cancelled', 'interrupted'].includes(s.status ?? ''))).toEqual([]);
+    if (states.every((s) => s.status === 'completed')) break;
+    if (Date.now() > deadline) throw new Error(`runs not done within 60 s: ${JSON.stringify(states)}`);
+    await page.waitForTimeout(200);
+  }
+  for (const [id, seen] of progressSeen) {
+    // progress only moves forward, and a completed run shows a full bar
+    expect(seen.every((p, i) => i === 0 || p >= seen[i - 1]! - 1e-9), `run ${id}: ${seen.join(' ')}`).toBe(true);
+    expect(seen.at(-1)).toBe(1);
+  }
+  await screenshot(page, 'runs-done');
+
+  // Live: the first run's curves
+  await t(`run-open-${runIds[0]}`).click();
+  await expect.poll(() => t('live-header').getAttribute('data-status')).toBe('completed');
+  await expectChartDrawn(page, 'live-chart-loss');
+  await expectChartDrawn(page, 'live-chart-effectiveLr');
+  await screenshot(page, 'live');
+
+  // Compare: both runs overlaid, a legend naming each by its batch size
+  await t('nav-runs').click();
+  for (const id of runIds) await t(`run-select-${id}`).check();
+  await t('compare-selected').click();
+  await expectChartDrawn(page, 'compare-chart-0');
+  await expectChartDrawn(page, 'compare-chart-accuracy-vs-batch');
+  const legendIds = await t('compare-legend')
+    .locator('[data-testid^="legend-entry-"]')
+    .evaluateAll((els) => els.map((el) => Number((el as HTMLElement).dataset.testid!.replace('legend-entry-', ''))));
+  expect(legendIds.sort((a, b) => a - b)).toEqual(runIds);
+  for (const id of runIds) expect(await t(`legend-label-${id}`).textContent()).toContain(String(batchOf.get(id)));
+  await screenshot(page, 'compare');
+
+  // CSV export: one header, rows of both runs in increasing step order
+  const [download] = await Promise.all([page.waitForEvent('download'), t('export-csv').click()]);
+  expect(download.suggestedFilename()).toMatch(/\.csv$/);
+  const csv = parseCsv(readFileSync(await download.path(), 'utf8'));
+  expect(csv.header.slice(0, 2)).toEqual(['run_id', 'step']);
+  expect(csv.header).toContain('eval_test_accuracy');
+  for (const id of runIds) {
+    const steps = csv.rows.filter((r) => Number(r['run_id']) === id).map((r) => Number(r['step']));
+    expect(steps.length, `CSV rows of run ${id}`).toBeGreaterThan(2);
+    expect(steps.every((s, i) => i === 0 || s > steps[i - 1]!)).toBe(true);
+  }
+
+  // Report: from the experiment in Runs
+  await t('nav-runs').click();
+  await t(`experiment-report-${experimentId}`).click();
+  await expectChartDrawn(page, 'report-headline');
+  await expectChartDrawn(page, 'report-accuracy');
+  for (const id of runIds) await expectChartDrawn(page, `report-heatmap-${id}`);
+  await expect.poll(() => t('report-table').locator('tbody tr').count()).toBe(2);
+  await screenshot(page, 'report');
+  const [report] = await Promise.all([page.waitForEvent('download'), t('report-download').click()]);
+  expect(report.suggestedFilename()).toBe(`batchscope-report-${experimentId}.html`);
+  const html = readFileSync(await report.path(), 'utf8');
+  expect(html).toContain('e2e batch sweep');
+  expect(html).toContain('Test accuracy vs batch size');
+
+  expect(problems).toEqual([]);
+  await page.close();
+}, 120_000);
