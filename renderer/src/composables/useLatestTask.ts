@@ -1,6 +1,8 @@
 /**
  * Runs an async task when its input changes, debounced, keeping only the newest
- * answer: a slow reply to an old input never overwrites a newer one.
+ * answer: a slow reply to an old input never overwrites a newer one. The first
+ * input runs at once: the debounce is for bursts of edits, and a view that
+ * opens should not wait for it.
  */
 import { onBeforeUnmount, shallowRef, watch, type WatchSource } from 'vue';
 
@@ -11,6 +13,7 @@ export function useLatestTask<I, R>(source: WatchSource<I>, task: (input: I) => 
   const pending = shallowRef(false);
   let sequence = 0;
   let timer: number | undefined;
+  let ranOnce = false;
 
   const run = async (input: I): Promise<void> => {
     const mine = ++sequence;
@@ -36,6 +39,11 @@ export function useLatestTask<I, R>(source: WatchSource<I>, task: (input: I) => 
       if (skip?.(input)) {
         sequence++;
         pending.value = false;
+        return;
+      }
+      if (!ranOnce) {
+        ranOnce = true;
+        void run(input);
         return;
       }
       timer = window.setTimeout(() => void run(input), debounceMs);
