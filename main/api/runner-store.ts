@@ -1,6 +1,7 @@
 /** The job runner's view of the SQLite store: lifecycle changes and a batched metric writer. */
 import type { Store } from '../store/open-store';
 import type { RunnerStore } from '../runner/job-runner';
+import { StoreError } from '../store/store-error';
 
 export function createRunnerStore(store: Store, onWriteError: (error: Error) => void): RunnerStore {
   const writer = store.openMetricWriter({ flushEveryMs: 250, onError: onWriteError });
@@ -11,7 +12,18 @@ export function createRunnerStore(store: Store, onWriteError: (error: Error) => 
         .sort((a, b) => a.id - b.id)
         .slice(0, limit)
         .map((r) => ({ id: r.id, spec: r.config })),
-    markRunning: (runId, pids) => void store.runs.updateStatus(runId, { status: 'running', ...(pids.workerPid !== null ? { workerPid: pids.workerPid } : {}) }),
+    claim: (runId) => {
+      try {
+        store.runs.updateStatus(runId, { status: 'running' });
+        return true;
+      } catch (error) {
+        if (error instanceof StoreError && error.code === 'invalid-transition') return false;
+        throw error;
+      }
+    },
+    recordWorker: (runId, workerPid) => {
+      if (workerPid !== null) store.runs.setWorkerPid(runId, workerPid);
+    },
     recordStarted: (runId, info) => void store.runs.recordStarted(runId, info),
     pushStep: (runId, metrics) => writer.pushStep(runId, metrics),
     pushLayers: (runId, metrics) => writer.pushLayers(runId, metrics),

@@ -13,7 +13,13 @@ import type { Execution, RunExecutor } from './executor';
 export interface RunnerStore {
   /** queued runs, oldest first */
   queuedRuns(limit: number): { id: number; spec: RunSpec }[];
-  markRunning(runId: number, pids: { runnerPid: number; workerPid: number | null }): void;
+  /**
+   * Claims a queued run for this runner (queued → running, atomically); false when another
+   * process claimed it first or it is no longer queued.
+   */
+  claim(runId: number): boolean;
+  /** the process now executing a claimed run */
+  recordWorker(runId: number, workerPid: number | null): void;
   recordStarted(runId: number, info: RunStarted): void;
   pushStep(runId: number, metrics: StepMetrics): void;
   pushLayers(runId: number, metrics: LayerMetrics[]): void;
@@ -86,7 +92,11 @@ export class JobRunner {
     const free = this.options.concurrency - this.active.size;
     if (free > 0) {
       const running = new Set(this.active.keys());
-      for (const run of this.store.queuedRuns(free + running.size).filter((r) => !running.has(r.id)).slice(0, free)) this.launch(run.id, run.spec);
+      let started = 0;
+      for (const run of this.store.queuedRuns(free + running.size + 8).filter((r) => !running.has(r.id))) {
+        if (started >= free) break;
+        if (this.launch(run.id, run.spec)) started++;
+      }
     }
     if (this.active.size === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
   }
@@ -137,14 +147,17 @@ export class JobRunner {
     }
   }
 
-  private launch(runId: number, spec: RunSpec): void {
+  private launch(runId: number, spec: RunSpec): boolean {
+    // claim before starting anything: another app instance on the same file may race for it
+    if (!this.store.claim(runId)) return false;
     let run: ActiveRun | null = null;
     const execution = this.executor.start(spec, (message) => run && this.onMessage(runId, run, message));
     run = { execution, cancelRequested: false, outcome: null, lastEventMs: 0, lastStep: 0, progress: null };
     this.active.set(runId, run);
-    this.store.markRunning(runId, { runnerPid: process.pid, workerPid: execution.pid });
+    this.store.recordWorker(runId, execution.pid);
     this.emit({ type: 'run-updated', runId, status: 'running', progress: null, error: null, summary: null });
     void execution.exited.then((exit) => this.onExit(runId, run!, exit));
+    return true;
   }
 
   private onMessage(runId: number, run: ActiveRun, message: WorkerMessage): void {

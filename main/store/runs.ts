@@ -78,6 +78,8 @@ export interface RunStore {
   recordStarted(id: number, info: RunStarted): RunRecord;
   /** stamps the heartbeat of a running run; a no-op for any other status */
   heartbeat(id: number): void;
+  /** records the process running a run (claimed first with updateStatus → running) */
+  setWorkerPid(id: number, pid: number): void;
   /**
    * Marks `running` runs whose worker is gone as `interrupted` and returns their ids. Queued runs
    * stay queued: nothing of theirs was lost, and the runner may still start them.
@@ -262,6 +264,12 @@ export function createRunStore(ctx: StoreContext): RunStore {
     heartbeat(id) {
       ctx.guard(`stamping the heartbeat of run ${id}`, () =>
         ctx.statement(`UPDATE runs SET heartbeat_at_ms = ? WHERE id = ? AND status = 'running'`).run(Date.now(), id),
+      );
+    },
+
+    setWorkerPid(id, pid) {
+      ctx.guard(`recording the worker of run ${id}`, () =>
+        ctx.statement(`UPDATE runs SET worker_pid = ?, heartbeat_at_ms = ? WHERE id = ? AND status = 'running'`).run(pid, Date.now(), id),
       );
     },
 

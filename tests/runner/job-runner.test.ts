@@ -95,4 +95,31 @@ describe('job runner with real worker processes', () => {
     expect(plan).toMatchObject({ ok: true, paramCount: 2 * 16 + 16 + 16 * 2 + 2 });
     expect(plan.runs.map((r) => r.label)).toEqual(['B=16 · seed=1', 'B=16 · seed=2', 'B=32 · seed=1', 'B=32 · seed=2']);
   });
+
+  it('two app instances on one database each run a queued run at most once', async () => {
+    const dbPath = join(mkdtempSync(join(tmpdir(), 'batchscope-two-apis-')), 'runs.db');
+    const first = await createApi({ dbPath, concurrency: 2 });
+    const second = await createApi({ dbPath, concurrency: 2 });
+    try {
+      const starts = new Map<number, number>();
+      for (const backend of [first, second]) {
+        backend.subscribe((e) => {
+          if (e.type === 'run-updated' && e.run.status === 'running' && !e.run.progress) starts.set(e.run.id, (starts.get(e.run.id) ?? 0) + 1);
+        });
+      }
+      const { runs } = await first.createExperiment({ spec: { ...base, name: 'shared', training: { epochs: 1 }, sweep: { seed: [1, 2, 3, 4] } } });
+      second.runner.wake();
+      await until(async () => (await first.listRuns({})).every((r) => r.status === 'completed'), 'all four runs completed');
+      expect([...starts.values()]).toEqual([1, 1, 1, 1]);
+      expect([...starts.keys()].sort()).toEqual(runs.map((r) => r.id).sort());
+      for (const run of runs) {
+        const stored = first.store.runs.get(run.id)!;
+        expect(first.store.metrics.stepMetrics(run.id)).toHaveLength(stored.summary!.steps);
+      }
+      expect(first.store.checkIntegrity()).toBe('ok');
+    } finally {
+      await second.close({ kill: true });
+      await first.close({ kill: true });
+    }
+  });
 });
