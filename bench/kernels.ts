@@ -5,7 +5,7 @@
  * per-kernel breakdown. Stock and fast calls alternate round by round, so both see
  * the same machine load. Prints a table and writes bench/results/kernels.json.
  *
- *   node bin/run-ts.mjs bench/kernels.ts            full run (~3 min, most of it the cpu filter gradient)
+ *   node bin/run-ts.mjs bench/kernels.ts            full run (~6 min, 90 s of it two calls of the stock cpu filter gradient)
  *   node bin/run-ts.mjs bench/kernels.ts --quick    fewer repetitions, no cpu filter gradient at B=128
  */
 // tfjs-core's Node bundle carries no gradient functions; the umbrella package registers them

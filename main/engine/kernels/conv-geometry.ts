@@ -5,7 +5,7 @@
 import { backend_util, type Conv2DAttrs } from '@tensorflow/tfjs-core';
 
 export type Conv2DInfo = ReturnType<typeof backend_util.computeConv2DInfo>;
-type Shape4D = [number, number, number, number];
+export type Shape4D = [number, number, number, number];
 type Padding = Conv2DAttrs['pad'];
 
 /** The forward convolution a gradient kernel belongs to, as tf.conv2d computed it. */

@@ -2,7 +2,7 @@
  * Conv2DBackpropFilter (the filter gradient of tf.conv2d), composed from the
  * backend's own Transpose and Conv2D. Registered for wasm, which ships without one
  * (CNNs cannot train there as shipped), and for cpu, whose own is a direct JS loop
- * ~50x slower than this (6.8 s against 0.13 s for a [16,14,14,16] x 5x5x32 conv).
+ * 55-65x slower than this (67 s against 1.0 s for the CNN's 5x5x16x32 conv at B=128).
  *
  *   dW[kh, kw, ci, co] = sum_{b, oh, ow} x[b, oh*s + kh - padTop, ow*s + kw - padLeft, ci] * dy[b, oh, ow, co]
  *
@@ -10,8 +10,10 @@
  * as [Cin, H, W, B] (channels become the batch, the batch becomes the contracted
  * channels), the "filter" is dy as [OH, OW, B, Cout], dilated by the forward stride,
  * and the output is [Cin, FH, FW, Cout]. On wasm that runs in XNNPACK through the
- * stock Conv2D kernel; an im2col + MatMul variant measured 2-10x slower on the CNN
- * shapes (docs/benchmarks.md, "Kernels"). 1x1 filters take a plain matmul instead.
+ * stock Conv2D kernel, at 1.4-3.3x the forward conv's time; im2col + MatMul measured
+ * 2-3x slower with 16 input channels, though ~1.4x faster for first layers (Cin 1
+ * or 3), where the swapped product has only Cin*FH*FW rows (docs/benchmarks.md,
+ * "Kernels"). 1x1 filters take a plain matmul instead.
  */
 import {
   Conv2DBackpropFilter,
@@ -22,11 +24,8 @@ import {
 } from '@tensorflow/tfjs-core';
 import type { FastKernel } from './fast-kernel';
 import { composeKernel, requireInput, type KernelScope } from './kernel-scope';
-import { checkShape, explicitPad, forwardConvInfo, padOrCrop } from './conv-geometry';
+import { checkShape, explicitPad, forwardConvInfo, padOrCrop, type Conv2DInfo, type Shape4D } from './conv-geometry';
 
-type Shape4D = [number, number, number, number];
-
-type Conv2DInfo = ReturnType<typeof forwardConvInfo>;
 
 /** A 1x1 conv whose windows all lie inside the input: each output reads x[b, oh*s, ow*s]. */
 function isPointwiseWithoutPadding(info: Conv2DInfo): boolean {
@@ -43,7 +42,7 @@ function isPointwiseWithoutPadding(info: Conv2DInfo): boolean {
 /**
  * 1x1 filters (a ResNet's projection shortcuts) are a plain product,
  * dW = x_sub^T dy over all B*OH*OW positions. The stride's subsampling is a 1x1 max
- * pool (exact, ~1 ms, where a strided slice takes ~60 ms on wasm); the product goes
+ * pool (exact, ~1 ms, where a strided slice takes ~65 ms on wasm); the product goes
  * through the backend's BatchMatMul (on wasm the fast one).
  */
 function pointwiseFilterGradient(scope: KernelScope, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo {

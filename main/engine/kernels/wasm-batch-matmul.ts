@@ -1,7 +1,7 @@
 /**
  * BatchMatMul for wasm that reaches XNNPACK for transposed and batched-by-shared-weights
  * products (see flat-matmul.ts for why). For the backward pass of a dense layer this
- * is ~7-10x faster than the stock kernel (docs/benchmarks.md, "Kernels").
+ * is ~9-16x faster than the stock kernel (docs/benchmarks.md, "Kernels").
  * Products with a batched `b` keep the stock kernel: nothing to gain there.
  */
 import { BatchMatMul, type BatchMatMulAttrs, type KernelConfig, type KernelFunc } from '@tensorflow/tfjs-core';

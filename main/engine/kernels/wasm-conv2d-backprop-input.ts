@@ -1,6 +1,6 @@
 /**
  * Conv2DBackpropInput (the input gradient of tf.conv2d) for wasm. The stock kernel
- * is a direct C++ loop, 4-10x slower than the forward conv on the CNN and ResNet
+ * is a direct C++ loop, 5-15x slower than the forward conv on the CNN and ResNet
  * shapes; this one runs forward convolutions in XNNPACK (docs/benchmarks.md,
  * "Kernels").
  *
@@ -21,7 +21,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import type { FastKernel } from './fast-kernel';
 import { composeKernel, requireInput, type KernelScope } from './kernel-scope';
-import { checkShape, explicitPad, forwardConvInfo, padOrCrop } from './conv-geometry';
+import { checkShape, explicitPad, forwardConvInfo, padOrCrop, type Shape4D } from './conv-geometry';
 import { axisPhases, mergeColumnPhases, type AxisPhase, type MergedPhases } from './stride-phases';
 
 function zeros(scope: KernelScope, shape: number[]): TensorInfo {
@@ -30,7 +30,7 @@ function zeros(scope: KernelScope, shape: number[]): TensorInfo {
 
 /** Stride-1 conv of NHWC `x` with signed paddings (negative ones crop `x`). */
 function convSignedPad(scope: KernelScope, x: TensorInfo, filter: TensorInfo, top: number, bottom: number, left: number, right: number): TensorInfo {
-  const [batch, height, width, channels] = x.shape as [number, number, number, number];
+  const [batch, height, width, channels] = x.shape as Shape4D;
   const t = padOrCrop(top);
   const b = padOrCrop(bottom);
   const l = padOrCrop(left);
@@ -56,7 +56,7 @@ function rowPhaseFilter(
   strideHeight: number,
   strideWidth: number,
 ): TensorInfo {
-  const [, , outChannels, inChannels] = flipped.shape as [number, number, number, number];
+  const [, , outChannels, inChannels] = flipped.shape as Shape4D;
   const blocks = columns.map((column, q) => {
     if (column.taps === 0) return zeros(scope, [row.taps, merged.width, outChannels, inChannels]);
     const taps = scope.run('StridedSlice', { x: flipped }, {
@@ -79,7 +79,7 @@ function rowPhaseFilter(
 
 export function conv2DBackpropInputViaConv(scope: KernelScope, dy: TensorInfo, filter: TensorInfo, attrs: Conv2DBackpropInputAttrs): TensorInfo {
   const channelsLast = (attrs.dataFormat ?? 'NHWC') === 'NHWC';
-  const info = forwardConvInfo(Conv2DBackpropInput, attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, attrs.pad, attrs.dataFormat, attrs.dimRoundingMode);
+  const info = forwardConvInfo(Conv2DBackpropInput, attrs.inputShape, filter.shape as Shape4D, attrs.strides, attrs.pad, attrs.dataFormat, attrs.dimRoundingMode);
   checkShape(Conv2DBackpropInput, 'dy', dy.shape, info.outShape);
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth, padInfo } = info;
 

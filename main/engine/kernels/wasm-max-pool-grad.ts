@@ -1,12 +1,13 @@
 /**
  * MaxPoolGrad for wasm as a tight JS loop over the wasm heap. The stock C++ kernel
- * takes ~65 ms for a 2x2 pool over [128,28,28,16] (the forward pool: ~1.5 ms) and
- * was the largest single cost of the CNN's training step; this loop is ~10x faster
- * (docs/benchmarks.md, "Kernels").
+ * takes ~40 ms for a 2x2 pool over [128,28,28,16] (the forward pool: ~1 ms) and was
+ * the largest single cost of the CNN's training step once the conv gradients were
+ * fast; this loop takes ~16 ms (docs/benchmarks.md, "Kernels").
  *
  * Semantics match tfjs's reference (cpu) kernel exactly: each output routes its dy
- * to the first maximum of its window in row-major scan order (strict `>`, so NaN
- * and all -Infinity windows route nothing), and overlapping windows add up.
+ * to the first maximum of its window in row-major scan order (strict `>`: NaN never
+ * wins, a window of only NaN or -Infinity routes nothing), and overlapping windows
+ * add up.
  */
 import { backend_util, MaxPoolGrad, type KernelConfig, type KernelFunc, type MaxPoolGradAttrs } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';

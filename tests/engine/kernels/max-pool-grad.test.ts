@@ -51,6 +51,22 @@ describe('wasm MaxPoolGrad', () => {
     await expectWasmMatchesCpu(() => poolGradient(c, true));
   });
 
+  it('routes nothing from NaN and -Infinity, like cpu', async () => {
+    const c: PoolCase = { x: [1, 4, 4, 2], filterSize: 2, strides: 2, pad: 'valid' };
+    await expectWasmMatchesCpu(() => {
+      const values = Array.from(seededTensor(c.x, 5).dataSync());
+      [0, 1, 3, 8, 9].forEach((i) => (values[i] = Number.NaN));
+      [16, 17, 18, 19, 20, 21, 22, 23].forEach((i) => (values[i] = Number.NEGATIVE_INFINITY));
+      const x = tf.tensor(values, c.x);
+      const dy = seededTensor([1, 2, 2, 2], 6);
+      return tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid') }, {
+        filterSize: 2,
+        strides: 2,
+        pad: 'valid',
+      }) as tf.Tensor;
+    });
+  });
+
   it('leaves no tensors or backend buffers behind', async () => {
     await useBackend('wasm');
     tf.tidy(() => void poolGradient(cases[3]!, false));
