@@ -2,7 +2,8 @@
  * Conv2DBackpropFilter (the filter gradient of tf.conv2d), composed from the
  * backend's own Transpose and Conv2D. Registered for wasm, which ships without one
  * (CNNs cannot train there as shipped), and for cpu, whose own is a direct JS loop
- * 55-65x slower than this (67 s against 1.0 s for the CNN's 5x5x16x32 conv at B=128).
+ * 20-65x slower than this (42-67 s against ~1.1 s for the CNN's 5x5x16x32 conv at
+ * B=128).
  *
  *   dW[kh, kw, ci, co] = sum_{b, oh, ow} x[b, oh*s + kh - padTop, ow*s + kw - padLeft, ci] * dy[b, oh, ow, co]
  *
@@ -10,16 +11,16 @@
  * as [Cin, H, W, B] (channels become the batch, the batch becomes the contracted
  * channels), the "filter" is dy as [OH, OW, B, Cout], dilated by the forward stride,
  * and the output is [Cin, FH, FW, Cout]. On wasm that runs in XNNPACK through the
- * stock Conv2D kernel, at 1.4-3.3x the forward conv's time; im2col + MatMul measured
- * 2-3x slower with 16 input channels, though ~1.4x faster for first layers (Cin 1
- * or 3), where the swapped product has only Cin*FH*FW rows (docs/benchmarks.md,
- * "Kernels"). 1x1 filters take a plain matmul instead.
+ * stock Conv2D kernel, at 1.4-3.3x the forward conv's time (docs/benchmarks.md,
+ * "Kernels"). First layers (few input channels) take im2col + MatMul instead, and
+ * 1x1 filters a plain matmul.
  */
 import {
   Conv2DBackpropFilter,
   type Conv2DBackpropFilterAttrs,
   type KernelConfig,
   type KernelFunc,
+  type NamedTensorInfoMap,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import type { FastKernel } from './fast-kernel';
@@ -57,6 +58,40 @@ function pointwiseFilterGradient(scope: KernelScope, x: TensorInfo, dy: TensorIn
   return scope.reshape(dW, [1, 1, inChannels, outChannels]);
 }
 
+/**
+ * First layers (1-3 input channels): the swapped convolution below has only
+ * Cin*FH*FW output rows, too few for XNNPACK to run efficiently, and im2col + MatMul
+ * measured ~1.4x faster on wasm (Cin 1, 5x5: 26 vs 36 ms; Cin 3, 3x3: 20 vs 29 ms).
+ * With 16 channels it was 2-3x slower. Stride 1 only: strided slices are slow on wasm.
+ */
+function prefersIm2col(backendName: string, info: Conv2DInfo): boolean {
+  return backendName === 'wasm' && info.strideHeight === 1 && info.strideWidth === 1 && info.inChannels * info.filterHeight * info.filterWidth <= 32;
+}
+
+/** dW = patchesᵀ dy with patchesᵀ [FH*FW*Cin, B*OH*OW] built from one slice per filter tap. */
+function im2colFilterGradient(scope: KernelScope, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo {
+  const { batchSize, inHeight, inWidth, inChannels, outChannels, outHeight, outWidth, filterHeight, filterWidth, padInfo } = info;
+  const positions = batchSize * outHeight * outWidth;
+  const channelsFirst = scope.transpose(x, [3, 0, 1, 2]); // [Cin, B, H, W]
+  // Pad so that every tap's window is a plain slice; rows past the last window are never read.
+  const bottom = Math.max(0, outHeight + filterHeight - 1 - inHeight - padInfo.top);
+  const right = Math.max(0, outWidth + filterWidth - 1 - inWidth - padInfo.left);
+  const padded = scope.run('PadV2', { x: channelsFirst }, {
+    paddings: [[0, 0], [0, 0], [padInfo.top, bottom], [padInfo.left, right]],
+    constantValue: 0,
+  });
+  const taps: TensorInfo[] = [];
+  for (let kh = 0; kh < filterHeight; kh++) {
+    for (let kw = 0; kw < filterWidth; kw++) {
+      const tap = scope.crop(padded, [0, 0, kh, kw], [inChannels, batchSize, outHeight, outWidth]);
+      taps.push(scope.reshape(tap, [inChannels, positions]));
+    }
+  }
+  const patchesT = taps.length === 1 ? taps[0]! : scope.run('Concat', taps as unknown as NamedTensorInfoMap, { axis: 0 }); // rows (kh, kw, ci)
+  const dW = scope.run('BatchMatMul', { a: patchesT, b: scope.reshape(dy, [positions, outChannels]) }, { transposeA: false, transposeB: false });
+  return scope.reshape(dW, [filterHeight, filterWidth, inChannels, outChannels]);
+}
+
 export function conv2DBackpropFilterViaConv(
   scope: KernelScope,
   x: TensorInfo,
@@ -68,6 +103,7 @@ export function conv2DBackpropFilterViaConv(
   checkShape(Conv2DBackpropFilter, 'dy', dy.shape, info.outShape);
   const { inHeight, inWidth, inChannels, filterHeight, filterWidth, outHeight, outWidth, strideHeight, strideWidth, padInfo } = info;
   if (channelsLast && isPointwiseWithoutPadding(info)) return pointwiseFilterGradient(scope, x, dy, info);
+  if (channelsLast && prefersIm2col(scope.backendName, info)) return im2colFilterGradient(scope, x, dy, info);
 
   // Padding that makes the output exactly FH x FW. It is negative where the forward
   // windows never reach the last rows/columns (a 'valid' or strided conv that does
