@@ -23,14 +23,17 @@ export type CurvatureLrSettings = Pick<
 >;
 
 /**
- * ratio_l = clip(c / max(κ_l, κ_min), r_min, r_max). A κ_l that is not finite
+ * ratio_l = clip(c / max(|κ_l|, κ_min), r_min, r_max). A κ_l that is not finite
  * means "unknown": its ratio is 1 and it is left out of the geometric mean.
+ * A negative κ_l (a non-convex direction, or estimator noise) counts by its size,
+ * as in saddle-free Newton: flooring it at κ_min sent such layers to r_max and
+ * made CBLR diverge on Fashion-MNIST at B=4096.
  */
 export function curvatureRatios(
   kappas: readonly number[],
   s: Pick<CurvatureLrSettings, 'mode' | 'kappaMin' | 'ratioMin' | 'ratioMax'>,
 ): number[] {
-  const floored = kappas.map((k) => (Number.isFinite(k) ? Math.max(k, s.kappaMin) : Number.NaN));
+  const floored = kappas.map((k) => (Number.isFinite(k) ? Math.max(Math.abs(k), s.kappaMin) : Number.NaN));
   let c = 1;
   if (s.mode === 'relative') {
     const known = floored.filter((k) => !Number.isNaN(k));

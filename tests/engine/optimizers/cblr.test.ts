@@ -98,12 +98,12 @@ describe('cblr', () => {
     expectClose(actual.rates[1]!, [0.125 * (Math.sqrt(0.8 * 1.6) / 0.8), 0.125 * (Math.sqrt(0.8 * 1.6) / 1.6)], 1e-12, 'rates at step 1');
   });
 
-  it('clips the ratio to [ratioMin, ratioMax] and floors κ at κ_min', () => {
+  it('clips the ratio to [ratioMin, ratioMax], floors κ at κ_min and takes a negative κ by its size', () => {
     const spec: CblrSpec = { ...base, ratioMin: 0.5, ratioMax: 2, momentum: 0 };
     const { actual } = compare(spec, [[0.1, 10], [-3, 1e-9]], { steps: 3, lr: () => 0.05 });
     expectClose(actual.rates[0]!, [0.05 * 2, 0.05 * 0.5], 1e-12, 'rates at step 0');
-    // negative and tiny curvature both floor at κ_min, so both hit ratioMax
-    expectClose(actual.rates[1]!, [0.05 * 2, 0.05 * 2], 1e-12, 'rates at step 1');
+    // κ = −3 counts as 3 (ratio 1/3, clipped to 0.5); a tiny κ floors at κ_min and hits ratioMax
+    expectClose(actual.rates[1]!, [0.05 * 0.5, 0.05 * 2], 1e-12, 'rates at step 1');
   });
 
   it(`asks the oracle only every refreshEvery steps and keeps κ in between`, () => {

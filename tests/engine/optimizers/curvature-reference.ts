@@ -4,9 +4,9 @@ import { zerosLike, type Weights } from './tiny-problem';
 
 /** clip(c / max(κ_l, κ_min), r_min, r_max); c = 1 or the geometric mean; unknown (NaN) κ → 1 */
 export function referenceRatios(kappas: number[], s: CurvatureLrSettings): number[] {
-  const known = kappas.filter((k) => Number.isFinite(k)).map((k) => Math.max(k, s.kappaMin));
+  const known = kappas.filter((k) => Number.isFinite(k)).map((k) => Math.max(Math.abs(k), s.kappaMin));
   const c = s.mode === 'absolute' || known.length === 0 ? 1 : known.reduce((prod, k) => prod * k, 1) ** (1 / known.length);
-  return kappas.map((k) => (Number.isFinite(k) ? Math.min(s.ratioMax, Math.max(s.ratioMin, c / Math.max(k, s.kappaMin))) : 1));
+  return kappas.map((k) => (Number.isFinite(k) ? Math.min(s.ratioMax, Math.max(s.ratioMin, c / Math.max(Math.abs(k), s.kappaMin))) : 1));
 }
 
 /** d = g + λw, v ← μv + d, w ← w − η_l·v, with η_l per layer */
