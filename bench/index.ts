@@ -42,7 +42,7 @@ const quick = values.quick;
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const torch = findTorchPython();
-const machine = describeMachine(torch);
+const machine = describeMachine(torch, repoRoot);
 log(`Batchscope bench${quick ? ' (--quick)' : ''}: ${selected.join(', ')}`);
 log(machineLine(machine));
 if (!torch.ok) log(`PyTorch column skipped: ${torch.why}`);

@@ -1,4 +1,5 @@
 /** What the numbers were measured on: CPU, cores, load, Node, tfjs and torch versions. */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
@@ -14,6 +15,8 @@ export interface Machine {
   torch: string;
   /** 1-, 5- and 15-minute load averages */
   loadAtStart: number[];
+  /** the commit measured, with '+changes' when the engine or its kernels differ from it */
+  source: string;
 }
 
 const require = createRequire(import.meta.url);
@@ -35,7 +38,17 @@ function cpuModel(): string {
   return cpus()[0]?.model ?? 'unknown';
 }
 
-export function describeMachine(torch: TorchPython): Machine {
+function sourceVersion(repoRoot: string): string {
+  const git = (...args: string[]): string => execFileSync('git', args, { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  try {
+    const dirty = git('status', '--porcelain', '--', 'main/engine', 'common') !== '';
+    return `${git('rev-parse', '--short', 'HEAD')}${dirty ? '+changes in main/engine or common' : ''}`;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}
+
+export function describeMachine(torch: TorchPython, repoRoot: string): Machine {
   return {
     cpuModel: cpuModel(),
     cores: availableParallelism(),
@@ -45,9 +58,10 @@ export function describeMachine(torch: TorchPython): Machine {
     tfjsBackendWasm: versionOf('@tensorflow/tfjs-backend-wasm'),
     torch: torch.ok ? `${torch.version} (${torch.python})` : 'not installed',
     loadAtStart: loadavg().map((l) => Math.round(l * 100) / 100),
+    source: sourceVersion(repoRoot),
   };
 }
 
 export function machineLine(m: Machine): string {
-  return `${m.cores} cores, ${m.cpuModel}, ${m.memoryGiB} GiB; Node ${m.node}, tfjs ${m.tfjs}, tfjs-backend-wasm ${m.tfjsBackendWasm}, PyTorch ${m.torch}; load average at start ${m.loadAtStart.join(' / ')}`;
+  return `${m.cores} cores, ${m.cpuModel}, ${m.memoryGiB} GiB; Node ${m.node}, tfjs ${m.tfjs}, tfjs-backend-wasm ${m.tfjsBackendWasm}, PyTorch ${m.torch}; load average at start ${m.loadAtStart.join(' / ')}; source ${m.source}`;
 }

@@ -116,7 +116,7 @@ function side(m: StepMeasurements, w: WorkloadName, impl: Implementation): Side 
     forwardMs: median(rs.map((r) => r.forwardMs.median)),
     samplesPerSec: rs[0]!.batchSize / (stepMs / 1000),
     batchSize: rs[0]!.batchSize,
-    runtime: rs[0]!.runtime,
+    runtime: rs[0]!.replacedKernels ? `${rs[0]!.runtime}, fast kernels: ${rs[0]!.replacedKernels.join(', ') || 'none'}` : rs[0]!.runtime,
     spread: Math.max(roundSpread, ...rs.map((r) => r.stepMs.relativeSpread)),
   };
 }
