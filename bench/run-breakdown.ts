@@ -1,0 +1,84 @@
+/**
+ * Where a whole-run step goes beyond the bare training step: the pieces
+ * train-run.ts's trainStep does around batchGradients + optimizer.apply with the
+ * spec's default diagnostics, each timed alone on the MLP at B=256 on real MNIST
+ * (wasm, fast kernels registered). Curvature is shown per firing and spread over
+ * its cadence.
+ *
+ *   node bin/run-ts.mjs bench/run-breakdown.ts [--reps 7]
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { diagnosticsSpecSchema } from '../common/spec';
+import { selectBackend } from '../main/engine/backend';
+import { loadDataset } from '../main/engine/data/load-dataset';
+import { layerStats, snapshotWeights } from '../main/engine/diagnostics/layer-stats';
+import { buildModel } from '../main/engine/models/build-model';
+import { createOptimizer } from '../main/engine/optimizers/create-optimizer';
+import { batchGradients, batchLoss } from '../main/engine/training/batch-gradients';
+import { BatchSource, disposeBatch } from '../main/engine/training/batch-source';
+import { createStepCurvature } from '../main/engine/training/step-curvature';
+import { profileKernels } from './kernel-profile';
+import { timePerCall } from './stats';
+import { parseStepArgs } from './step-result';
+import { workloads } from './workloads';
+
+const args = parseStepArgs(process.argv.slice(2));
+await selectBackend('wasm');
+const workload = workloads.mlp;
+const B = workload.batchSize;
+const data = await loadDataset({ kind: 'mnist' }, 1);
+const model = buildModel(workload.model, data.inputShape, data.numClasses, 1);
+const optimizer = createOptimizer({ name: 'sgd', weightDecay: 0 }, model.groups);
+const diag = diagnosticsSpecSchema.parse({});
+const source = new BatchSource(data.train, data.inputShape, data.numClasses, 2);
+source.startEpoch();
+const batch = source.next(B);
+const options = { warmup: args.warmup, reps: args.reps, callsPerRep: args.callsPerRep };
+const grads = batchGradients(model, batch, undefined, null).grads;
+
+const parts: [string, () => void][] = [
+  ['batch gather + upload (BatchSource.next)', () => disposeBatch(source.next(B))],
+  [
+    'training step (batchGradients + optimizer.apply)',
+    () => {
+      const g = batchGradients(model, batch, undefined, null);
+      optimizer.apply({ groups: model.groups, grads: g.grads, lr: 0, step: 0 });
+      tf.dispose(g.grads);
+    },
+  ],
+  [
+    'layer statistics (snapshotWeights + layerStats), every step',
+    () => {
+      const before = snapshotWeights(model.groups);
+      layerStats(model.groups, grads, before);
+      tf.dispose(before);
+    },
+  ],
+  ['ΔL forward pass (batchLoss), every step', () => void batchLoss(model, batch, undefined)],
+];
+console.log(`MLP 784-256-128-10, B=${B}, MNIST, wasm; median ms per call over ${options.reps} repetitions`);
+let perStepMs = 0;
+for (const [name, fn] of parts) {
+  const { wall } = timePerCall(fn, options);
+  perStepMs += wall.median;
+  console.log(`  ${wall.median.toFixed(2).padStart(7)} ms  ${name}`);
+}
+const curvature = timePerCall(
+  () => {
+    const c = createStepCurvature(model, batch, diag, 1);
+    c.oracle.layerCurvature(diag.curvatureEstimator);
+    c.dispose();
+  },
+  { warmup: 1, reps: Math.max(3, Math.ceil(args.reps / 2)), callsPerRep: 1 },
+).wall.median;
+console.log(`  ${curvature.toFixed(2).padStart(7)} ms  curvature (${diag.curvatureEstimator}, ${diag.curvatureBatch} samples) per firing`);
+console.log(`  ${(curvature / diag.curvatureEvery).toFixed(2).padStart(7)} ms  … spread over curvatureEvery = ${diag.curvatureEvery}`);
+perStepMs += curvature / diag.curvatureEvery;
+console.log(`  ${perStepMs.toFixed(2).padStart(7)} ms  per step in all → ${Math.round(B / (perStepMs / 1000))} samples/s`);
+
+const stats = await profileKernels(() => {
+  const before = snapshotWeights(model.groups);
+  layerStats(model.groups, grads, before);
+  tf.dispose(before);
+});
+console.log(`\nlayer statistics: ${stats.kernelCalls} kernel calls, ${stats.kernelMs.toFixed(2)} ms in kernels, ${stats.outsideKernelsMs.toFixed(2)} ms outside (profiled)`);
