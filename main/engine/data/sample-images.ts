@@ -4,15 +4,9 @@
  */
 import type { Dataset, DataSplit } from './dataset';
 import { featureToPixel, UNIT_SCALE } from './image-normalization';
+import type { SampleImage } from '../../../common/api-contract';
 
-export interface SampleImage {
-  label: number;
-  /** `height × width × channels` bytes 0 … 255, row-major, channels interleaved (grayscale or RGB) */
-  pixels: number[];
-  width: number;
-  height: number;
-  channels: number;
-}
+export type { SampleImage };
 
 /**
  * The first `perClass` images of each class in the split's order (deterministic, no
