@@ -76,7 +76,7 @@ if (selected.includes('curvature-overhead-b1024') && (!quick || requested.includ
 }
 if (selected.includes('parallel-runs')) {
   log('parallel runs');
-  rows.push(await parallelRunsRow({ batchSize: 256, steps: quick ? 25 : 80, rounds: quick ? 1 : 3, log }));
+  rows.push(await parallelRunsRow({ batchSize: 256, steps: quick ? 40 : 400, rounds: quick ? 1 : 3, log }));
 }
 if (selected.includes('accumulation-memory')) {
   log('accumulation memory');

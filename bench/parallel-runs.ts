@@ -19,8 +19,13 @@ export interface ParallelRunsOptions {
   log: (line: string) => void;
 }
 
-/** steps left out at the start of each run (wasm compile, first allocations) */
-const WARMUP_STEPS = 3;
+/**
+ * Steps left out at the start of each run: V8 compiles the wasm module to optimized
+ * code on background threads during the first seconds (about 0.15 of a core on top
+ * of the run's own), which a run alone gets from the idle second core and two runs
+ * have to share.
+ */
+const warmupSteps = (steps: number): number => Math.max(3, Math.floor(steps * 0.2));
 
 interface StepTrace {
   /** parent clock, ms */
@@ -76,7 +81,7 @@ export interface GroupThroughput {
 
 /** Total samples/s of a group of runs over the window in which all of them were stepping. */
 export function overlappedThroughput(traces: StepTrace[]): GroupThroughput {
-  const start = Math.max(...traces.map((t) => t.at[Math.min(WARMUP_STEPS, t.at.length - 1)]!));
+  const start = Math.max(...traces.map((t) => t.at[Math.min(warmupSteps(t.at.length), t.at.length - 1)]!));
   const end = Math.min(...traces.map((t) => t.at.at(-1)!));
   if (!(end > start)) throw new Error('the runs did not overlap: make them longer');
   const delta = (t: StepTrace, series: number[]): number => valueAt(t, series, end) - valueAt(t, series, start);
