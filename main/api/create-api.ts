@@ -263,11 +263,7 @@ function estimateDurationMs(store: Store, specs: import('../../common/spec').Run
     const seen = plan.epochs.reduce((n, e) => n + e.steps * e.batchSize, 0);
     totalMs += (seen / similar[Math.floor(similar.length / 2)]!) * 1000;
   }
-  return totalMs / Math.max(1, Math.min(specs.length, runnerConcurrency(runner)));
-}
-
-function runnerConcurrency(runner: JobRunner): number {
-  return (runner as unknown as { options: { concurrency: number } }).options.concurrency;
+  return totalMs / Math.max(1, Math.min(specs.length, runner.concurrency));
 }
 
 function exportContent(store: Store, target: { runIds?: number[]; experimentId?: number }, format: 'csv' | 'json'): ExportFile {

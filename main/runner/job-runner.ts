@@ -77,6 +77,10 @@ export class JobRunner {
     return () => this.listeners.delete(listener);
   }
 
+  get concurrency(): number {
+    return this.options.concurrency;
+  }
+
   get activeRunIds(): number[] {
     return [...this.active.keys()];
   }
