@@ -1,10 +1,11 @@
 /**
- * Row: what per-layer curvature at the spec's default cadence (curvatureEvery 10,
- * gradient-difference, curvatureBatch 256) adds to a whole training run, against
- * the same run with curvatureEvery 0. Everything else is the spec default
- * (layer statistics and the ΔL forward pass every step). The two runs alternate,
- * each in a fresh process.
+ * Row: what per-layer curvature at the spec's default cadence (curvatureEvery,
+ * curvatureEstimator and curvatureBatch as common/spec.ts defaults them) adds to a
+ * whole training run, against the same run with curvatureEvery 0. Everything else
+ * is the spec default (layer statistics and the ΔL forward pass every step). The
+ * two runs alternate, each in a fresh process.
  */
+import { diagnosticsSpecSchema } from '../common/spec';
 import { runTsChild } from './child-process';
 import { formatNumber, unmeasuredRow, type Row } from './report';
 import { mlpRunSpec } from './run-specs';
@@ -13,15 +14,17 @@ import type { TrainChildResult } from './train-child';
 
 export interface CurvatureOverheadOptions {
   batchSize: number;
-  /** a multiple of 10, so the default cadence fires exactly steps / 10 times */
-  steps: number;
+  /** how often curvature fires in the run: the run is firings × curvatureEvery steps, so it fires at exactly the default rate */
+  firings: number;
   rounds: number;
   log: (line: string) => void;
 }
 
 export async function curvatureOverheadRow(o: CurvatureOverheadOptions): Promise<Row> {
+  const defaults = diagnosticsSpecSchema.parse({});
+  const steps = o.firings * defaults.curvatureEvery;
   const id = o.batchSize === 256 ? 'curvature-overhead' : `curvature-overhead-b${o.batchSize}`;
-  const label = `curvature at default cadence, MLP B=${o.batchSize}, ${o.steps} steps: run time vs curvatureEvery 0`;
+  const label = `curvature every ${defaults.curvatureEvery} steps (default), MLP B=${o.batchSize}, ${steps} steps: run time vs curvatureEvery 0`;
   const target = { op: '<=', value: 10, unit: '%' } as const;
   const withMs: number[] = [];
   const withoutMs: number[] = [];
@@ -31,7 +34,7 @@ export async function curvatureOverheadRow(o: CurvatureOverheadOptions): Promise
     for (let round = 0; round < o.rounds; round++) {
       for (const curvatureEvery of [undefined, 0]) {
         o.log(`  curvature ${curvatureEvery === 0 ? 'off' : 'default'} · B=${o.batchSize} · round ${round + 1}/${o.rounds}`);
-        const spec = mlpRunSpec({ batchSize: o.batchSize, steps: o.steps, curvatureEvery });
+        const spec = mlpRunSpec({ batchSize: o.batchSize, steps, curvatureEvery });
         const r = await runTsChild<TrainChildResult>('train-child.ts', [JSON.stringify(spec)], { timeoutMs: 20 * 60_000 });
         (curvatureEvery === 0 ? withoutMs : withMs).push(r.summary.wallMs);
         (curvatureEvery === 0 ? withoutCpuMs : withCpuMs).push(r.loopCpuMs);
@@ -53,7 +56,7 @@ export async function curvatureOverheadRow(o: CurvatureOverheadOptions): Promise
     notes: [
       `in CPU time of the training loop: ${((median(withCpuMs) / median(withoutCpuMs) - 1) * 100).toFixed(1)} % (${(median(withCpuMs) / 1000).toFixed(2)} vs ${(median(withoutCpuMs) / 1000).toFixed(2)} s)`,
       `run wall times with curvature [${withMs.map((ms) => (ms / 1000).toFixed(2)).join(', ')}] s, without [${withoutMs.map((ms) => (ms / 1000).toFixed(2)).join(', ')}] s`,
-      'gradient-difference costs 2 gradient passes per layer on curvatureBatch (256) samples each time it fires',
+      `${defaults.curvatureEstimator} on curvatureBatch ${defaults.curvatureBatch}${defaults.curvatureEstimator === 'gradient-difference' ? ' costs 2 gradient passes per layer' : ''} each time it fires`,
     ],
   };
 }

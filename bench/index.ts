@@ -67,12 +67,12 @@ if (stepIds.length) {
 }
 if (selected.includes('curvature-overhead')) {
   log('curvature overhead');
-  rows.push(await curvatureOverheadRow({ batchSize: 256, steps: quick ? 20 : 60, rounds: quick ? 1 : 3, log }));
+  rows.push(await curvatureOverheadRow({ batchSize: 256, firings: quick ? 1 : 4, rounds: quick ? 1 : 3, log }));
 }
 // the same at a larger batch, where the fixed-size curvature sub-batch weighs less (left out of --quick)
 if (selected.includes('curvature-overhead-b1024') && (!quick || requested.includes('curvature-overhead-b1024'))) {
   log('curvature overhead at B=1024');
-  rows.push(await curvatureOverheadRow({ batchSize: 1024, steps: quick ? 20 : 60, rounds: quick ? 1 : 3, log }));
+  rows.push(await curvatureOverheadRow({ batchSize: 1024, firings: quick ? 1 : 4, rounds: quick ? 1 : 3, log }));
 }
 if (selected.includes('parallel-runs')) {
   log('parallel runs');

@@ -6,7 +6,7 @@
  * the arrival times of the workers' step messages.
  */
 import { readFileSync } from 'node:fs';
-import type { RunSpecInput } from '../common/spec';
+import { diagnosticsSpecSchema, type RunSpecInput } from '../common/spec';
 import { forkWorker } from '../main/worker/fork-worker';
 import { formatNumber, unmeasuredRow, type Row } from './report';
 import { mlpRunSpec } from './run-specs';
@@ -131,7 +131,7 @@ export async function parallelRunsRow(o: ParallelRunsOptions): Promise<Row> {
     notes: [
       `one run [${single.map((v) => formatNumber(v)).join(', ')}], two runs [${pair.map((v) => formatNumber(v)).join(', ')}] samples/s; overlap windows [${windows.map((w) => (w / 1000).toFixed(1)).join(', ')}] s`,
       `CPU cores the workers got while measured (1.00 = a whole core): ${shares.join('; ')}. Below 1, another process was taking CPU time`,
-      'default diagnostics (layer statistics and ΔL every step, curvature every 10 steps)',
+      `default diagnostics (layer statistics and ΔL every step, curvature every ${diagnosticsSpecSchema.parse({}).curvatureEvery} steps)`,
     ],
   };
 }

@@ -5,7 +5,7 @@ export interface MlpRunOptions {
   batchSize: number;
   steps: number;
   microBatch?: number;
-  /** undefined keeps the spec default (10) */
+  /** undefined keeps the spec default (common/spec.ts) */
   curvatureEvery?: number;
 }
 
