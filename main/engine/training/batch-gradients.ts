@@ -86,18 +86,20 @@ export function batchGradients(model: Model, batch: Batch, microBatch: number | 
   let onDevice: tf.Tensor | null = null;
   for (const c of chunks) {
     const chunkMask = mask ? tf.tensor1d(mask.subarray(c.start, c.start + c.size)) : null;
+    // slice outside the tape: inside it, the tape keeps a copy of the whole batch per micro-batch
+    const x = sliceRows(batch.x, c.start, c.size);
+    const oneHot = sliceRows(batch.oneHot, c.start, c.size);
+    const labels = sliceRows(batch.labels, c.start, c.size);
     let aux: tf.Tensor | null = null;
     const { grads, value } = tf.variableGrads(() => {
-      const x = sliceRows(batch.x, c.start, c.size);
-      const oneHot = sliceRows(batch.oneHot, c.start, c.size);
       const logits = model.apply(x, { training: true, updateStats: true });
       const perSample = perSampleCrossEntropy(logits, oneHot);
-      if (!mask) aux = tf.keep(tf.stack([tf.sum(perSample), correctCount(logits, sliceRows(batch.labels, c.start, c.size))]));
+      if (!mask) aux = tf.keep(tf.stack([tf.sum(perSample), correctCount(logits, labels)]));
       const weighted = chunkMask ? tf.mul(perSample, chunkMask) : perSample;
       return tf.div(tf.sum(weighted), kept) as tf.Scalar;
     }, vars);
     value.dispose();
-    chunkMask?.dispose();
+    [chunkMask, x, oneHot, labels].forEach((t) => t?.dispose());
     const ordered = vars.map((v) => grads[v.name]!);
     if (summed === null) summed = ordered;
     else {
