@@ -260,8 +260,8 @@ export const diagnosticsSpecSchema = z
   .strictObject({
     /** per-layer norms and step lengths every this many steps */
     every: positiveInt.default(1),
-    /** per-layer curvature every this many steps; 0 turns it off (25 keeps its cost near 10 % of a step budget, docs/benchmarks.md) */
-    curvatureEvery: z.number().int().nonnegative().default(25),
+    /** per-layer curvature every this many steps; 0 turns it off (50 keeps its cost under 10 % of an MLP run, docs/benchmarks.md) */
+    curvatureEvery: z.number().int().nonnegative().default(50),
     curvatureEstimator: curvatureEstimatorSchema.default('gradient-difference'),
     /** curvature is estimated on the first this-many samples of the step's batch (bounds its cost at large B) */
     curvatureBatch: positiveInt.default(256),
@@ -270,7 +270,7 @@ export const diagnosticsSpecSchema = z
     /** one extra forward pass for ΔL at the diagnostics cadence */
     lossUpdate: z.boolean().default(true),
   })
-  .default({ every: 1, curvatureEvery: 25, curvatureEstimator: 'gradient-difference', curvatureBatch: 256, relativeStep: 1e-3, lossUpdate: true });
+  .default({ every: 1, curvatureEvery: 50, curvatureEstimator: 'gradient-difference', curvatureBatch: 256, relativeStep: 1e-3, lossUpdate: true });
 
 export const backendPreferenceSchema = z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
 export type BackendPreference = z.infer<typeof backendPreferenceSchema>;
