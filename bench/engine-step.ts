@@ -11,7 +11,7 @@ import { selectBackend } from '../main/engine/backend';
 import { buildModel } from '../main/engine/models/build-model';
 import { createOptimizer } from '../main/engine/optimizers/create-optimizer';
 import { batchGradients } from '../main/engine/training/batch-gradients';
-import type { Batch } from '../main/engine/training/batch-source';
+import { makeBatch, type Batch } from '../main/engine/training/batch-source';
 import { perSampleCrossEntropy } from '../main/engine/training/loss';
 import { emitResult } from './child-process';
 import { profileKernels } from './kernel-profile';
@@ -35,13 +35,12 @@ const replacedKernels = tf
 const B = workload.batchSize;
 const model = buildModel(workload.model, workload.inputShape, workload.numClasses, 1);
 const optimizer = createOptimizer({ name: 'sgd', weightDecay: 0 }, model.groups);
-const labels = tf.randomUniform([B], 0, workload.numClasses, 'int32', 2) as tf.Tensor1D;
-const batch: Batch = {
-  x: tf.randomUniform([B, ...workload.inputShape], 0, 1, 'float32', 3),
-  labels,
-  oneHot: tf.tidy(() => tf.cast(tf.oneHot(labels, workload.numClasses), 'float32')) as tf.Tensor2D,
-  size: B,
-};
+const batch: Batch = makeBatch(
+  tf.randomUniform([B, ...workload.inputShape], 0, 1, 'float32', 3).dataSync() as Float32Array,
+  tf.randomUniform([B], 0, workload.numClasses, 'int32', 2).dataSync() as Int32Array,
+  workload.inputShape,
+  workload.numClasses,
+);
 
 let step = 0;
 const trainStep = (): void => {

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Model } from '../models/model';
-import type { Batch } from './batch-source';
+import { disposeBatch, rowsOf, type Batch } from './batch-source';
 import { correctCount, perSampleCrossEntropy } from './loss';
 
 export interface DiscardRule {
@@ -32,13 +32,6 @@ export function chunksOf(total: number, microBatch: number | undefined): Chunk[]
   const chunks: Chunk[] = [];
   for (let start = 0; start < total; start += m) chunks.push({ start, size: Math.min(m, total - start) });
   return chunks;
-}
-
-export function sliceRows<T extends tf.Tensor>(t: T, start: number, size: number): T {
-  if (start === 0 && size === t.shape[0]) return t.clone();
-  const begin = t.shape.map((_, i) => (i === 0 ? start : 0));
-  const sizes = t.shape.map((d, i) => (i === 0 ? size : d));
-  return tf.slice(t, begin, sizes);
 }
 
 /** Which samples to keep (1) or leave out (0), from their losses. Always keeps at least one. */
@@ -69,10 +62,12 @@ export function batchGradients(model: Model, batch: Batch, microBatch: number | 
     const losses = new Float32Array(batch.size);
     let correct = 0;
     for (const c of chunks) {
+      const part = rowsOf(batch, c.start, c.size);
       const [l, k] = tf.tidy(() => {
-        const logits = model.apply(sliceRows(batch.x, c.start, c.size), { training: true, updateStats: false });
-        return [perSampleCrossEntropy(logits, sliceRows(batch.oneHot, c.start, c.size)), correctCount(logits, sliceRows(batch.labels, c.start, c.size))];
+        const logits = model.apply(part.x, { training: true, updateStats: false });
+        return [perSampleCrossEntropy(logits, part.oneHot), correctCount(logits, part.labels)];
       });
+      disposeBatch(part);
       losses.set(l!.dataSync() as Float32Array, c.start);
       correct += k!.dataSync()[0]!;
       l!.dispose();
@@ -86,10 +81,9 @@ export function batchGradients(model: Model, batch: Batch, microBatch: number | 
   let onDevice: tf.Tensor | null = null;
   for (const c of chunks) {
     const chunkMask = mask ? tf.tensor1d(mask.subarray(c.start, c.start + c.size)) : null;
-    // slice outside the tape: inside it, the tape keeps a copy of the whole batch per micro-batch
-    const x = sliceRows(batch.x, c.start, c.size);
-    const oneHot = sliceRows(batch.oneHot, c.start, c.size);
-    const labels = sliceRows(batch.labels, c.start, c.size);
+    // cut outside the tape (inside it, the tape keeps a copy of the whole batch per micro-batch)
+    const part = chunks.length === 1 ? batch : rowsOf(batch, c.start, c.size);
+    const { x, oneHot, labels } = part;
     let aux: tf.Tensor | null = null;
     const { grads, value } = tf.variableGrads(() => {
       const logits = model.apply(x, { training: true, updateStats: true });
@@ -99,7 +93,8 @@ export function batchGradients(model: Model, batch: Batch, microBatch: number | 
       return tf.div(tf.sum(weighted), kept) as tf.Scalar;
     }, vars);
     value.dispose();
-    [chunkMask, x, oneHot, labels].forEach((t) => t?.dispose());
+    chunkMask?.dispose();
+    if (part !== batch) disposeBatch(part);
     const ordered = vars.map((v) => grads[v.name]!);
     if (summed === null) summed = ordered;
     else {
@@ -132,11 +127,11 @@ export function batchGradients(model: Model, batch: Batch, microBatch: number | 
 /** Mean loss of the batch at the current weights (no tape), micro-batched. */
 export function batchLoss(model: Model, batch: Batch, microBatch: number | undefined): number {
   let sum = 0;
-  for (const c of chunksOf(batch.size, microBatch)) {
-    const s = tf.tidy(() => {
-      const logits = model.apply(sliceRows(batch.x, c.start, c.size), { training: true, updateStats: false });
-      return tf.sum(perSampleCrossEntropy(logits, sliceRows(batch.oneHot, c.start, c.size)));
-    });
+  const chunks = chunksOf(batch.size, microBatch);
+  for (const c of chunks) {
+    const part = chunks.length === 1 ? batch : rowsOf(batch, c.start, c.size);
+    const s = tf.tidy(() => tf.sum(perSampleCrossEntropy(model.apply(part.x, { training: true, updateStats: false }), part.oneHot)));
+    if (part !== batch) disposeBatch(part);
     sum += s.dataSync()[0]!;
     s.dispose();
   }

@@ -13,6 +13,8 @@ export interface Batch {
   /** float one-hot targets */
   oneHot: tf.Tensor2D;
   size: number;
+  /** the same samples on the host: micro-batches are cut from these, not sliced from the tensors */
+  host: { x: Float32Array; labels: Int32Array; inputShape: number[]; numClasses: number };
 }
 
 export function disposeBatch(batch: Batch): void {
@@ -61,11 +63,28 @@ export function gather(split: DataSplit, indices: ArrayLike<number>, inputShape:
     xs.set(split.x.subarray(src * featureSize, (src + 1) * featureSize), i * featureSize);
     ys[i] = split.y[src]!;
   }
+  return makeBatch(xs, ys, inputShape, numClasses);
+}
+
+/** Tensors for host samples (row-major features, class labels). */
+export function makeBatch(xs: Float32Array, ys: Int32Array, inputShape: number[], numClasses: number): Batch {
+  const n = ys.length;
   const labels = tf.tensor1d(ys, 'int32');
   return {
     x: tf.tensor(xs, [n, ...inputShape], 'float32'),
     labels,
     oneHot: tf.tidy(() => tf.cast(tf.oneHot(labels, numClasses), 'float32')) as tf.Tensor2D,
     size: n,
+    host: { x: xs, labels: ys, inputShape, numClasses },
   };
+}
+
+/**
+ * Rows [start, start + size) of a batch as a batch of their own, built from the host
+ * copy: slicing the tensors on wasm reads the whole batch out of the heap per slice.
+ */
+export function rowsOf(batch: Batch, start: number, size: number): Batch {
+  const { x, labels, inputShape, numClasses } = batch.host;
+  const featureSize = x.length / Math.max(labels.length, 1);
+  return makeBatch(x.subarray(start * featureSize, (start + size) * featureSize), labels.subarray(start, start + size), inputShape, numClasses);
 }

@@ -8,8 +8,7 @@ import type { DiagnosticsSpec } from '../../../common/spec';
 import type { Model } from '../models/model';
 import type { CurvatureOracle } from '../optimizers/optimizer';
 import { createCurvatureOracle } from '../diagnostics/curvature';
-import type { Batch } from './batch-source';
-import { sliceRows } from './batch-gradients';
+import { rowsOf, type Batch } from './batch-source';
 import { perSampleCrossEntropy } from './loss';
 
 export interface StepCurvature {
@@ -23,9 +22,8 @@ export function createStepCurvature(model: Model, batch: Batch, diag: Diagnostic
   const oracle = (): CurvatureOracle => {
     if (inner) return inner;
     const size = Math.min(diag.curvatureBatch, batch.size);
-    const x = sliceRows(batch.x, 0, size);
-    const oneHot = sliceRows(batch.oneHot, 0, size);
-    tensors = [x, oneHot];
+    const { x, oneHot, labels } = rowsOf(batch, 0, size);
+    tensors = [x, oneHot, labels];
     const lossFn = (): tf.Scalar => tf.mean(perSampleCrossEntropy(model.apply(x, { training: true, updateStats: false }), oneHot as tf.Tensor2D));
     const created = createCurvatureOracle(model.groups, lossFn, { relativeStep: diag.relativeStep, seed });
     inner = created;
