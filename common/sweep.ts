@@ -51,7 +51,7 @@ export function sweepSize(sweep: Sweep): number {
   return sweepAxes.reduce((n, key) => n * (sweep[key]?.length ?? 1), 1);
 }
 
-const sweepAxes = ['batchSize', 'optimizer', 'lr', 'scaling', 'discard', 'batchSchedule', 'seed'] as const;
+export const sweepAxes = ['batchSize', 'optimizer', 'lr', 'scaling', 'discard', 'batchSchedule', 'seed'] as const;
 
 type Axis = { key: keyof Sweep; values: unknown[] };
 
@@ -108,7 +108,28 @@ export function planExperiment(input: unknown): { ok: true; plan: ExperimentPlan
   return { ok: true, plan: { experiment, runs } };
 }
 
-function pointValue(key: keyof Sweep, value: unknown): string | number {
+/** The value a run spec holds for a sweep axis (what the grid set it to). */
+export function axisValueOf(key: keyof Sweep, spec: RunSpec): unknown {
+  switch (key) {
+    case 'batchSize':
+      return spec.batch.size;
+    case 'optimizer':
+      return spec.optimizer;
+    case 'lr':
+      return spec.lr.base;
+    case 'scaling':
+      return spec.lr.scaling;
+    case 'discard':
+      return spec.discard ?? null;
+    case 'batchSchedule':
+      return spec.batch.schedule;
+    case 'seed':
+      return spec.training.seed;
+  }
+}
+
+/** How a swept value is shown in labels and legends. */
+export function pointValue(key: keyof Sweep, value: unknown): string | number {
   if (key === 'optimizer') return (value as { name: string }).name;
   if (key === 'discard') {
     const d = value as { fraction?: number; threshold?: number } | null;

@@ -1,23 +1,17 @@
 /** Store records → the contract's records (what crosses to the renderer). */
 import type { ExperimentRecord, RunRecord } from '../../common/api-contract';
 import type { Progress, RunStatus } from '../../common/metrics';
-import { runLabel } from '../../common/sweep';
+import { axisValueOf, pointValue, runLabel, sweepAxes } from '../../common/sweep';
 import type { ExperimentRecord as StoredExperiment } from '../store/experiments';
 import type { RunRecord as StoredRun } from '../store/runs';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-/** The swept values of a run, read back from its experiment's sweep and its index. */
+/** The swept values of a run, read back from its experiment's sweep and its config. */
 export function sweepPoint(experimentSpec: unknown, run: StoredRun): Record<string, string | number> {
-  const sweep = (experimentSpec as { sweep?: Record<string, unknown[]> } | null)?.sweep ?? {};
+  const sweep = (experimentSpec as { sweep?: Partial<Record<(typeof sweepAxes)[number], unknown[]>> } | null)?.sweep ?? {};
   const point: Record<string, string | number> = {};
-  if (sweep.batchSize) point.batchSize = run.config.batch.size;
-  if (sweep.optimizer) point.optimizer = run.config.optimizer.name;
-  if (sweep.lr) point.lr = run.config.lr.base;
-  if (sweep.scaling) point.scaling = run.config.lr.scaling;
-  if (sweep.discard) point.discard = run.config.discard ? (run.config.discard.fraction !== undefined ? `${run.config.discard.fraction * 100}%` : `<${run.config.discard.threshold}`) : 'none';
-  if (sweep.batchSchedule) point.batchSchedule = run.config.batch.schedule.length === 0 ? 'fixed' : run.config.batch.schedule.map((s) => `${s.size}@${s.epoch}`).join('→');
-  if (sweep.seed) point.seed = run.seed;
+  for (const key of sweepAxes) if (sweep[key]) point[key] = pointValue(key, axisValueOf(key, run.config));
   return point;
 }
 

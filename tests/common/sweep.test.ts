@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maxSweepRuns, planExperiment, runLabel } from '../../common/sweep';
+import { axisValueOf, maxSweepRuns, planExperiment, pointValue, runLabel } from '../../common/sweep';
 
 const base = { name: 'gap', dataset: { kind: 'blobs' }, model: { kind: 'mlp' }, training: { epochs: 1 } };
 
@@ -58,5 +58,9 @@ describe('method comparison axes', () => {
     expect(runs[2]!.spec.discard).toEqual({ fraction: 0.2, fromEpoch: 1 });
     expect(runs[1]!.spec.batch.schedule).toEqual([{ epoch: 1, size: 2048 }]);
     expect(runLabel(runs[3]!.point, '')).toBe('discard 20% · schedule 2048@1');
+    // a stored run's swept values are read back from its config alone
+    for (const run of runs) {
+      for (const [key, shown] of Object.entries(run.point)) expect(pointValue(key as never, axisValueOf(key as never, run.spec))).toBe(shown);
+    }
   });
 });
