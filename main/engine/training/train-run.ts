@@ -76,7 +76,6 @@ async function loop(
   const trainEval = evalIndices(data.train.count, spec.training.trainEvalSamples, seed + 2);
   const testEval = evalIndices(data.test.count, spec.training.testEvalSamples, seed + 3);
   const shouldEvaluate = createEvalSchedule(spec.training, plan);
-  const diag = spec.diagnostics;
   const optimizerNeedsCurvature = spec.optimizer.name === 'cblr' || spec.optimizer.name === 'mclr';
   const started = performance.now();
   let step = 0;
@@ -87,6 +86,7 @@ async function loop(
   let lastBatchSize = -1;
   let lastLoss = NaN;
   let lastAccuracy = NaN;
+  let discardLogged = false;
 
   const evaluate = (epoch: number): EvalMetrics => {
     const train = evaluateSplit(model, data.train, trainEval, data.inputShape, data.numClasses);
@@ -156,7 +156,11 @@ async function loop(
         stepMs,
         wallMs: performance.now() - started,
       });
-      if (outcome.discarded > 0 && step === 1) sink.event({ step, kind: 'discard', detail: { ...spec.discard } });
+      if (outcome.discarded > 0 && !discardLogged) {
+        // once, when discarding starts (the per-step count is in the step metrics)
+        discardLogged = true;
+        sink.event({ step, kind: 'discard', detail: { ...spec.discard } });
+      }
       if (outcome.layers) sink.layers(outcome.layers.map((l) => ({ ...l, step })));
       if (shouldEvaluate(step, epochProgress)) {
         const metrics = evaluate(epochProgress);

@@ -114,5 +114,7 @@ describe('training loop', () => {
     expect(epoch0.every((s) => s.discarded === 0)).toBe(true);
     expect(epoch1.every((s) => s.discarded === 20)).toBe(true);
     expect(sink.events).toContainEqual(expect.objectContaining({ kind: 'batch-size', detail: { from: 40, to: 80, epoch: 1 } }));
+    // one discard event, when discarding starts (first step of epoch 1)
+    expect(sink.events.filter((e) => e.kind === 'discard')).toEqual([{ step: 25, kind: 'discard', detail: { fraction: 0.25, fromEpoch: 1 } }]);
   });
 });
