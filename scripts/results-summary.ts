@@ -1,6 +1,6 @@
 /**
  * Turns the experiments in a Batchscope database into the tables and figures of
- * docs/results.md: one markdown table per experiment (mean ± std over seeds) and
+ * docs/results.md: one markdown table per experiment (mean ± 95 % interval over seeds) and
  * its headline and structure charts as SVG under docs/figures/.
  *   node bin/run-ts.mjs scripts/results-summary.ts <db> [figures dir]
  */
@@ -8,7 +8,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApi } from '../main/api/create-api';
 import { loadPresets } from '../main/api/presets';
-import { formatMeanStd, groupRuns } from '../common/report/run-groups';
+import { groupRuns } from '../common/report/run-groups';
+import { formatInterval } from '../common/stats/interval';
 import { accuracyCurves, headlineChart, layerHeatmap } from '../common/report/report-charts';
 import { renderSvg } from '../main/report/render-svg';
 
@@ -32,7 +33,7 @@ try {
     console.log('| runs | status | final test acc % | best test acc % | final train acc % | gap % | wall s |');
     console.log('|---|---|---|---|---|---|---|');
     for (const g of groups) {
-      console.log(`| ${g.label} | ${[...new Set(g.statuses)].join(', ')} | ${formatMeanStd(g.finalTestAccuracy)} | ${formatMeanStd(g.bestTestAccuracy)} | ${formatMeanStd(g.finalTrainAccuracy)} | ${formatMeanStd(g.gap)} | ${formatMeanStd(g.wallSec, 1, 0)} |`);
+      console.log(`| ${g.label} | ${[...new Set(g.statuses)].join(', ')} | ${formatInterval(g.finalTestAccuracy)} | ${formatInterval(g.bestTestAccuracy)} | ${formatInterval(g.finalTrainAccuracy)} | ${formatInterval(g.gap)} | ${formatInterval(g.wallSec, 1, 0)} |`);
     }
     // per-layer structure: mean over the run of each layer's quantities, per group
     for (const field of ['gradNorm', 'updateNorm', 'curvature'] as const) {

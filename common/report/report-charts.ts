@@ -4,7 +4,10 @@
  * data → options, so the same charts render in the app and in the HTML file.
  */
 import type { EvalSeries, LayerSeries, RunRecord } from '../api-contract';
-import type { RunGroup } from './run-groups';
+import { bandOf } from '../stats/band';
+import { describeInterval } from '../stats/interval';
+import { groupRuns, type RunGroup } from './run-groups';
+import { perfectScalingLine, type BatchReach, type Regime } from './steps-to-target';
 
 type Option = Record<string, unknown>;
 
@@ -53,19 +56,60 @@ export function headlineChart(groups: RunGroup[]): Option {
   };
 }
 
-export function accuracyCurves(runs: RunRecord[], evals: EvalSeries[]): Option {
-  const byId = new Map(runs.map((r) => [r.id, r]));
+/**
+ * Test accuracy over epochs: runs that differ only in seed as their mean with
+ * a shaded band (95 % t-interval from three seeds, min–max from two), single
+ * runs as lines (all runs as lines when `singleRuns`).
+ */
+export function accuracyCurves(runs: RunRecord[], evals: EvalSeries[], options: { singleRuns?: boolean } = {}): Option {
+  const byRun = new Map(evals.map((e) => [e.runId, e]));
+  const curve = (id: number) => {
+    const e = byRun.get(id);
+    return e ? { x: e.epoch, y: e.testAccuracy.map((v) => v * 100) } : null;
+  };
+  const series: Option[] = [];
+  // a group's mean and band share a colour (ECharts would give each series its own)
+  const palette = ['#5470c6', '#91cc75', '#fac858', '#ee6666', '#73c0de', '#3ba272', '#fc8452', '#9a60b4', '#ea7ccc'];
+  let colorIndex = 0;
+  const groups = options.singleRuns ? runs.map((r) => ({ label: r.label, runIds: [r.id] })) : groupRuns(runs, []);
+  for (const g of groups) {
+    const curves = g.runIds.map(curve).filter((c) => c !== null);
+    if (curves.length === 0) continue;
+    const color = palette[colorIndex++ % palette.length];
+    if (curves.length === 1) {
+      series.push({ color, name: g.runIds.length > 1 ? g.label : (runs.find((r) => r.id === g.runIds[0])?.label ?? g.label), type: 'line', showSymbol: false, data: curves[0]!.x.map((x, i) => [x, curves[0]!.y[i]]) });
+      continue;
+    }
+    const band = bandOf(curves);
+    // an interval of accuracies stays within 0–100 %
+    band.lower = band.lower.map((v) => (v === null ? null : Math.max(0, v)));
+    band.upper = band.upper.map((v) => (v === null ? null : Math.min(100, v)));
+    const name = `${g.label} (${curves.length} seeds)`;
+    const stack = `band-${series.length}`;
+    const data = (ys: (number | null)[]) => band.x.map((x, i) => [x, ys[i]]);
+    series.push(
+      { color, name, type: 'line', showSymbol: false, data: data(band.mean) },
+      { color, name, type: 'line', stack, symbol: 'none', silent: true, lineStyle: { opacity: 0 }, tooltip: { show: false }, data: data(band.lower) },
+      {
+        color,
+        name,
+        type: 'line',
+        stack,
+        symbol: 'none',
+        silent: true,
+        lineStyle: { opacity: 0 },
+        areaStyle: { opacity: 0.2 },
+        tooltip: { show: false },
+        data: data(band.upper.map((hi, i) => (hi === null || band.lower[i] === null ? null : hi - band.lower[i]!))),
+      },
+    );
+  }
   return {
-    ...base('Test accuracy during training'),
+    ...base('Test accuracy during training', options.singleRuns ? undefined : `repeats over seeds as mean and ${describeInterval('t95')} (min–max for two)`),
     legend: { bottom: 0, type: 'scroll' },
     xAxis: { type: 'value', name: 'epoch', nameLocation: 'middle', nameGap: 28 },
     yAxis: { type: 'value', name: 'test accuracy %', scale: true },
-    series: evals.map((e) => ({
-      name: byId.get(e.runId)?.label ?? `#${e.runId}`,
-      type: 'line',
-      showSymbol: false,
-      data: e.epoch.map((x, i) => [x, e.testAccuracy[i]! * 100]),
-    })),
+    series,
   };
 }
 
@@ -107,5 +151,55 @@ export function layerMeansChart(field: string, names: string[], perGroup: { labe
     yAxis: { type: 'log', name: field },
     // points joined per run group: bars cannot start from zero on a log axis
     series: perGroup.map((g) => ({ name: g.label, type: 'line', symbolSize: 9, data: g.means.map((m) => (Number.isFinite(m) && m > 0 ? m : null)) })),
+  };
+}
+
+const regimeTitles: Record<Regime, string> = {
+  baseline: 'smallest batch that reached it',
+  perfect: 'perfect scaling',
+  diminishing: 'diminishing returns',
+  maximal: 'maximal useful batch reached',
+  unreached: 'target not reached',
+};
+
+/**
+ * Steps to reach a target against batch size on log–log axes, with the
+ * perfect-scaling line (steps ∝ 1/B) from the smallest batch size that reached
+ * it; batch sizes that never reached it sit on the top edge as open triangles.
+ */
+export function stepsToTargetChart(points: readonly BatchReach[], targetLabel: string): Option {
+  const hit = points.filter((p) => p.regime !== 'unreached');
+  const top = hit.length ? Math.max(...hit.map((p) => p.steps.hi), ...perfectScalingLine(points).map(([, s]) => s)) * 2 : 10;
+  return {
+    ...base('Steps to target vs batch size', `first evaluation with ${targetLabel}; mean over seeds with its interval`),
+    tooltip: { trigger: 'item' },
+    legend: { bottom: 0 },
+    xAxis: { type: 'log', logBase: 2, name: 'batch size', nameLocation: 'middle', nameGap: 28 },
+    yAxis: { type: 'log', name: 'steps to target', max: hit.length ? undefined : top },
+    series: [
+      {
+        name: 'steps (mean)',
+        type: 'line',
+        color: '#5470c6',
+        symbolSize: 9,
+        data: hit.map((p) => ({ value: [p.batchSize, p.steps.mean], name: `${regimeTitles[p.regime]} · ${p.reached}/${p.runs} runs` })),
+      },
+      // one short vertical segment per batch size with several seeds
+      ...hit
+        .filter((p) => p.steps.n > 1 && p.steps.lo > 0 && p.steps.hi > p.steps.lo)
+        .map((p) => ({ name: 'interval over seeds', type: 'line', symbol: 'none', color: '#5470c6', lineStyle: { width: 1.5 }, data: [[p.batchSize, p.steps.lo], [p.batchSize, p.steps.hi]] })),
+      { name: 'perfect scaling', type: 'line', symbol: 'none', lineStyle: { type: 'dashed' }, data: perfectScalingLine(points) },
+      {
+        name: 'not reached',
+        // a line with no line: markers only (the renderer registers no scatter chart)
+        type: 'line',
+        lineStyle: { opacity: 0 },
+        showSymbol: true,
+        symbol: 'triangle',
+        symbolSize: 11,
+        itemStyle: { color: 'transparent', borderWidth: 1.5 },
+        data: points.filter((p) => p.regime === 'unreached').map((p) => ({ value: [p.batchSize, top], name: `B=${p.batchSize}: ${p.reached}/${p.runs} runs reached it` })),
+      },
+    ],
   };
 }

@@ -1,9 +1,11 @@
 /**
  * Groups an experiment's runs by their swept values other than the seed, with
- * mean ± std over seeds: the rows of a report's table and the points of its
- * headline chart. Pure, shared by the report file and the renderer.
+ * the mean and its interval over seeds (95 % t from three seeds, min–max from
+ * two): the rows of a report's table and the points of its headline chart.
+ * Pure, shared by the report file and the renderer.
  */
 import type { EvalSeries, RunRecord } from '../api-contract';
+import { interval, type Interval } from '../stats/interval';
 
 export interface MeanStd {
   mean: number;
@@ -17,11 +19,11 @@ export interface RunGroup {
   point: Record<string, string | number>;
   runIds: number[];
   statuses: string[];
-  finalTestAccuracy: MeanStd;
-  bestTestAccuracy: MeanStd;
-  finalTrainAccuracy: MeanStd;
-  gap: MeanStd;
-  wallSec: MeanStd;
+  finalTestAccuracy: Interval;
+  bestTestAccuracy: Interval;
+  finalTrainAccuracy: Interval;
+  gap: Interval;
+  wallSec: Interval;
 }
 
 export function meanStd(values: number[]): MeanStd {
@@ -31,12 +33,6 @@ export function meanStd(values: number[]): MeanStd {
   const mean = finite.reduce((a, b) => a + b, 0) / n;
   const std = n > 1 ? Math.sqrt(finite.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
   return { mean, std, n };
-}
-
-export function formatMeanStd(value: MeanStd, scale = 100, digits = 2): string {
-  if (value.n === 0) return '—';
-  const m = (value.mean * scale).toFixed(digits);
-  return value.n > 1 ? `${m} ± ${(value.std * scale).toFixed(digits)}` : m;
 }
 
 export function groupRuns(runs: RunRecord[], evals: EvalSeries[]): RunGroup[] {
@@ -57,11 +53,11 @@ export function groupRuns(runs: RunRecord[], evals: EvalSeries[]): RunGroup[] {
       point,
       runIds: members.map((r) => r.id),
       statuses: members.map((r) => r.status),
-      finalTestAccuracy: meanStd(members.map((r) => last(r)?.testAccuracy ?? NaN)),
-      bestTestAccuracy: meanStd(members.map(best)),
-      finalTrainAccuracy: meanStd(members.map((r) => last(r)?.trainAccuracy ?? NaN)),
-      gap: meanStd(members.map((r) => last(r)?.gap ?? NaN)),
-      wallSec: meanStd(members.map((r) => (r.summary ? r.summary.wallMs / 1000 : NaN))),
+      finalTestAccuracy: interval(members.map((r) => last(r)?.testAccuracy ?? NaN)),
+      bestTestAccuracy: interval(members.map(best)),
+      finalTrainAccuracy: interval(members.map((r) => last(r)?.trainAccuracy ?? NaN)),
+      gap: interval(members.map((r) => last(r)?.gap ?? NaN)),
+      wallSec: interval(members.map((r) => (r.summary ? r.summary.wallMs / 1000 : NaN))),
     };
   });
 }

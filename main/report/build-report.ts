@@ -1,12 +1,15 @@
 /**
  * An experiment's report as one self-contained HTML file: the claim it tests,
- * the headline chart, accuracy curves, per-layer structure and curvature
- * heatmaps (inline SVG), and a table of final metrics with mean ± std over seeds.
+ * the headline chart, accuracy curves (seeds as mean and band), steps to a
+ * target against batch size for batch-size sweeps, per-layer structure and curvature
+ * heatmaps (inline SVG), and a table of final metrics with mean ± the 95 % interval over seeds.
  */
 import type { BatchscopeApi, RunRecord } from '../../common/api-contract';
 import { layerFields } from '../../common/api-contract';
-import { formatMeanStd, groupRuns, meanStd } from '../../common/report/run-groups';
-import { accuracyCurves, headlineChart, layerHeatmap, layerMeansChart } from '../../common/report/report-charts';
+import { groupRuns, meanStd } from '../../common/report/run-groups';
+import { formatInterval } from '../../common/stats/interval';
+import { accuracyCurves, headlineChart, layerHeatmap, layerMeansChart, stepsToTargetChart } from '../../common/report/report-charts';
+import { defaultTarget, describeTarget, reachOfRuns } from '../../common/report/steps-to-target';
 import { renderSvg } from './render-svg';
 
 const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -30,6 +33,11 @@ export async function buildReportHtml(api: BatchscopeApi, experimentId: number, 
   if (groups.length) {
     sections.push(`<figure>${renderSvg(headlineChart(groups))}</figure>`);
     sections.push(`<figure>${renderSvg(accuracyCurves(finished, evals))}</figure>`);
+    const value = defaultTarget('testAccuracy', evals);
+    if (value !== null && new Set(finished.map((r) => r.spec.batch.size)).size > 1) {
+      const target = { metric: 'testAccuracy' as const, value };
+      sections.push(`<figure>${renderSvg(stepsToTargetChart(reachOfRuns(finished, evals, target), describeTarget(target)))}</figure>`);
+    }
   }
   // per-layer structure across the groups (averaged over seeds), when the runs share a model
   const names = finished[0]?.layers.map((l) => l.name) ?? [];
@@ -55,7 +63,7 @@ export async function buildReportHtml(api: BatchscopeApi, experimentId: number, 
 <tbody>${groups
     .map(
       (g) =>
-        `<tr><td>${escapeHtml(g.label)} <span class="ids">(${g.runIds.map((id) => `#${id}`).join(', ')})</span></td><td>${escapeHtml([...new Set(g.statuses)].join(', '))}</td><td>${formatMeanStd(g.finalTestAccuracy)}</td><td>${formatMeanStd(g.bestTestAccuracy)}</td><td>${formatMeanStd(g.finalTrainAccuracy)}</td><td>${formatMeanStd(g.gap)}</td><td>${formatMeanStd(g.wallSec, 1, 1)}</td></tr>`,
+        `<tr><td>${escapeHtml(g.label)} <span class="ids">(${g.runIds.map((id) => `#${id}`).join(', ')})</span></td><td>${escapeHtml([...new Set(g.statuses)].join(', '))}</td><td>${formatInterval(g.finalTestAccuracy)}</td><td>${formatInterval(g.bestTestAccuracy)}</td><td>${formatInterval(g.finalTrainAccuracy)}</td><td>${formatInterval(g.gap)}</td><td>${formatInterval(g.wallSec, 1, 1)}</td></tr>`,
     )
     .join('\n')}</tbody></table>`;
   const unfinished = runs.filter((r) => r.summary === null);
@@ -76,7 +84,7 @@ th:first-child,td:first-child{text-align:left}.ids{color:#8a93a0;font-size:12px}
 <div class="meta">experiment #${experiment.id} · created ${escapeHtml(experiment.createdAt.slice(0, 16).replace('T', ' '))} UTC · ${runs.length} run(s)${backend ? ` · ${escapeHtml(backend.package)} ${escapeHtml(backend.version)}` : ''}${experiment.tags.length ? ` · ${escapeHtml(experiment.tags.join(', '))}` : ''}</div>
 ${claim ? `<div class="claim"><strong>Claim tested.</strong> ${escapeHtml(claim)}</div>` : ''}
 ${experiment.notes ? `<p>${escapeHtml(experiment.notes)}</p>` : ''}
-<h2>Final metrics${groups.some((g) => g.finalTestAccuracy.n > 1) ? ' (mean ± std over seeds)' : ''}</h2>
+<h2>Final metrics${groups.some((g) => g.finalTestAccuracy.n > 1) ? ' (mean ± 95 % t-interval over seeds; min–max for two)' : ''}</h2>
 ${groups.length ? table : '<p>No run has finished yet.</p>'}
 ${unfinished.length ? `<p class="meta">Not finished: ${unfinished.map((r) => `#${r.id} ${escapeHtml(r.label)} (${r.status})`).join(', ')}</p>` : ''}
 <h2>Charts</h2>

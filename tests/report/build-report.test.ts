@@ -14,6 +14,16 @@ describe('experiment report', () => {
     expect(meanStd([])).toMatchObject({ n: 0 });
   });
 
+  it('groups runs that differ only in seed, with the interval of their final accuracy', () => {
+    const run = (id: number, seed: number, batchSize: number, testAccuracy: number) =>
+      ({ id, label: `B=${batchSize} · seed=${seed}`, point: { batchSize, seed }, status: 'completed', spec: { name: 'x' }, summary: { wallMs: 1000, lastEval: { testAccuracy, trainAccuracy: 1, gap: 1 - testAccuracy } } }) as never;
+    const groups = groupRuns([run(1, 0, 64, 0.9), run(2, 1, 64, 0.92), run(3, 2, 64, 0.94), run(4, 0, 512, 0.8), run(5, 1, 512, 0.82)], []);
+    expect(groups.map((g) => g.label)).toEqual(['B=64', 'B=512']);
+    expect(groups[0]!.finalTestAccuracy).toMatchObject({ kind: 't95', n: 3 });
+    expect(groups[0]!.finalTestAccuracy.halfWidth).toBeCloseTo((4.303 * 0.02) / Math.sqrt(3), 9);
+    expect(groups[1]!.finalTestAccuracy).toMatchObject({ kind: 'min-max', lo: 0.8, hi: 0.82 });
+  });
+
   it('takes the claim from the preset the experiment was launched from (same spec name)', () => {
     const presets = loadPresets();
     const smoke = presets.find((p) => p.id === 'smoke')!;
@@ -48,7 +58,7 @@ describe('experiment report', () => {
       expect(html).toContain('Test accuracy vs batch size');
       expect(html.match(/<svg/g)!.length).toBeGreaterThanOrEqual(2 + 4);
       expect(html.match(/Curvature — /g)).toHaveLength(4);
-      expect(html).toContain('(mean ± std over seeds)');
+      expect(html).toContain('(mean ± 95 % t-interval over seeds; min–max for two)');
       expect(html).toMatch(/<td>\d+\.\d\d ± \d+\.\d\d<\/td>/);
       // self-contained: nothing to fetch
       expect(html).not.toMatch(/<script|<link|src="http/);

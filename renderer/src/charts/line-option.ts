@@ -2,6 +2,7 @@
  * Line charts of metric series: one place decides axes, tooltips, log scale and
  * the absence of animation (live data must not make charts wobble).
  */
+import type { LineSeriesOption } from 'echarts/charts';
 import type { ChartOption } from './echarts';
 import { formatDurationAxis } from '../format/duration';
 import { formatValue } from '../format/number';
@@ -17,6 +18,8 @@ export interface LineData {
   axis?: 0 | 1;
   /** a step line (batch size, learning-rate steps) */
   step?: boolean;
+  /** a shaded band around the line (an interval over seeds), on the line's x */
+  band?: { lower: readonly (number | null)[]; upper: readonly (number | null)[] };
 }
 
 export type XAxisKind = 'number' | 'duration' | 'log2';
@@ -94,7 +97,7 @@ export function lineChartOption(spec: LineChartSpec): ChartOption {
       splitLine: { show: false },
     },
     yAxis: yAxes,
-    series: spec.lines.map((line) => ({
+    series: spec.lines.flatMap((line) => [...bandSeries(line, spec), {
       id: line.id,
       name: line.name,
       type: 'line',
@@ -108,6 +111,37 @@ export function lineChartOption(spec: LineChartSpec): ChartOption {
       color: line.color,
       lineStyle: { width: 1.6, type: line.dashed ? 'dashed' : 'solid' },
       emphasis: { disabled: true },
-    })),
+    }]),
   };
+}
+
+/**
+ * A band as two stacked, invisible lines: the lower bound, then (upper − lower)
+ * filled down to it. Both stay out of tooltips and clicks.
+ */
+function bandSeries(line: LineData, spec: LineChartSpec): LineSeriesOption[] {
+  if (!line.band) return [];
+  const log = (line.axis === 1 ? spec.logY2 : spec.logY) ?? false;
+  const lower = points(line.x, line.band.lower, log);
+  const upper = points(line.x, line.band.upper, log);
+  const width = lower.map(([x, lo], i) => {
+    const hi = upper[i]?.[1] ?? null;
+    return [x, lo === null || hi === null ? null : hi - lo] as [number, number | null];
+  });
+  const common: LineSeriesOption = {
+    type: 'line',
+    yAxisIndex: line.axis ?? 0,
+    stack: `${line.id}-band`,
+    symbol: 'none',
+    silent: true,
+    tooltip: { show: false },
+    connectNulls: false,
+    lineStyle: { opacity: 0 },
+    emphasis: { disabled: true },
+    color: line.color,
+  };
+  return [
+    { ...common, id: `${line.id}-band-lower`, name: `${line.name} (band)`, data: lower },
+    { ...common, id: `${line.id}-band`, name: `${line.name} (band)`, data: width, areaStyle: { color: line.color, opacity: 0.18 } },
+  ];
 }

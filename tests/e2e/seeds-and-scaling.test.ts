@@ -1,0 +1,142 @@
+/**
+ * A batch-size sweep repeated over three seeds, in Chromium against browser
+ * mode: Compare defaults to samples seen on the x axis (the runs differ in
+ * batch size), draws each batch size as a mean with a band, lists the groups
+ * with mean ± half-width, and draws steps to target against batch size; the
+ * single-runs toggle brings the separate lines back. The report draws the
+ * steps-to-target chart too. Screenshots go to tests/artifacts/screenshots/.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Serving } from '../../main/server/serve';
+import { repoRoot } from './ensure-built';
+import { launchBrowser, startApp } from './harness';
+
+const screenshotDir = join(repoRoot, 'tests', 'artifacts', 'screenshots');
+
+let browser: Browser;
+let context: BrowserContext;
+let app: Serving;
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'batchscope-seeds-'));
+  mkdirSync(screenshotDir, { recursive: true });
+  app = await startApp(join(dataDir, 'seeds.db'), { concurrency: 2 });
+  browser = await launchBrowser();
+  context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, colorScheme: 'light' });
+}, 300_000);
+
+afterAll(async () => {
+  await context?.close();
+  await browser?.close();
+  await app?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function call<T>(method: string, input: unknown): Promise<T> {
+  const response = await fetch(`${app.origin}/api/${method}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-batchscope-token': app.token },
+    body: JSON.stringify(input),
+  });
+  const body = (await response.json()) as T & { error?: { message: string } };
+  if (!response.ok) throw new Error(`${method}: ${body.error?.message}`);
+  return body;
+}
+
+/** Canvas pixels in a saturated colour: series, not axes or labels. */
+async function colouredPixels(page: Page, testid: string): Promise<number> {
+  return page
+    .getByTestId(testid)
+    .locator('canvas')
+    .evaluateAll((canvases) => {
+      let coloured = 0;
+      for (const canvas of canvases as HTMLCanvasElement[]) {
+        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        for (let i = 0; i < data.length; i += 4) {
+          if (data[i + 3]! < 20) continue;
+          if (Math.max(data[i]!, data[i + 1]!, data[i + 2]!) - Math.min(data[i]!, data[i + 1]!, data[i + 2]!) > 40) coloured++;
+        }
+      }
+      return coloured;
+    });
+}
+
+async function expectDrawn(page: Page, testid: string): Promise<number> {
+  await page.getByTestId(testid).locator('canvas').first().waitFor();
+  await expect.poll(() => colouredPixels(page, testid), { timeout: 15_000, message: `${testid} draws its series` }).toBeGreaterThan(150);
+  return colouredPixels(page, testid);
+}
+
+/** A new page on a view: the app restores its view from session storage (the address carries only the token). */
+async function openView(view: string, query: Record<string, string>, errors: string[]): Promise<Page> {
+  const page = await context.newPage();
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.addInitScript((route) => sessionStorage.setItem('batchscope.route', JSON.stringify(route)), { view, query });
+  await page.goto(app.url);
+  return page;
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  const heightPx = await page.evaluate(() => document.querySelector('main.content')?.scrollHeight ?? 1000);
+  await page.setViewportSize({ width: 1440, height: Math.min(3200, Math.max(900, heightPx)) });
+  await page.waitForTimeout(400);
+  await page.screenshot({ path: join(screenshotDir, `${name}.png`) });
+  await page.setViewportSize({ width: 1440, height: 1000 });
+}
+
+it('draws seeds as bands and steps to target for a batch-size sweep', async () => {
+  const { experiment } = await call<{ experiment: { id: number } }>('createExperiment', {
+    spec: {
+      name: 'seeds × batch size',
+      dataset: { kind: 'spirals', samples: 800 },
+      model: { kind: 'mlp', hidden: [32, 32] },
+      optimizer: { name: 'momentum' },
+      lr: { base: 0.1, baseBatchSize: 16, scaling: 'sqrt' },
+      batch: { size: 16 },
+      training: { epochs: 4, evalEveryEpochs: 0.5, trainEvalSamples: 400 },
+      diagnostics: { every: 5, curvatureEvery: 0 },
+      sweep: { batchSize: [16, 128], seed: [0, 1, 2] },
+    },
+  });
+  let runIds: number[] = [];
+  await expect
+    .poll(
+      async () => {
+        const { runs } = await call<{ runs: { id: number; status: string }[] }>('getExperiment', { id: experiment.id });
+        runIds = runs.map((r) => r.id);
+        return runs.filter((r) => r.status === 'completed').length;
+      },
+      { timeout: 240_000, interval: 1000 },
+    )
+    .toBe(6);
+
+  const errors: string[] = [];
+  const page = await openView('compare', { runs: runIds.join(',') }, errors);
+  await page.getByTestId('compare-chart-0').waitFor();
+
+  // batch sizes differ, so samples seen is the default x axis
+  await expect.poll(() => page.getByTestId('compare-x-axis').inputValue()).toBe('samples');
+  const banded = await expectDrawn(page, 'compare-chart-0');
+  // two groups of three seeds, each as mean ± half-width
+  const groupRows = page.getByTestId('compare-seed-groups').locator('tbody tr');
+  await expect.poll(() => groupRows.count()).toBe(2);
+  await expect.poll(async () => (await groupRows.first().innerText()).includes('±')).toBe(true);
+  expect(await groupRows.first().innerText()).toMatch(/3 seeds/);
+  await expectDrawn(page, 'compare-chart-steps-to-target');
+  await screenshot(page, 'compare-seed-bands');
+
+  // single runs: six lines and no band
+  await page.getByTestId('compare-single-runs').check();
+  await expect.poll(() => colouredPixels(page, 'compare-chart-0')).not.toBe(banded);
+
+  const report = await openView('report', { experiment: String(experiment.id) }, errors);
+  await expectDrawn(report, 'report-accuracy');
+  await expectDrawn(report, 'report-steps-to-target');
+  await screenshot(report, 'report-seed-bands');
+  expect(errors).toEqual([]);
+}, 400_000);
