@@ -23,6 +23,8 @@ const maxPoints = z.number().int().min(2).max(100_000).default(1000);
 /** Input schemas, one per method: main validates every call against these. */
 export const apiInputs = {
   listDatasets: z.strictObject({}),
+  /** fetch a data set that ships separately (CIFAR-10) into the data folder; progress as events */
+  downloadDataset: z.strictObject({ kind: z.literal('cifar10') }),
   datasetPreview: z.strictObject({ dataset: datasetSpecSchema, perClass: z.number().int().min(1).max(16).default(4) }),
   planExperiment: z.strictObject({ spec: z.unknown() }),
   createExperiment: z.strictObject({ spec: z.unknown() }),
@@ -64,6 +66,8 @@ export interface DatasetListing {
   trainSamples?: number;
   testSamples?: number;
   note?: string;
+  /** for folder datasets that are in place (a downloaded CIFAR-10): the folder to use as `dir` */
+  dir?: string;
 }
 
 export interface SampleImage {
@@ -174,6 +178,7 @@ export interface ExperimentReport {
 
 export interface BatchscopeApi {
   listDatasets(input: ApiInput<'listDatasets'>): Promise<DatasetListing[]>;
+  downloadDataset(input: ApiInput<'downloadDataset'>): Promise<{ dir: string; downloaded: boolean }>;
   datasetPreview(input: ApiInput<'datasetPreview'>): Promise<DatasetPreview>;
   planExperiment(input: ApiInput<'planExperiment'>): Promise<PlanResult>;
   createExperiment(input: ApiInput<'createExperiment'>): Promise<{ experiment: ExperimentRecord; runs: RunRecord[] }>;
@@ -196,7 +201,8 @@ export interface BatchscopeApi {
 export type ApiEvent =
   | { type: 'run-updated'; run: Pick<RunRecord, 'id' | 'experimentId' | 'status' | 'progress' | 'error' | 'summary'> }
   | { type: 'run-metrics'; runId: number; step: number }
-  | { type: 'experiment-created'; experimentId: number };
+  | { type: 'experiment-created'; experimentId: number }
+  | { type: 'download-progress'; kind: string; receivedBytes: number; totalBytes: number | null };
 
 /** Errors cross transports as this shape; `issues` carries field-level problems. */
 export interface ApiErrorBody {

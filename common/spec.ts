@@ -18,7 +18,8 @@ const datasetLimits = {
 export const datasetSpecSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('mnist'), ...datasetLimits }),
   z.strictObject({ kind: z.literal('fashion-mnist'), ...datasetLimits }),
-  z.strictObject({ kind: z.literal('cifar10'), dir: z.string().min(1), ...datasetLimits }),
+  /** without `dir`: the copy `batchscope datasets --download cifar10` (or the designer's Download) put beside the database */
+  z.strictObject({ kind: z.literal('cifar10'), dir: z.string().min(1).optional(), ...datasetLimits }),
   z.strictObject({
     kind: z.literal('idx'),
     trainImages: z.string().min(1),

@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import type { ApiEvent, BatchscopeApi, DatasetPreview, ExportFile, PlanResult } from '../../common/api-contract';
 import { knownDatasetShape, parameterCountOf } from '../../common/param-count';
 import { parseExperiment, planExperiment, runLabel } from '../../common/sweep';
-import { SpecError, type DatasetSpec } from '../../common/spec';
+import { SpecError, type DatasetSpec, type RunSpec } from '../../common/spec';
 import { experimentPreset } from '../../common/report/experiment-preset';
 import { loadDataset, listDatasets } from '../engine/data/load-dataset';
+import { cifar10DirIn, datasetsDirFor, downloadCifar10 } from '../download/cifar10-download';
 import { classCounts, sampleImages } from '../engine/data/sample-images';
 import { planBatches } from '../engine/training/batch-plan';
 import { createChildProcessExecutor } from '../runner/child-process-executor';
@@ -53,6 +54,14 @@ function trainSamplesOf(dataset: DatasetSpec): number | null {
   return Math.min(known, dataset.trainLimit ?? Infinity);
 }
 
+/** A CIFAR-10 run without `dir` uses the downloaded copy beside the database (its path is stored with the run). */
+function withDownloadedData<P extends { runs: { spec: RunSpec }[] }>(plan: P, datasetsDir: string): P {
+  for (const run of plan.runs) {
+    if (run.spec.dataset.kind === 'cifar10' && run.spec.dataset.dir === undefined) run.spec.dataset = { ...run.spec.dataset, dir: cifar10DirIn(datasetsDir) };
+  }
+  return plan;
+}
+
 export async function createApi(options: ApiOptions): Promise<BatchscopeBackend> {
   const store = openStore(options.dbPath);
   markDeadRunsInterrupted(store);
@@ -82,6 +91,7 @@ export async function createApi(options: ApiOptions): Promise<BatchscopeBackend>
     });
   });
   const previews = new Map<string, DatasetPreview>();
+  const downloads = new Map<string, Promise<{ dir: string; downloaded: boolean }>>();
 
   const api: BatchscopeBackend = {
     store,
@@ -97,7 +107,26 @@ export async function createApi(options: ApiOptions): Promise<BatchscopeBackend>
     },
 
     async listDatasets() {
-      return listDatasets();
+      return listDatasets({ cifar10Dir: cifar10DirIn(datasetsDirFor(options.dbPath)) });
+    },
+
+    async downloadDataset({ kind }) {
+      // one download per data set at a time: a second click joins the first
+      let pending = downloads.get(kind);
+      if (!pending) {
+        let lastEmitMs = 0;
+        pending = downloadCifar10({
+          datasetsDir: datasetsDirFor(options.dbPath),
+          onProgress: ({ receivedBytes, totalBytes }) => {
+            const now = Date.now();
+            if (now - lastEmitMs < 250 && receivedBytes !== totalBytes) return;
+            lastEmitMs = now;
+            emit({ type: 'download-progress', kind, receivedBytes, totalBytes });
+          },
+        }).finally(() => downloads.delete(kind));
+        downloads.set(kind, pending);
+      }
+      return pending;
     },
 
     async datasetPreview({ dataset, perClass = 4 }) {
@@ -132,7 +161,7 @@ export async function createApi(options: ApiOptions): Promise<BatchscopeBackend>
     },
 
     async createExperiment({ spec }) {
-      const plan = parseExperiment(spec);
+      const plan = withDownloadedData(parseExperiment(spec), datasetsDirFor(options.dbPath));
       const { experiment, runs } = store.db.transaction(() => {
         const created = store.experiments.create({ name: plan.experiment.name, spec: spec as never, notes: plan.experiment.notes, tags: plan.experiment.tags });
         return { experiment: created, runs: plan.runs.map((r) => store.runs.create({ experimentId: created.id, config: r.spec, sweepIndex: r.index })) };

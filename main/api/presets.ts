@@ -12,7 +12,19 @@ export function presetsDir(): string {
 }
 
 export function loadPresets(dir = presetsDir()): Preset[] {
-  const order = ['smoke', 'generalization-gap', 'structure-vs-batch', 'layerwise-methods', 'discard-small-loss', 'batch-schedule'];
+  const order = [
+    'smoke',
+    'generalization-gap',
+    'structure-vs-batch',
+    'layerwise-methods',
+    'discard-small-loss',
+    'batch-schedule',
+    'structure-vs-batch-cnn',
+    'layerwise-methods-cnn',
+    'discard-small-loss-cnn',
+    'batch-schedule-cnn',
+    'cifar10-resnet',
+  ];
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .map((file) => {

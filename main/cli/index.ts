@@ -13,6 +13,8 @@ import { ProgressDisplay } from './progress-display';
 import { exportCommand, listCommand, presetsCommand, reportCommand, runStored, showCommand } from './store-commands';
 import { defaultDbPath } from '../api/data-dir';
 import { UsageError } from './usage-error';
+import { cifar10DirIn, datasetsDirFor, downloadCifar10 } from '../download/cifar10-download';
+import { DownloadError } from '../download/http-download';
 
 const usage = `usage: batchscope <command> [options]
 
@@ -33,7 +35,11 @@ commands:
                      a self-contained HTML report: claim, charts, curvature heatmaps,
                      final metrics with mean ± std over seeds
   presets            the paper-reproduction presets
-  datasets           the datasets available offline
+  datasets [--db file]
+                     the datasets available offline
+  datasets --download cifar10 [--db file] [--url URL]
+                     fetch CIFAR-10 (162 MB, resumable, checksum verified) into the
+                     datasets folder beside the database; prints the folder to use as dir
   serve [--port N] [--db file] [--open]
                      browser mode: the app on http://127.0.0.1
   help               this text
@@ -113,8 +119,29 @@ async function runUnstored(spec: unknown, outFile: string | undefined, quiet: bo
   }
 }
 
-function datasetsCommand(): number {
-  for (const d of listDatasets()) {
+async function datasetsCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { download: { type: 'string' }, db: { type: 'string' }, url: { type: 'string' } } });
+  const datasetsDir = datasetsDirFor(values.db ?? defaultDbPath());
+  if (values.download !== undefined) {
+    if (values.download !== 'cifar10') throw new UsageError(`--download: only cifar10 can be downloaded, not '${values.download}'`);
+    const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+    let lastMs = 0;
+    const { dir, downloaded } = await downloadCifar10({
+      datasetsDir,
+      url: values.url,
+      onProgress: ({ receivedBytes, totalBytes, resumedFromBytes }) => {
+        const now = Date.now();
+        if (now - lastMs < 500 && receivedBytes !== totalBytes) return;
+        lastMs = now;
+        const total = totalBytes === null ? '' : ` of ${mb(totalBytes)} MB (${Math.floor((100 * receivedBytes) / totalBytes)} %)`;
+        process.stderr.write(`CIFAR-10: ${mb(receivedBytes)} MB${total}${resumedFromBytes > 0 ? `, resumed at ${mb(resumedFromBytes)} MB` : ''}\n`);
+      },
+    });
+    process.stderr.write(downloaded ? 'CIFAR-10: downloaded, checksum verified, unpacked\n' : 'CIFAR-10: already in place\n');
+    process.stdout.write(`${dir}\n`);
+    return 0;
+  }
+  for (const d of listDatasets({ cifar10Dir: cifar10DirIn(datasetsDir) })) {
     const size = d.trainSamples !== undefined ? `${d.trainSamples}/${d.testSamples ?? 0}` : '';
     process.stdout.write(`${d.available ? '✓' : '·'} ${d.kind.padEnd(14)} ${size.padEnd(12)} ${d.description}${d.note ? ` (${d.note})` : ''}\n`);
   }
@@ -148,7 +175,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'presets':
         return presetsCommand(rest);
       case 'datasets':
-        return datasetsCommand();
+        return await datasetsCommand(rest);
       case 'serve':
         return await serveCommand(rest);
       case undefined:
@@ -160,7 +187,7 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command '${command}'\n${usage}`);
     }
   } catch (error) {
-    if (error instanceof SpecError || error instanceof UsageError || error instanceof StoreError) {
+    if (error instanceof SpecError || error instanceof UsageError || error instanceof StoreError || error instanceof DownloadError) {
       process.stderr.write(`batchscope: ${error.message}\n`);
       return 2;
     }

@@ -110,6 +110,9 @@ async function loadFullDataset(spec: DatasetSpec, seed: number): Promise<Dataset
     case 'fashion-mnist':
       return loadFashionMnist();
     case 'cifar10':
+      if (spec.dir === undefined) {
+        throw new DatasetError('dataset.dir', 'CIFAR-10 needs a folder: give dataset.dir, or download it first (batchscope datasets --download cifar10, or Download in the designer)');
+      }
       return loadCifar10(spec.dir);
     case 'idx':
       return loadIdx(spec, seed);
@@ -148,10 +151,16 @@ export interface DatasetListing {
   trainSamples?: number;
   testSamples?: number;
   note?: string;
+  /** for folder datasets that are in place (a downloaded CIFAR-10): the folder to use as `dir` */
+  dir?: string;
 }
 
-/** What `loadDataset` can give on this machine without downloading anything. */
-export function listDatasets(): DatasetListing[] {
+/**
+ * What `loadDataset` can give on this machine without downloading anything;
+ * `cifar10Dir` is where a downloaded CIFAR-10 would be.
+ */
+export function listDatasets(options: { cifar10Dir?: string } = {}): DatasetListing[] {
+  const cifarReady = options.cifar10Dir !== undefined && existsSync(join(options.cifar10Dir, 'test_batch.bin'));
   const mnistDir = mnistDataDir();
   const mnistReady = mnistDir !== undefined && Object.values(MNIST_FILES).every((f) => existsSync(join(mnistDir, f)));
   const fashionDir = fashionMnistDataDir();
@@ -176,10 +185,12 @@ export function listDatasets(): DatasetListing[] {
     {
       kind: 'cifar10',
       description: 'CIFAR-10 objects, 32×32 RGB, 10 classes',
-      available: false,
+      available: cifarReady,
       trainSamples: 50000,
       testSamples: 10000,
-      note: 'needs dir: a folder with the binary version (data_batch_1.bin … data_batch_5.bin, test_batch.bin)',
+      ...(cifarReady
+        ? { note: `downloaded to ${options.cifar10Dir}`, dir: options.cifar10Dir }
+        : { note: 'needs dir: a folder with the binary version (data_batch_1.bin … data_batch_5.bin, test_batch.bin), or Download' }),
     },
     {
       kind: 'idx',
