@@ -11,11 +11,14 @@ import { defaultDbPath } from '../api/data-dir';
 import { appMenuTemplate } from './app-menu';
 import { hardenAllContents, hardenSession } from './hardening';
 import { registerIpcBridge } from './ipc-bridge';
+import { createUtilityProcessExecutor } from './utility-process-executor';
 import { windowOptions } from './window-options';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const preloadPath = join(here, '../preload/index.cjs');
 const rendererFile = join(here, '../renderer/index.html');
+/** bundled beside this file (electron.vite.config.ts); inside app.asar when packaged */
+const workerFile = join(here, 'training-worker.js');
 /** set by `electron-vite dev` */
 const devServerUrl = process.env['ELECTRON_RENDERER_URL'];
 
@@ -42,7 +45,7 @@ async function start(): Promise<void> {
   await app.whenReady();
   hardenSession(session.defaultSession, devServerUrl);
   const dbPath = defaultDbPath();
-  const api = await createApi({ dbPath });
+  const api = await createApi({ dbPath, executor: createUtilityProcessExecutor(workerFile) });
   const stopBridge = registerIpcBridge({ ipcMain, api, isTrustedSender, windows: () => BrowserWindow.getAllWindows() });
   Menu.setApplicationMenu(
     Menu.buildFromTemplate(

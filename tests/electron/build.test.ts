@@ -4,6 +4,7 @@
  * since the Electron binary is not available here) far enough to open its
  * window and answer IPC through the real API.
  */
+import Database from 'better-sqlite3';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -122,9 +123,18 @@ describe('built main under a fake electron module', () => {
       expect(report.created).toEqual({ runs: 1 });
       expect(report.run).toEqual({ status: 'completed', error: null });
       expect(report.runEventStatuses).toContain('completed');
+      // in a utility process (the RunAsNode fuse is off in packaged builds), from the bundled worker file
+      expect(report.utilityForks).toEqual([{ modulePath: join(outDir, 'main', 'training-worker.js'), serviceName: 'Batchscope training', stdio: ['ignore', 'inherit', 'pipe'] }]);
       expect(report.quit).toEqual({ prevented: true, quitCalls: 1 });
       // the database browser mode and the CLI open too, not one of Electron's own
-      if (process.platform === 'linux') expect(existsSync(join(dataHome, 'batchscope', 'batchscope.db'))).toBe(true);
+      if (process.platform === 'linux') {
+        const dbFile = join(dataHome, 'batchscope', 'batchscope.db');
+        expect(existsSync(dbFile)).toBe(true);
+        // the utility process's pid is known only once it is up: recorded from the worker's 'ready'
+        const db = new Database(dbFile, { readonly: true });
+        expect(db.prepare('SELECT worker_pid FROM runs').all()).toEqual([{ worker_pid: expect.any(Number) }]);
+        db.close();
+      }
       expect(existsSync(join(userData, 'batchscope.db'))).toBe(false);
     } finally {
       rmSync(userData, { recursive: true, force: true });

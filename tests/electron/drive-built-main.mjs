@@ -56,6 +56,7 @@ if (window && call) {
     const run = await call(trusted, 'getRun', { id: runId });
     report.run = run.ok ? { status: run.value.status, error: run.value.error } : run;
     report.runEventStatuses = [...new Set(runEvents().map((m) => m.payload.run.status))];
+    report.utilityForks = record.utilityForks;
   }
   // quitting closes the API (and its store) before the process goes
   let quitPrevented = false;
