@@ -6,8 +6,8 @@
 // is what `npm test`, the CLI and browser mode load. That Node build is set aside before and
 // put back after, so packaging leaves the checkout as it was. (The same reason keeps
 // `electron-builder install-app-deps` out of postinstall.)
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -17,20 +17,24 @@ const require = createRequire(import.meta.url);
 const builderCli = require.resolve('electron-builder/cli.js');
 const nodeBinding = join(dirname(require.resolve('better-sqlite3/package.json')), 'build', 'Release', 'better_sqlite3.node');
 
-function run(args) {
-  const result = spawnSync(process.execPath, args, { cwd: repoRoot, stdio: 'inherit' });
-  return result.status ?? 1;
-}
+if (spawnSync(process.execPath, [electronViteBin, 'build'], { cwd: repoRoot, stdio: 'inherit' }).status !== 0) process.exit(1);
 
-if (run([electronViteBin, 'build']) !== 0) process.exit(1);
 const keep = mkdtempSync(join(tmpdir(), 'batchscope-dist-'));
 const kept = join(keep, 'better_sqlite3.node');
 if (existsSync(nodeBinding)) copyFileSync(nodeBinding, kept);
-let status;
-try {
-  status = run([builderCli, ...process.argv.slice(2)]);
-} finally {
-  if (existsSync(kept)) copyFileSync(kept, nodeBinding);
+function restoreNodeBuild() {
+  if (existsSync(kept)) {
+    // the rebuild may have removed build/ altogether before failing
+    mkdirSync(dirname(nodeBinding), { recursive: true });
+    copyFileSync(kept, nodeBinding);
+  }
   rmSync(keep, { recursive: true, force: true });
 }
-process.exit(status);
+
+// asynchronous, so Ctrl+C or a CI timeout still puts the Node build back once electron-builder has stopped
+const builder = spawn(process.execPath, [builderCli, ...process.argv.slice(2)], { cwd: repoRoot, stdio: 'inherit' });
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => builder.kill(signal));
+builder.on('exit', (code, signal) => {
+  restoreNodeBuild();
+  process.exit(code ?? (signal ? 1 : 0));
+});

@@ -47,6 +47,15 @@ export const app = new FakeApp();
 
 class FakeWebContents extends EventEmitter {
   sent = [];
+  loading = true;
+  isLoading() {
+    return this.loading;
+  }
+  /** what Electron does once the page has loaded */
+  finishLoad() {
+    this.loading = false;
+    this.emit('did-finish-load');
+  }
   windowOpenHandler = null;
   send(channel, payload) {
     this.sent.push({ channel, payload });
@@ -84,6 +93,19 @@ export class BrowserWindow extends EventEmitter {
   isMinimized() {
     return false;
   }
+  maximized = false;
+  maximize() {
+    this.maximized = true;
+  }
+  isMaximized() {
+    return this.maximized;
+  }
+  /** as if the user had moved and resized the window */
+  bounds = null;
+  getNormalBounds() {
+    const { x = 0, y = 0, width, height } = this.options;
+    return this.bounds ?? { x, y, width, height };
+  }
   show() {}
   focus() {}
   restore() {}
@@ -117,6 +139,12 @@ class FakeUtilityProcess extends EventEmitter {
   }
 }
 export const utilityProcess = { fork: (modulePath, args, options) => new FakeUtilityProcess(modulePath, args, options) };
+
+export const screen = {
+  getAllDisplays() {
+    return JSON.parse(process.env.FAKE_ELECTRON_DISPLAYS ?? '[{"workArea":{"x":0,"y":0,"width":1920,"height":1080}}]');
+  },
+};
 
 export const ipcMain = {
   handle(channel, handler) {
@@ -162,4 +190,4 @@ export const shell = {
   },
 };
 
-export default { app, BrowserWindow, ipcMain, session, Menu, shell, utilityProcess };
+export default { app, BrowserWindow, ipcMain, session, Menu, shell, utilityProcess, screen };
