@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // `npm start`: the desktop app when Electron can start here, browser mode otherwise.
 //   node bin/start.mjs [--browser] [--port N] [--open | --no-open]
-// Environment: BATCHSCOPE_DB (database file), BATCHSCOPE_PORT, BATCHSCOPE_BROWSER=1.
+// Environment: BATCHSCOPE_DB (database file), BATCHSCOPE_PORT, BATCHSCOPE_BROWSER=1,
+// BATCHSCOPE_ELECTRON_DOWNLOAD_TIMEOUT_S (default 600); Electron's installer reads ELECTRON_MIRROR,
+// ELECTRON_CUSTOM_DIR, electron_config_cache and the rest of @electron/get's settings.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { buildState, electronViteBin, outDir, repoRoot } from './build-freshness.mjs';
+import { electronPackage, fetchElectron, installedElectronBinary } from './electron-fetch.mjs';
 import { electronSqliteBinding } from './electron-sqlite.mjs';
 
 const { values: flags } = parseArgs({
@@ -31,22 +32,16 @@ function build() {
   }
 }
 
-/** The Electron binary's path, or why there is none. Never triggers the npm package's download. */
-function electronBinary() {
-  let packageDir;
-  try {
-    packageDir = dirname(createRequire(import.meta.url).resolve('electron/package.json'));
-  } catch {
-    return { reason: 'the electron package is not installed' };
-  }
-  const pathFile = join(packageDir, 'path.txt');
-  const relative = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : null;
-  const binary = process.env.ELECTRON_OVERRIDE_DIST_PATH
-    ? join(process.env.ELECTRON_OVERRIDE_DIST_PATH, relative ?? 'electron')
-    : relative && join(packageDir, 'dist', relative);
-  if (!binary || !existsSync(binary)) return { reason: 'its binary is not installed (node_modules/electron has no dist/)' };
+const downloadTimeoutMs = Number(process.env.BATCHSCOPE_ELECTRON_DOWNLOAD_TIMEOUT_S ?? 600) * 1000;
+
+/** The Electron binary's path (fetched through Electron's own installer when missing), or why there is none. */
+async function electronBinary() {
+  const pkg = electronPackage(repoRoot);
+  if ('reason' in pkg) return pkg;
+  const electron = installedElectronBinary(pkg) ? { binary: installedElectronBinary(pkg) } : await fetchElectron(pkg, { timeoutMs: downloadTimeoutMs });
+  if ('reason' in electron) return electron;
   if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return { reason: 'there is no display (DISPLAY and WAYLAND_DISPLAY are unset)' };
-  return { binary };
+  return electron;
 }
 
 /** Resolves with null once Electron has run and exited, or with a reason when it could not start. */
@@ -93,8 +88,8 @@ async function serveInBrowser() {
 
 build();
 if (!flags.browser) {
-  const electron = electronBinary();
-  const reason = electron.binary ? await runElectron(electron.binary) : electron.reason;
+  const electron = await electronBinary();
+  const reason = 'binary' in electron ? await runElectron(electron.binary) : electron.reason;
   if (reason === null) process.exit();
   console.log(`Electron cannot start here: ${reason}. Serving browser mode instead.`);
 }

@@ -202,7 +202,9 @@ export type ApiEvent =
   | { type: 'run-updated'; run: Pick<RunRecord, 'id' | 'experimentId' | 'status' | 'progress' | 'error' | 'summary'> }
   | { type: 'run-metrics'; runId: number; step: number }
   | { type: 'experiment-created'; experimentId: number }
-  | { type: 'download-progress'; kind: string; receivedBytes: number; totalBytes: number | null };
+  | { type: 'download-progress'; kind: string; receivedBytes: number; totalBytes: number | null }
+  /** desktop app only: a spec file the system asked the app to open, for the designer (json, or why it could not be read) */
+  | { type: 'spec-file-opened'; fileName: string; json?: unknown; error?: string };
 
 /** Errors cross transports as this shape; `issues` carries field-level problems. */
 export interface ApiErrorBody {

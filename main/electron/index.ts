@@ -3,23 +3,31 @@
  * store in the database browser mode and the CLI share (`defaultDbPath`).
  * Everything else lives in main/api.
  */
-import { app, BrowserWindow, ipcMain, Menu, session, shell, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, ipcMain, Menu, screen, session, shell, type IpcMainInvokeEvent } from 'electron';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createApi } from '../api/create-api';
 import { defaultDbPath } from '../api/data-dir';
 import { appMenuTemplate } from './app-menu';
 import { hardenAllContents, hardenSession } from './hardening';
+import { ipcChannels } from '../../common/ipc-channels';
 import { registerIpcBridge } from './ipc-bridge';
-import { windowOptions } from './window-options';
+import { readSpecFile, specFileFromArgv } from './spec-file';
+import { createUtilityProcessExecutor } from './utility-process-executor';
+import { windowOptions, windowSizeLimits } from './window-options';
+import { loadWindowState, restoredBounds, saveWindowState } from './window-state';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const preloadPath = join(here, '../preload/index.cjs');
 const rendererFile = join(here, '../renderer/index.html');
+/** bundled beside this file (electron.vite.config.ts); inside app.asar when packaged */
+const workerFile = join(here, 'training-worker.js');
 /** set by `electron-vite dev` */
 const devServerUrl = process.env['ELECTRON_RENDERER_URL'];
 
 let mainWindow: BrowserWindow | null = null;
+/** a spec file given before the window could show it (launch argument, macOS open-file before ready) */
+let pendingSpecFile: string | null = specFileFromArgv(process.argv, process.cwd(), app.isPackaged);
 
 function isTrustedSender(event: IpcMainInvokeEvent): boolean {
   const url = event.senderFrame?.url ?? '';
@@ -27,9 +35,34 @@ function isTrustedSender(event: IpcMainInvokeEvent): boolean {
   return url.startsWith(pathToFileURL(dirname(rendererFile)).href + '/');
 }
 
+/** Sends a spec file to the designer, or keeps it until the window has loaded. */
+function openSpecFile(path: string): void {
+  const window = mainWindow;
+  if (!window || window.webContents.isLoading()) {
+    pendingSpecFile = path;
+    return;
+  }
+  void readSpecFile(path).then((event) => {
+    if (!window.isDestroyed()) window.webContents.send(ipcChannels.event, event);
+  });
+}
+
 function createWindow(): BrowserWindow {
-  const window = new BrowserWindow(windowOptions(preloadPath));
+  const stateFile = join(app.getPath('userData'), 'window-state.json');
+  const bounds = restoredBounds(
+    loadWindowState(stateFile),
+    screen.getAllDisplays().map((display) => display.workArea),
+    windowSizeLimits,
+  );
+  const window = new BrowserWindow(windowOptions(preloadPath, bounds));
+  if (bounds.maximized) window.maximize();
   window.once('ready-to-show', () => window.show());
+  window.webContents.on('did-finish-load', () => {
+    const file = pendingSpecFile;
+    pendingSpecFile = null;
+    if (file) openSpecFile(file);
+  });
+  window.on('close', () => saveWindowState(stateFile, { ...window.getNormalBounds(), maximized: window.isMaximized() }));
   window.on('closed', () => {
     if (mainWindow === window) mainWindow = null;
   });
@@ -42,7 +75,7 @@ async function start(): Promise<void> {
   await app.whenReady();
   hardenSession(session.defaultSession, devServerUrl);
   const dbPath = defaultDbPath();
-  const api = await createApi({ dbPath });
+  const api = await createApi({ dbPath, executor: createUtilityProcessExecutor(workerFile) });
   const stopBridge = registerIpcBridge({ ipcMain, api, isTrustedSender, windows: () => BrowserWindow.getAllWindows() });
   Menu.setApplicationMenu(
     Menu.buildFromTemplate(
@@ -76,7 +109,15 @@ hardenAllContents(app, shell);
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
-  app.on('second-instance', () => {
+  // macOS hands files over as events, possibly before 'ready'
+  app.on('open-file', (event, path) => {
+    event.preventDefault();
+    openSpecFile(path);
+  });
+  // a second launch (say, a spec file opened from the file manager) passes its arguments here and quits
+  app.on('second-instance', (_event, argv, workingDirectory) => {
+    const file = specFileFromArgv(argv, workingDirectory, app.isPackaged);
+    if (file) openSpecFile(file);
     if (!mainWindow) return;
     if (mainWindow.isMinimized()) mainWindow.restore();
     mainWindow.focus();

@@ -20,13 +20,20 @@ export const secureWebPreferences = Object.freeze({
   safeDialogs: true,
 } satisfies WebPreferences);
 
-export function windowOptions(preloadPath: string): BrowserWindowConstructorOptions {
+/** the first launch's size and the smallest the layout works at (window-state.ts keeps later ones) */
+export const windowSizeLimits = Object.freeze({ width: 1440, height: 900, minWidth: 960, minHeight: 600 });
+
+export function windowOptions(
+  preloadPath: string,
+  bounds: { x?: number; y?: number; width: number; height: number } = windowSizeLimits,
+): BrowserWindowConstructorOptions {
   return {
     title: 'Batchscope',
-    width: 1440,
-    height: 900,
-    minWidth: 960,
-    minHeight: 600,
+    ...(bounds.x !== undefined && bounds.y !== undefined ? { x: bounds.x, y: bounds.y } : {}),
+    width: bounds.width,
+    height: bounds.height,
+    minWidth: windowSizeLimits.minWidth,
+    minHeight: windowSizeLimits.minHeight,
     show: false,
     webPreferences: { ...secureWebPreferences, preload: preloadPath },
   };

@@ -200,6 +200,8 @@ export class JobRunner {
         run.outcome = { error: `${message.error.name}: ${message.error.message}` };
         break;
       case 'ready':
+        // executors that learn the pid only once the process is up (Electron's utilityProcess) report null at start
+        if (run.execution.pid === null) this.store.recordWorker(runId, message.pid);
         break;
     }
   }

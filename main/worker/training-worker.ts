@@ -1,17 +1,19 @@
 /**
  * Training worker: runs one spec in this (child) process and reports over the
- * fork IPC channel with the typed protocol of common/worker-protocol.ts.
+ * fork IPC channel or Electron's parentPort (parent-channel.ts) with the typed
+ * protocol of common/worker-protocol.ts.
  */
-import type { ParentMessage, WorkerMessage } from '../../common/worker-protocol';
+import type { WorkerMessage } from '../../common/worker-protocol';
 import { trainRun } from '../engine/training/train-run';
 import type { RunSink } from '../engine/training/run-sink';
+import { parentChannel } from './parent-channel';
 
-function send(message: WorkerMessage): Promise<void> {
-  return new Promise((resolve) => {
-    if (!process.send) return resolve();
-    process.send(message, undefined, undefined, () => resolve());
-  });
+function noParent(): never {
+  console.error('training-worker: must be started with child_process.fork or utilityProcess.fork (no channel to a parent)');
+  process.exit(2);
 }
+const channel = parentChannel() ?? noParent();
+const send = (message: WorkerMessage): Promise<void> => channel.send(message);
 
 const sink: RunSink = {
   started: (info) => void send({ type: 'started', info }),
@@ -34,19 +36,14 @@ async function run(spec: unknown): Promise<void> {
     const e = error instanceof Error ? error : new Error(String(error));
     await send({ type: 'failed', error: { name: e.name, message: e.message, stack: e.stack } });
   }
-  process.disconnect?.();
+  channel.close();
 }
 
-if (!process.send) {
-  console.error('training-worker: must be started with child_process.fork (no IPC channel)');
-  process.exit(2);
-}
-
-process.on('message', (message: ParentMessage) => {
+channel.onMessage((message) => {
   if (message.type === 'cancel') cancelled = true;
   else if (message.type === 'start' && !running) void run(message.spec);
 });
-process.on('disconnect', () => {
+channel.onDisconnect(() => {
   // the parent went away: stop at the next step boundary
   cancelled = true;
 });

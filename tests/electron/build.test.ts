@@ -4,8 +4,9 @@
  * since the Electron binary is not available here) far enough to open its
  * window and answer IPC through the real API.
  */
+import Database from 'better-sqlite3';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -91,9 +92,25 @@ describe('built main under a fake electron module', () => {
     const userData = mkdtempSync(join(tmpdir(), 'batchscope-electron-'));
     // the data folder defaultDbPath() resolves to (XDG on Linux, APPDATA on Windows), kept inside the temp folder
     const dataHome = join(userData, 'data-home');
+    // last session's window: maximized, on the second of two screens
+    writeFileSync(join(userData, 'window-state.json'), JSON.stringify({ x: 2000, y: 50, width: 1200, height: 800, maximized: true }));
+    const displays = [{ workArea: { x: 0, y: 0, width: 1920, height: 1080 } }, { workArea: { x: 1920, y: 0, width: 1280, height: 1024 } }];
+    const specDir = join(userData, 'specs');
+    mkdirSync(specDir);
+    const spec = (name: string) => ({ name, dataset: { kind: 'blobs', samples: 300, classes: 3 }, model: { kind: 'mlp', hidden: [8] }, batch: { size: 32 }, training: { steps: 5 } });
+    writeFileSync(join(specDir, 'launch.batchscope.json'), JSON.stringify(spec('from the command line')));
+    writeFileSync(join(specDir, 'second.batchscope.json'), JSON.stringify(spec('from a second launch')));
+    writeFileSync(join(specDir, 'broken.json'), '{ "name": ');
     try {
-      const { stdout } = await promisify(execFile)(process.execPath, [join(import.meta.dirname, 'drive-built-main.mjs'), outDir], {
-        env: { ...withoutDbOverride(process.env), FAKE_ELECTRON_USER_DATA: userData, XDG_DATA_HOME: dataHome, APPDATA: dataHome },
+      const { stdout } = await promisify(execFile)(process.execPath, [join(import.meta.dirname, 'drive-built-main.mjs'), outDir, join(specDir, 'launch.batchscope.json')], {
+        env: {
+          ...withoutDbOverride(process.env),
+          FAKE_ELECTRON_USER_DATA: userData,
+          FAKE_ELECTRON_DISPLAYS: JSON.stringify(displays),
+          DRIVE_SPEC_DIR: specDir,
+          XDG_DATA_HOME: dataHome,
+          APPDATA: dataHome,
+        },
         timeout: 90_000,
       });
       const report = JSON.parse(stdout.trim().split('\n').pop()!);
@@ -118,13 +135,32 @@ describe('built main under a fake electron module', () => {
       expect(report.responseHeaders['Content-Security-Policy'][0]).toContain("script-src 'self'");
       expect(report.permissionGranted).toBe(false);
       expect(report.menuLabels).toEqual(expect.arrayContaining(['File', 'View']));
+      expect(report.windowBounds).toEqual({ x: 2000, y: 50, width: 1200, height: 800, maximized: true });
+      expect(JSON.parse(readFileSync(join(userData, 'window-state.json'), 'utf8'))).toEqual({ x: 40, y: 30, width: 1300, height: 850, maximized: true });
+      // the launch file waits for the page; all three reach the designer as events, the broken one with its reason
+      expect(report.specEventsBeforeLoad).toBe(0);
+      expect(report.openFilePrevented).toBe(true);
+      expect(report.specEvents).toEqual([
+        { type: 'spec-file-opened', fileName: 'launch.batchscope.json', json: spec('from the command line') },
+        { type: 'spec-file-opened', fileName: 'second.batchscope.json', json: spec('from a second launch') },
+        { type: 'spec-file-opened', fileName: 'broken.json', error: expect.stringMatching(/broken\.json is not JSON: /) },
+      ]);
       expect(report.presetCount).toBeGreaterThan(0);
       expect(report.created).toEqual({ runs: 1 });
       expect(report.run).toEqual({ status: 'completed', error: null });
       expect(report.runEventStatuses).toContain('completed');
+      // in a utility process (the RunAsNode fuse is off in packaged builds), from the bundled worker file
+      expect(report.utilityForks).toEqual([{ modulePath: join(outDir, 'main', 'training-worker.js'), serviceName: 'Batchscope training', stdio: ['ignore', 'inherit', 'pipe'] }]);
       expect(report.quit).toEqual({ prevented: true, quitCalls: 1 });
       // the database browser mode and the CLI open too, not one of Electron's own
-      if (process.platform === 'linux') expect(existsSync(join(dataHome, 'batchscope', 'batchscope.db'))).toBe(true);
+      if (process.platform === 'linux') {
+        const dbFile = join(dataHome, 'batchscope', 'batchscope.db');
+        expect(existsSync(dbFile)).toBe(true);
+        // the utility process's pid is known only once it is up: recorded from the worker's 'ready'
+        const db = new Database(dbFile, { readonly: true });
+        expect(db.prepare('SELECT worker_pid FROM runs').all()).toEqual([{ worker_pid: expect.any(Number) }]);
+        db.close();
+      }
       expect(existsSync(join(userData, 'batchscope.db'))).toBe(false);
     } finally {
       rmSync(userData, { recursive: true, force: true });

@@ -35,6 +35,26 @@ if (window && call) {
   record.permissionHandler?.(contents, 'media', (granted) => (permission = granted));
   report.permissionGranted = permission;
   report.menuLabels = (record.menuTemplate ?? []).map((item) => item.label ?? item.role);
+  report.windowBounds = { x: window.options.x, y: window.options.y, width: window.options.width, height: window.options.height, maximized: window.maximized };
+
+  // spec files: one given at launch (argv, kept until the page has loaded), one from a second launch, one via macOS open-file
+  const specDir = process.env.DRIVE_SPEC_DIR;
+  if (specDir) {
+    const specEvents = () => contents.sent.filter((m) => m.channel === 'batchscope:event' && m.payload.type === 'spec-file-opened').map((m) => m.payload);
+    const waitForSpecEvents = async (count) => {
+      for (let i = 0; i < 200 && specEvents().length < count; i++) await new Promise((r) => setTimeout(r, 25));
+    };
+    report.specEventsBeforeLoad = specEvents().length;
+    contents.finishLoad();
+    await waitForSpecEvents(1);
+    for (const listener of record.appListeners.get('second-instance') ?? []) listener({}, ['/usr/lib/electron', '.', '--enable-features=Foo', 'second.batchscope.json'], specDir);
+    await waitForSpecEvents(2);
+    let openFilePrevented = false;
+    for (const listener of record.appListeners.get('open-file') ?? []) listener({ preventDefault: () => (openFilePrevented = true) }, join(specDir, 'broken.json'));
+    await waitForSpecEvents(3);
+    report.openFilePrevented = openFilePrevented;
+    report.specEvents = specEvents();
+  }
 
   // a real (tiny) run: the bundled runner forks out/main/training-worker.js, events reach the window
   const presets = await call(trusted, 'listPresets', {});
@@ -56,7 +76,12 @@ if (window && call) {
     const run = await call(trusted, 'getRun', { id: runId });
     report.run = run.ok ? { status: run.value.status, error: run.value.error } : run;
     report.runEventStatuses = [...new Set(runEvents().map((m) => m.payload.run.status))];
+    report.utilityForks = record.utilityForks;
   }
+  // closing the window keeps its size and place for the next launch
+  window.bounds = { x: 40, y: 30, width: 1300, height: 850 };
+  window.emit('close', { preventDefault() {} });
+
   // quitting closes the API (and its store) before the process goes
   let quitPrevented = false;
   for (const listener of record.appListeners.get('before-quit') ?? []) listener({ preventDefault: () => (quitPrevented = true) });

@@ -1,6 +1,7 @@
 // A stand-in for the 'electron' module, so the BUILT main bundle can run under
 // plain Node (the Electron binary is not available to the tests). It records
 // what main asks of Electron on globalThis.fakeElectron.
+import { fork } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 
 const record = {
@@ -13,6 +14,7 @@ const record = {
   singleInstanceLock: false,
   quit: 0,
   exitCode: null,
+  utilityForks: [],
 };
 globalThis.fakeElectron = record;
 
@@ -45,6 +47,15 @@ export const app = new FakeApp();
 
 class FakeWebContents extends EventEmitter {
   sent = [];
+  loading = true;
+  isLoading() {
+    return this.loading;
+  }
+  /** what Electron does once the page has loaded */
+  finishLoad() {
+    this.loading = false;
+    this.emit('did-finish-load');
+  }
   windowOpenHandler = null;
   send(channel, payload) {
     this.sent.push({ channel, payload });
@@ -82,10 +93,58 @@ export class BrowserWindow extends EventEmitter {
   isMinimized() {
     return false;
   }
+  maximized = false;
+  maximize() {
+    this.maximized = true;
+  }
+  isMaximized() {
+    return this.maximized;
+  }
+  /** as if the user had moved and resized the window */
+  bounds = null;
+  getNormalBounds() {
+    const { x = 0, y = 0, width, height } = this.options;
+    return this.bounds ?? { x, y, width, height };
+  }
   show() {}
   focus() {}
   restore() {}
 }
+
+/** utilityProcess.fork as a Node fork whose child sees a process.parentPort (fake-parent-port.mjs) */
+class FakeUtilityProcess extends EventEmitter {
+  pid = undefined;
+  constructor(modulePath, args = [], options = {}) {
+    super();
+    record.utilityForks.push({ modulePath, serviceName: options.serviceName, stdio: options.stdio });
+    this.child = fork(modulePath, args, {
+      env: options.env,
+      execArgv: ['--import', new URL('./fake-parent-port.mjs', import.meta.url).href],
+      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+      serialization: 'advanced',
+    });
+    this.stderr = this.child.stderr;
+    this.child.on('spawn', () => {
+      this.pid = this.child.pid;
+      this.emit('spawn');
+    });
+    this.child.on('message', (message) => this.emit('message', message));
+    this.child.on('exit', (code) => this.emit('exit', code ?? 1));
+  }
+  postMessage(message) {
+    if (this.child.connected) this.child.send(message);
+  }
+  kill() {
+    return this.child.kill();
+  }
+}
+export const utilityProcess = { fork: (modulePath, args, options) => new FakeUtilityProcess(modulePath, args, options) };
+
+export const screen = {
+  getAllDisplays() {
+    return JSON.parse(process.env.FAKE_ELECTRON_DISPLAYS ?? '[{"workArea":{"x":0,"y":0,"width":1920,"height":1080}}]');
+  },
+};
 
 export const ipcMain = {
   handle(channel, handler) {
@@ -131,4 +190,4 @@ export const shell = {
   },
 };
 
-export default { app, BrowserWindow, ipcMain, session, Menu, shell };
+export default { app, BrowserWindow, ipcMain, session, Menu, shell, utilityProcess, screen };
