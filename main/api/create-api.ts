@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ApiEvent, BatchscopeApi, DatasetPreview, ExportFile, PlanResult } from '../../common/api-contract';
+import { ConflictError, NotFoundError } from '../../common/api-errors';
 import { knownDatasetShape, parameterCountOf } from '../../common/param-count';
 import { parseExperiment, planExperiment, runLabel } from '../../common/sweep';
 import { SpecError, type DatasetSpec } from '../../common/spec';
@@ -70,7 +71,7 @@ export async function createApi(options: ApiOptions): Promise<BatchscopeBackend>
   const record = (run: StoredRun) => toRunRecord(run, experimentSpecOf(run.experimentId), runner.progressOf(run.id));
   const runOrThrow = (id: number): StoredRun => {
     const run = store.runs.get(id);
-    if (!run) throw notFound(`run ${id} does not exist`);
+    if (!run) throw new NotFoundError('run', id);
     return run;
   };
   runner.subscribe((event) => {
@@ -149,7 +150,7 @@ export async function createApi(options: ApiOptions): Promise<BatchscopeBackend>
 
     async getExperiment({ id }) {
       const experiment = store.experiments.get(id);
-      if (!experiment) throw notFound(`experiment ${id} does not exist`);
+      if (!experiment) throw new NotFoundError('experiment', id);
       const runs = store.runs.list({ experimentId: id }).sort((a, b) => a.sweepIndex - b.sweepIndex);
       return { experiment: toExperimentRecord(experiment, runs), runs: runs.map(record) };
     },
@@ -207,16 +208,16 @@ export async function createApi(options: ApiOptions): Promise<BatchscopeBackend>
 
     async deleteRun({ id }) {
       const run = runOrThrow(id);
-      if (run.status === 'running') throw new Error(`run ${id} is running: cancel it before deleting it`);
+      if (run.status === 'running') throw new ConflictError('run', id, 'is running: cancel it before deleting it');
       store.runs.delete(id);
       return { deleted: 1 };
     },
 
     async deleteExperiment({ id }) {
       const experiment = store.experiments.get(id);
-      if (!experiment) throw notFound(`experiment ${id} does not exist`);
+      if (!experiment) throw new NotFoundError('experiment', id);
       const runs = store.runs.list({ experimentId: id });
-      if (runs.some((r) => r.status === 'running')) throw new Error(`experiment ${id} has running runs: cancel them before deleting it`);
+      if (runs.some((r) => r.status === 'running')) throw new ConflictError('experiment', id, 'has running runs: cancel them before deleting it');
       runs.filter((r) => r.status === 'queued').forEach((r) => runner.cancel(r.id));
       store.experiments.delete(id);
       experimentSpecs.delete(id);
@@ -240,12 +241,6 @@ export async function createApi(options: ApiOptions): Promise<BatchscopeBackend>
   };
   if (options.resumeQueued ?? true) runner.wake();
   return api;
-}
-
-function notFound(message: string): Error {
-  const error = new Error(message);
-  error.name = 'NotFound';
-  return error;
 }
 
 /** Duration from the median throughput of finished runs of the same dataset and model kind. */

@@ -1,9 +1,11 @@
 /**
  * `batchscope` command line: a thin adapter over the engine and the backend API.
  */
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { ConflictError, NotFoundError } from '../../common/api-errors';
 import { SpecError } from '../../common/spec';
+import { DatasetError } from '../engine/data/dataset';
 import { StoreError } from '../store/store-error';
 import { listDatasets } from '../engine/data/load-dataset';
 import { trainRun } from '../engine/training/train-run';
@@ -12,6 +14,7 @@ import { createJsonlSink } from './jsonl-sink';
 import { ProgressDisplay } from './progress-display';
 import { exportCommand, listCommand, presetsCommand, reportCommand, runStored, showCommand } from './store-commands';
 import { defaultDbPath } from '../api/data-dir';
+import { readSpecFile } from './read-spec-file';
 import { UsageError } from './usage-error';
 
 const usage = `usage: batchscope <command> [options]
@@ -39,21 +42,12 @@ commands:
   help               this text
 
 The database defaults to ${defaultDbPath()} (override with --db or BATCHSCOPE_DB).
-`;
 
-function readSpec(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(`cannot read spec file ${file}: ${(error as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`${file} is not valid JSON: ${(error as Error).message}`);
-  }
-}
+exit codes: 0 done; 1 an internal error (with a stack trace: please report it);
+  2 a bad command, spec or data file, or the database cannot be used (full, read-only, locked);
+  3 a run did not complete; 4 no such run or experiment; 5 the run or experiment is busy
+  (running); 130 cancelled with Ctrl+C.
+`;
 
 async function runCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -76,7 +70,7 @@ async function runCommand(args: string[]): Promise<number> {
   } else {
     const file = positionals[0];
     if (!file) throw new UsageError('run: give the spec file, e.g. batchscope run spec.json');
-    spec = readSpec(file);
+    spec = readSpecFile(file);
   }
   if (!values['no-db']) {
     const parallel = values.parallel === undefined ? undefined : Number(values.parallel);
@@ -160,7 +154,11 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command '${command}'\n${usage}`);
     }
   } catch (error) {
-    if (error instanceof SpecError || error instanceof UsageError || error instanceof StoreError) {
+    if (error instanceof NotFoundError || error instanceof ConflictError) {
+      process.stderr.write(`batchscope: ${error.message}\n`);
+      return error instanceof NotFoundError ? 4 : 5;
+    }
+    if (error instanceof SpecError || error instanceof UsageError || error instanceof StoreError || error instanceof DatasetError) {
       process.stderr.write(`batchscope: ${error.message}\n`);
       return 2;
     }

@@ -53,6 +53,18 @@ describe('batchscope CLI', () => {
     expect(batchscope('run', join(dir, 'missing.json')).stderr).toMatch(/cannot read spec file .*missing\.json/);
   });
 
+  it('refuses a spec file over 1 MiB, a device that never ends and a folder, reading no further', () => {
+    const big = join(dir, 'big.json');
+    writeFileSync(big, `{"name":"${'x'.repeat(1024 * 1024)}"}`);
+    const fromFile = batchscope('run', big, '--no-db');
+    expect(fromFile.code).toBe(2);
+    expect(fromFile.stderr).toMatch(/spec file .*big\.json is larger than the 1 MiB a spec may be \(1048587 bytes\)/);
+    const fromDevice = batchscope('run', '/dev/zero', '--no-db');
+    expect(fromDevice.code).toBe(2);
+    expect(fromDevice.stderr).toMatch(/spec file \/dev\/zero is larger than the 1 MiB/);
+    expect(batchscope('run', dir, '--no-db').stderr).toMatch(/cannot read spec file .*: it is a folder/);
+  });
+
   it('stores runs, then lists, shows and exports them', () => {
     const db = join(dir, 'cli.db');
     const run = batchscope('run', specFile('sweep.json', { ...spec, sweep: { batchSize: [16, 32] } }), '--db', db, '--parallel', '2');
