@@ -9,9 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ApiEvent, BatchscopeApi, DatasetPreview, ExportFile, PlanResult } from '../../common/api-contract';
 import { ConflictError, NotFoundError } from '../../common/api-errors';
-import { knownDatasetShape, parameterCountOf } from '../../common/param-count';
-import { parseExperiment, planExperiment, runLabel } from '../../common/sweep';
-import { SpecError, type DatasetSpec } from '../../common/spec';
+import { parameterCountOf } from '../../common/param-count';
+import type { ResourceBudget } from '../../common/resource-budget';
+import { runLabel } from '../../common/sweep';
+import { SpecError, type DatasetSpec, type RunSpec } from '../../common/spec';
 import { experimentPreset } from '../../common/report/experiment-preset';
 import { loadDataset, listDatasets } from '../engine/data/load-dataset';
 import { classCounts, sampleImages } from '../engine/data/sample-images';
@@ -20,6 +21,7 @@ import { createChildProcessExecutor } from '../runner/child-process-executor';
 import type { RunExecutor } from '../runner/executor';
 import { JobRunner } from '../runner/job-runner';
 import { exportCsv, exportJson } from '../store/export';
+import { guard } from '../store/store-error';
 import { openStore, type Store } from '../store/open-store';
 import type { RunRecord as StoredRun } from '../store/runs';
 import { stepAxesAt } from '../store/step-axes';
@@ -27,6 +29,8 @@ import { loadPresets } from './presets';
 import { toExperimentRecord, toRunRecord } from './records';
 import { createRunnerStore } from './runner-store';
 import { markDeadRunsInterrupted } from './interrupted-runs';
+import { checkExperiment } from './check-experiment';
+import { machineBudget } from './machine-budget';
 
 export interface ApiOptions {
   dbPath: string;
@@ -35,6 +39,8 @@ export interface ApiOptions {
   executor?: RunExecutor;
   /** start queued runs left from an earlier session (default true) */
   resumeQueued?: boolean;
+  /** what one run may plan to use; default: machineBudget() (half the memory, overridable by environment) */
+  budget?: ResourceBudget;
 }
 
 export interface BatchscopeBackend extends BatchscopeApi {
@@ -46,15 +52,8 @@ export interface BatchscopeBackend extends BatchscopeApi {
   readonly runner: JobRunner;
 }
 
-const TRAIN_SAMPLES: Record<string, number> = { mnist: 60000, 'fashion-mnist': 60000, cifar10: 50000 };
-
-function trainSamplesOf(dataset: DatasetSpec): number | null {
-  const known = TRAIN_SAMPLES[dataset.kind] ?? ('samples' in dataset ? Math.round(dataset.samples * (1 - dataset.testFraction)) : null);
-  if (known === null) return null;
-  return Math.min(known, dataset.trainLimit ?? Infinity);
-}
-
 export async function createApi(options: ApiOptions): Promise<BatchscopeBackend> {
+  const budget = options.budget ?? machineBudget();
   const store = openStore(options.dbPath);
   markDeadRunsInterrupted(store);
   const listeners = new Set<(event: ApiEvent) => void>();
@@ -118,29 +117,38 @@ export async function createApi(options: ApiOptions): Promise<BatchscopeBackend>
     },
 
     async planExperiment({ spec }) {
-      const result = planExperiment(spec);
-      if (!result.ok) return { ok: false, issues: result.issues, runs: [], paramCount: null, estimatedMs: null } satisfies PlanResult;
+      const result = await checkExperiment(spec, budget);
+      if (!result.ok) return { ok: false, issues: result.issues, warnings: [], runs: [], paramCount: null, estimatedMs: null } satisfies PlanResult;
       const runs = result.plan.runs;
       const first = runs[0]!.spec;
-      const shape = knownDatasetShape(first.dataset);
       return {
         ok: true,
         issues: [],
+        warnings: result.warnings,
         runs: runs.map((r) => ({ index: r.index, label: runLabel(r.point, first.name) })),
-        paramCount: shape ? parameterCountOf(first.model, shape.inputShape, shape.numClasses) : null,
-        estimatedMs: estimateDurationMs(store, runs.map((r) => r.spec), runner),
+        paramCount: parameterCountOf(first.model, result.shape.inputShape, result.shape.numClasses),
+        estimatedMs: estimateDurationMs(store, runs.map((r) => r.spec), result.shape.trainSamples, runner),
       };
     },
 
     async createExperiment({ spec }) {
-      const plan = parseExperiment(spec);
-      const { experiment, runs } = store.db.transaction(() => {
-        const created = store.experiments.create({ name: plan.experiment.name, spec: spec as never, notes: plan.experiment.notes, tags: plan.experiment.tags });
-        return { experiment: created, runs: plan.runs.map((r) => store.runs.create({ experimentId: created.id, config: r.spec, sweepIndex: r.index })) };
-      })();
+      const result = await checkExperiment(spec, budget);
+      if (!result.ok) throw new SpecError(result.issues);
+      const { plan, warnings } = result;
+      // one transaction: an experiment is stored with all its runs or not at all (guard names the file if the commit fails)
+      const { experiment, runs } = guard(store.path, 'saving the experiment', () =>
+        store.db.transaction(() => {
+          const created = store.experiments.create({ name: plan.experiment.name, spec: spec as never, notes: plan.experiment.notes, tags: plan.experiment.tags });
+          return { experiment: created, runs: plan.runs.map((r) => store.runs.create({ experimentId: created.id, config: r.spec, sweepIndex: r.index })) };
+        })(),
+      );
+      if (warnings.length > 0) {
+        for (const run of runs) for (const warning of warnings) runnerStore.pushEvent(run.id, { step: 0, kind: 'note', detail: { warning } });
+        runnerStore.flush();
+      }
       emit({ type: 'experiment-created', experimentId: experiment.id });
       runner.wake();
-      return { experiment: toExperimentRecord(store.experiments.get(experiment.id)!, runs), runs: runs.map(record) };
+      return { experiment: toExperimentRecord(store.experiments.get(experiment.id)!, runs), runs: runs.map(record), warnings };
     },
 
     async listExperiments({ search }) {
@@ -244,7 +252,7 @@ export async function createApi(options: ApiOptions): Promise<BatchscopeBackend>
 }
 
 /** Duration from the median throughput of finished runs of the same dataset and model kind. */
-function estimateDurationMs(store: Store, specs: import('../../common/spec').RunSpec[], runner: JobRunner): number | null {
+function estimateDurationMs(store: Store, specs: RunSpec[], samples: number, runner: JobRunner): number | null {
   const done = store.runs.list({ status: 'completed', limit: 200 });
   let totalMs = 0;
   for (const spec of specs) {
@@ -252,8 +260,7 @@ function estimateDurationMs(store: Store, specs: import('../../common/spec').Run
       .filter((r) => r.config.dataset.kind === spec.dataset.kind && r.config.model.kind === spec.model.kind && r.summary)
       .map((r) => r.summary!.samplesPerSec)
       .sort((a, b) => a - b);
-    const samples = trainSamplesOf(spec.dataset);
-    if (similar.length === 0 || samples === null) return null;
+    if (similar.length === 0) return null;
     const plan = planBatches(spec, samples);
     const seen = plan.epochs.reduce((n, e) => n + e.steps * e.batchSize, 0);
     totalMs += (seen / similar[Math.floor(similar.length / 2)]!) * 1000;

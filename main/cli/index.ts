@@ -4,7 +4,10 @@
 import { createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConflictError, NotFoundError } from '../../common/api-errors';
-import { SpecError } from '../../common/spec';
+import { checkRunBudget } from '../../common/resource-budget';
+import { parseRunSpec, SpecError } from '../../common/spec';
+import { machineBudget } from '../api/machine-budget';
+import { datasetFieldOf, preflightDataset } from '../engine/data/preflight';
 import { DatasetError } from '../engine/data/dataset';
 import { StoreError } from '../store/store-error';
 import { listDatasets } from '../engine/data/load-dataset';
@@ -80,7 +83,15 @@ async function runCommand(args: string[]): Promise<number> {
   return runUnstored(spec, values.out, values.quiet ?? false);
 }
 
-async function runUnstored(spec: unknown, outFile: string | undefined, quiet: boolean): Promise<number> {
+async function runUnstored(input: unknown, outFile: string | undefined, quiet: boolean): Promise<number> {
+  // the same checks the API makes before it stores a run: schema, data files, resource budget
+  const spec = parseRunSpec(input);
+  const check = await preflightDataset(spec.dataset).catch((error: unknown) => {
+    throw error instanceof DatasetError ? new SpecError([{ path: datasetFieldOf(spec.dataset, error.file), message: error.message }]) : error;
+  });
+  const overBudget = checkRunBudget(spec, check.shape, machineBudget());
+  if (overBudget.length > 0) throw new SpecError(overBudget);
+  for (const warning of check.warnings) process.stderr.write(`warning: ${warning}\n`);
   const out = outFile ? createWriteStream(outFile) : null;
   const write = out ? (line: string) => void out.write(line) : (line: string) => void process.stdout.write(line);
   const display = quiet ? null : new ProgressDisplay(process.stderr);

@@ -38,7 +38,8 @@ export async function runStored(spec: unknown, options: { db?: string; parallel?
   return withApi(options.db, options.parallel, async (api) => {
     const display = new ProgressDisplay(process.stderr);
     let cancelled = false;
-    const { experiment, runs } = await api.createExperiment({ spec });
+    const { experiment, runs, warnings } = await api.createExperiment({ spec });
+    for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
     const labels = new Map(runs.map((r) => [r.id, `#${r.id} ${r.label}`]));
     process.stderr.write(`experiment #${experiment.id} "${experiment.name}": ${runs.length} run(s) in ${api.store.path}\n`);
     const unsubscribe = api.subscribe((event) => {

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { idxImages, idxLabels } from '../engine/data/fixture-files';
 
 const cli = join(__dirname, '..', '..', 'bin', 'batchscope.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'batchscope-cli-'));
@@ -63,6 +64,17 @@ describe('batchscope CLI', () => {
     expect(fromDevice.code).toBe(2);
     expect(fromDevice.stderr).toMatch(/spec file \/dev\/zero is larger than the 1 MiB/);
     expect(batchscope('run', dir, '--no-db').stderr).toMatch(/cannot read spec file .*: it is a folder/);
+  });
+
+  it('prints a warning line when inferred classes are mostly empty, and refuses a run over the budget before training', () => {
+    writeFileSync(join(dir, 'img.idx'), idxImages(8, 2, 2));
+    writeFileSync(join(dir, 'lab.idx'), idxLabels([0, 9, 0, 9, 0, 9, 0, 9]));
+    const sparse = { ...spec, dataset: { kind: 'idx', trainImages: join(dir, 'img.idx'), trainLabels: join(dir, 'lab.idx'), testFraction: 0.25 }, training: { steps: 1 } };
+    const warned = batchscope('run', specFile('sparse.json', sparse), '--no-db', '--quiet');
+    expect(warned.stderr).toMatch(/^warning: .*lab\.idx: labels 0 … 9 make a 10-class model, but 8 of the 10 classes have no sample/m);
+    const huge = batchscope('run', specFile('huge.json', { ...spec, model: { kind: 'mlp', hidden: [1e9, 1e9] } }), '--no-db');
+    expect(huge.code).toBe(2);
+    expect(huge.stderr).toMatch(/model\.hidden: the run would need about .* of memory/);
   });
 
   it('stores runs, then lists, shows and exports them', () => {

@@ -1,0 +1,39 @@
+/**
+ * Everything that can be known about an experiment before anything is stored: the spec
+ * schema and sweep (common/sweep), the data files (pre-flight, main/engine/data/preflight)
+ * and the resource budget (common/resource-budget). planExperiment shows the result in the
+ * designer; createExperiment refuses with a SpecError naming the fields.
+ */
+import { checkRunBudget, type DatasetShape, type ResourceBudget } from '../../common/resource-budget';
+import type { SpecIssue } from '../../common/spec';
+import { planExperiment, type ExperimentPlan } from '../../common/sweep';
+import { DatasetError } from '../engine/data/dataset';
+import { datasetFieldOf, preflightDataset } from '../engine/data/preflight';
+
+export type ExperimentCheck =
+  | { ok: true; plan: ExperimentPlan; shape: DatasetShape; warnings: string[] }
+  | { ok: false; issues: SpecIssue[] };
+
+export async function checkExperiment(spec: unknown, budget: ResourceBudget): Promise<ExperimentCheck> {
+  const planned = planExperiment(spec);
+  if (!planned.ok) return planned;
+  const { plan } = planned;
+  // a sweep never changes the dataset: one check covers every run
+  const dataset = plan.runs[0]!.spec.dataset;
+  let check;
+  try {
+    check = await preflightDataset(dataset);
+  } catch (error) {
+    if (!(error instanceof DatasetError)) throw error;
+    return { ok: false, issues: [{ path: datasetFieldOf(dataset, error.file), message: error.message }] };
+  }
+  const issues: SpecIssue[] = [];
+  for (const run of plan.runs) {
+    const where = Object.keys(run.point).length ? ` (for ${Object.entries(run.point).map(([k, v]) => `${k} ${v}`).join(', ')})` : '';
+    for (const issue of checkRunBudget(run.spec, check.shape, budget)) {
+      if (!issues.some((i) => i.path === issue.path)) issues.push({ path: issue.path, message: `${issue.message}${where}` });
+    }
+  }
+  if (issues.length > 0) return { ok: false, issues };
+  return { ok: true, plan, shape: check.shape, warnings: check.warnings };
+}
