@@ -47,6 +47,8 @@ export interface BatchscopeBackend extends BatchscopeApi {
   subscribe(listener: (event: ApiEvent) => void): () => void;
   /** resolves when no run is executing */
   idle(): Promise<void>;
+  /** resolves when no run is executing or queued (or the runner stopped: see runner.failure) */
+  drained(): Promise<void>;
   close(options?: { kill?: boolean }): Promise<void>;
   readonly store: Store;
   readonly runner: JobRunner;
@@ -58,7 +60,8 @@ export async function createApi(options: ApiOptions): Promise<BatchscopeBackend>
   markDeadRunsInterrupted(store);
   const listeners = new Set<(event: ApiEvent) => void>();
   const emit = (event: ApiEvent): void => listeners.forEach((l) => l(event));
-  const runnerStore = createRunnerStore(store, (error) => console.error(`[batchscope] ${error.message}`));
+  // a timer-driven metric flush that fails (disk full) stops the runner like any other store failure
+  const runnerStore = createRunnerStore(store, (error) => runner.storeFailed(error));
   const runner = new JobRunner(runnerStore, options.executor ?? createChildProcessExecutor(), {
     concurrency: options.concurrency ?? Math.max(1, availableParallelism()),
   });
@@ -91,9 +94,20 @@ export async function createApi(options: ApiOptions): Promise<BatchscopeBackend>
       return () => listeners.delete(listener);
     },
     idle: () => runner.idle(),
+    drained: () => runner.drained(),
     async close(closeOptions) {
       await runner.close(closeOptions);
-      store.close();
+      try {
+        store.close();
+      } catch (error) {
+        // unsaved metrics (disk full): close anyway, and say what was lost
+        try {
+          store.close({ discardUnsaved: true });
+        } catch {
+          // the same failure, counted once
+        }
+        throw error;
+      }
     },
 
     async listDatasets() {

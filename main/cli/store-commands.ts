@@ -59,11 +59,13 @@ export async function runStored(spec: unknown, options: { db?: string; parallel?
     process.on('SIGINT', onSignal);
     try {
       api.runner.wake();
-      await api.idle();
+      await api.drained();
     } finally {
       process.off('SIGINT', onSignal);
       unsubscribe();
     }
+    // the database stopped taking writes (disk full …): the runs were stopped; exit 2 with the StoreError
+    if (api.runner.failure) throw api.runner.failure;
     const final = (await api.getExperiment({ id: experiment.id })).runs;
     process.stdout.write(`${final.map(runLine).join('\n')}\n`);
     return final.every((r) => r.status === 'completed') ? 0 : cancelled ? 130 : 3;
