@@ -4,7 +4,7 @@
  * over the object this returns.
  */
 import { availableParallelism } from 'node:os';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ApiEvent, BatchscopeApi, DatasetPreview, ExportFile, PlanResult } from '../../common/api-contract';
@@ -21,7 +21,7 @@ import { createChildProcessExecutor } from '../runner/child-process-executor';
 import type { RunExecutor } from '../runner/executor';
 import { JobRunner } from '../runner/job-runner';
 import { exportCsv, exportJson } from '../store/export';
-import { guard } from '../store/store-error';
+import { guard, StoreError } from '../store/store-error';
 import { openStore, type Store } from '../store/open-store';
 import type { RunRecord as StoredRun } from '../store/runs';
 import { stepAxesAt } from '../store/step-axes';
@@ -41,6 +41,11 @@ export interface ApiOptions {
   resumeQueued?: boolean;
   /** what one run may plan to use; default: machineBudget() (half the memory, overridable by environment) */
   budget?: ResourceBudget;
+  /**
+   * true: browse only (list, show, export, report), nothing is written and nothing runs;
+   * 'auto': read-only when the file exists but cannot be written (the app, serve, read-only CLI commands)
+   */
+  readOnly?: boolean | 'auto';
 }
 
 export interface BatchscopeBackend extends BatchscopeApi {
@@ -56,8 +61,8 @@ export interface BatchscopeBackend extends BatchscopeApi {
 
 export async function createApi(options: ApiOptions): Promise<BatchscopeBackend> {
   const budget = options.budget ?? machineBudget();
-  const store = openStore(options.dbPath);
-  markDeadRunsInterrupted(store);
+  const store = openApiStore(options.dbPath, options.readOnly ?? false);
+  if (!store.readonly) markDeadRunsInterrupted(store);
   const listeners = new Set<(event: ApiEvent) => void>();
   const emit = (event: ApiEvent): void => listeners.forEach((l) => l(event));
   // a timer-driven metric flush that fails (disk full) stops the runner like any other store failure
@@ -85,6 +90,9 @@ export async function createApi(options: ApiOptions): Promise<BatchscopeBackend>
     });
   });
   const previews = new Map<string, DatasetPreview>();
+  const refuseWhenReadOnly = (action: string): void => {
+    if (store.readonly) throw new StoreError('read-only', store.path, `${action} failed: ${store.path} is open read-only (browse mode); reopen it writable to change anything`);
+  };
 
   const api: BatchscopeBackend = {
     store,
@@ -146,6 +154,7 @@ export async function createApi(options: ApiOptions): Promise<BatchscopeBackend>
     },
 
     async createExperiment({ spec }) {
+      refuseWhenReadOnly('creating an experiment');
       const result = await checkExperiment(spec, budget);
       if (!result.ok) throw new SpecError(result.issues);
       const { plan, warnings } = result;
@@ -223,12 +232,14 @@ export async function createApi(options: ApiOptions): Promise<BatchscopeBackend>
     },
 
     async cancelRun({ id }) {
+      refuseWhenReadOnly(`cancelling run ${id}`);
       runOrThrow(id);
       runner.cancel(id);
       return record(runOrThrow(id));
     },
 
     async deleteRun({ id }) {
+      refuseWhenReadOnly(`deleting run ${id}`);
       const run = runOrThrow(id);
       if (run.status === 'running') throw new ConflictError('run', id, 'is running: cancel it before deleting it');
       store.runs.delete(id);
@@ -236,6 +247,7 @@ export async function createApi(options: ApiOptions): Promise<BatchscopeBackend>
     },
 
     async deleteExperiment({ id }) {
+      refuseWhenReadOnly(`deleting experiment ${id}`);
       const experiment = store.experiments.get(id);
       if (!experiment) throw new NotFoundError('experiment', id);
       const runs = store.runs.list({ experimentId: id });
@@ -261,8 +273,20 @@ export async function createApi(options: ApiOptions): Promise<BatchscopeBackend>
       return { filename: `batchscope-report-${id}.html`, html: await buildReportHtml(api, id, experimentPreset(experiment.name, loadPresets())?.claim) };
     },
   };
-  if (options.resumeQueued ?? true) runner.wake();
+  if (!store.readonly && (options.resumeQueued ?? true)) runner.wake();
   return api;
+}
+
+/** The store, read-only when asked, or (with 'auto') when the file exists but this user cannot write it. */
+function openApiStore(dbPath: string, readOnly: boolean | 'auto'): Store {
+  if (readOnly === true) return openStore(dbPath, { readonly: true });
+  try {
+    return openStore(dbPath);
+  } catch (error) {
+    if (readOnly !== 'auto' || !(error instanceof StoreError) || error.code !== 'read-only' || !existsSync(dbPath)) throw error;
+    console.error(`[batchscope] ${error.file} is not writable: opened read-only (browse only; nothing can run)`);
+    return openStore(dbPath, { readonly: true });
+  }
 }
 
 /** Duration from the median throughput of finished runs of the same dataset and model kind. */

@@ -29,19 +29,23 @@ commands:
   run <spec.json> --no-db [--out metrics.jsonl]
                      train one run spec without storing it; every metric as JSON lines
                      to stdout (or --out), progress on stderr
-  list [--db file] [--status S] [--search text]
+  list [--db file] [--status S] [--search text] [--read-only]
                      experiments and their runs
-  show <run> [--db file]
+  show <run> [--db file] [--read-only]
                      one run: status, backend, layers, evaluations, config
-  export <run> [--experiment] [--format csv|json] [--out file] [--db file]
+  export <run> [--experiment] [--format csv|json] [--out file] [--db file] [--read-only]
                      a run's (or experiment's) metrics
-  report <experiment> [--out file.html] [--db file]
+  report <experiment> [--out file.html] [--db file] [--read-only]
                      a self-contained HTML report: claim, charts, curvature heatmaps,
                      final metrics with mean ± std over seeds
   presets            the paper-reproduction presets
   datasets           the datasets available offline
-  serve [--port N] [--db file] [--open]
+  serve [--port N] [--db file] [--open] [--read-only]
                      browser mode: the app on http://127.0.0.1
+
+--read-only opens the database without writing anything (browse only: nothing can
+run, be cancelled or deleted). list/show/export/report/serve and the app also open
+it read-only by themselves when the file cannot be written.
   help               this text
 
 The database defaults to ${defaultDbPath()} (override with --db or BATCHSCOPE_DB).
@@ -127,9 +131,9 @@ function datasetsCommand(): number {
 }
 
 async function serveCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { port: { type: 'string' }, db: { type: 'string' }, open: { type: 'boolean' } } });
+  const { values } = parseArgs({ args, options: { port: { type: 'string' }, db: { type: 'string' }, open: { type: 'boolean' }, 'read-only': { type: 'boolean' } } });
   const { serve } = await import('../server/serve');
-  const serving = await serve({ dbPath: values.db ?? defaultDbPath(), port: values.port ? Number(values.port) : 0, open: values.open ?? false });
+  const serving = await serve({ dbPath: values.db ?? defaultDbPath(), port: values.port ? Number(values.port) : 0, open: values.open ?? false, readOnly: values['read-only'] ? true : 'auto' });
   process.stdout.write(`Batchscope is running at ${serving.url}\n(Ctrl+C to stop)\n`);
   await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   await serving.close();
