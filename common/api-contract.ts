@@ -89,6 +89,8 @@ export interface DatasetPreview {
 export interface PlanResult {
   ok: boolean;
   issues: SpecIssue[];
+  /** problems that do not stop the experiment, e.g. most classes of the labels have no sample */
+  warnings: string[];
   runs: { index: number; label: string }[];
   /** trainable parameters of the model (for the first run) */
   paramCount: number | null;
@@ -181,7 +183,7 @@ export interface BatchscopeApi {
   downloadDataset(input: ApiInput<'downloadDataset'>): Promise<{ dir: string; downloaded: boolean }>;
   datasetPreview(input: ApiInput<'datasetPreview'>): Promise<DatasetPreview>;
   planExperiment(input: ApiInput<'planExperiment'>): Promise<PlanResult>;
-  createExperiment(input: ApiInput<'createExperiment'>): Promise<{ experiment: ExperimentRecord; runs: RunRecord[] }>;
+  createExperiment(input: ApiInput<'createExperiment'>): Promise<{ experiment: ExperimentRecord; runs: RunRecord[]; warnings: string[] }>;
   listExperiments(input: ApiInput<'listExperiments'>): Promise<ExperimentRecord[]>;
   getExperiment(input: ApiInput<'getExperiment'>): Promise<{ experiment: ExperimentRecord; runs: RunRecord[] }>;
   listRuns(input: ApiInput<'listRuns'>): Promise<RunRecord[]>;

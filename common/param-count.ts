@@ -3,20 +3,28 @@
  * alone (no tensors), so the designer can show it live as the form changes.
  * Mirrors main/engine/models; a test checks both agree.
  */
+import type { DatasetShape } from './resource-budget';
 import type { DatasetSpec, ModelSpec } from './spec';
 
-/** Input shape and class count a dataset kind implies, when known without reading files. */
-export function knownDatasetShape(dataset: DatasetSpec): { inputShape: number[]; numClasses: number } | null {
+/** Input shape, class count and sample counts a dataset kind implies, when known without reading files. */
+export function knownDatasetShape(dataset: DatasetSpec): DatasetShape | null {
+  const sized = (inputShape: number[], numClasses: number, train: number, test: number): DatasetShape => ({
+    inputShape,
+    numClasses,
+    samples: train + test,
+    trainSamples: Math.min(train, dataset.trainLimit ?? Infinity),
+  });
+  const generated = (samples: number, testFraction: number) => [Math.round(samples * (1 - testFraction)), samples - Math.round(samples * (1 - testFraction))] as const;
   switch (dataset.kind) {
     case 'mnist':
     case 'fashion-mnist':
-      return { inputShape: [28, 28, 1], numClasses: 10 };
+      return sized([28, 28, 1], 10, 60000, 10000);
     case 'cifar10':
-      return { inputShape: [32, 32, 3], numClasses: 10 };
+      return sized([32, 32, 3], 10, 50000, 10000);
     case 'blobs':
-      return { inputShape: [dataset.features], numClasses: dataset.classes };
+      return sized([dataset.features], dataset.classes, ...generated(dataset.samples, dataset.testFraction));
     case 'spirals':
-      return { inputShape: [2], numClasses: dataset.arms };
+      return sized([2], dataset.arms, ...generated(dataset.samples, dataset.testFraction));
     default:
       return null;
   }

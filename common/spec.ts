@@ -15,6 +15,12 @@ const datasetLimits = {
   testLimit: positiveInt.optional(),
 };
 
+/** Larger class counts almost always mean the wrong column or file was taken for the labels. */
+export const maxClasses = 1000;
+
+/** the class count of a user's labels; when omitted it is the largest label + 1 (with a warning when most classes are empty) */
+const numClasses = z.number().int().min(2).max(maxClasses).optional();
+
 export const datasetSpecSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('mnist'), ...datasetLimits }),
   z.strictObject({ kind: z.literal('fashion-mnist'), ...datasetLimits }),
@@ -28,6 +34,7 @@ export const datasetSpecSchema = z.discriminatedUnion('kind', [
     testLabels: z.string().min(1).optional(),
     /** when no test files are given, this fraction of the training set is held out */
     testFraction: z.number().gt(0).lt(1).default(0.2),
+    numClasses,
     ...datasetLimits,
   }),
   z.strictObject({
@@ -37,6 +44,7 @@ export const datasetSpecSchema = z.discriminatedUnion('kind', [
     labelColumn: z.union([z.string().min(1), z.number().int().nonnegative()]).optional(),
     header: z.boolean().default(true),
     testFraction: z.number().gt(0).lt(1).default(0.2),
+    numClasses,
     ...datasetLimits,
   }),
   z.strictObject({

@@ -4,12 +4,15 @@
  * over the object this returns.
  */
 import { availableParallelism } from 'node:os';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ApiEvent, BatchscopeApi, DatasetPreview, ExportFile, PlanResult } from '../../common/api-contract';
-import { knownDatasetShape, parameterCountOf } from '../../common/param-count';
-import { parseExperiment, planExperiment, runLabel } from '../../common/sweep';
+import { ConflictError, NotFoundError } from '../../common/api-errors';
+import { parameterCountOf } from '../../common/param-count';
+import type { ResourceBudget } from '../../common/resource-budget';
+import { runLabel } from '../../common/sweep';
+
 import { SpecError, type DatasetSpec, type RunSpec } from '../../common/spec';
 import { experimentPreset } from '../../common/report/experiment-preset';
 import { loadDataset, listDatasets } from '../engine/data/load-dataset';
@@ -20,6 +23,7 @@ import { createChildProcessExecutor } from '../runner/child-process-executor';
 import type { RunExecutor } from '../runner/executor';
 import { JobRunner } from '../runner/job-runner';
 import { exportCsv, exportJson } from '../store/export';
+import { guard, StoreError } from '../store/store-error';
 import { openStore, type Store } from '../store/open-store';
 import type { RunRecord as StoredRun } from '../store/runs';
 import { stepAxesAt } from '../store/step-axes';
@@ -27,6 +31,8 @@ import { loadPresets } from './presets';
 import { toExperimentRecord, toRunRecord } from './records';
 import { createRunnerStore } from './runner-store';
 import { markDeadRunsInterrupted } from './interrupted-runs';
+import { checkExperiment } from './check-experiment';
+import { machineBudget } from './machine-budget';
 
 export interface ApiOptions {
   dbPath: string;
@@ -35,39 +41,34 @@ export interface ApiOptions {
   executor?: RunExecutor;
   /** start queued runs left from an earlier session (default true) */
   resumeQueued?: boolean;
+  /** what one run may plan to use; default: machineBudget() (half the memory, overridable by environment) */
+  budget?: ResourceBudget;
+  /**
+   * true: browse only (list, show, export, report), nothing is written and nothing runs;
+   * 'auto': read-only when the file exists but cannot be written (the app, serve, read-only CLI commands)
+   */
+  readOnly?: boolean | 'auto';
 }
 
 export interface BatchscopeBackend extends BatchscopeApi {
   subscribe(listener: (event: ApiEvent) => void): () => void;
   /** resolves when no run is executing */
   idle(): Promise<void>;
+  /** resolves when no run is executing or queued (or the runner stopped: see runner.failure) */
+  drained(): Promise<void>;
   close(options?: { kill?: boolean }): Promise<void>;
   readonly store: Store;
   readonly runner: JobRunner;
 }
 
-const TRAIN_SAMPLES: Record<string, number> = { mnist: 60000, 'fashion-mnist': 60000, cifar10: 50000 };
-
-function trainSamplesOf(dataset: DatasetSpec): number | null {
-  const known = TRAIN_SAMPLES[dataset.kind] ?? ('samples' in dataset ? Math.round(dataset.samples * (1 - dataset.testFraction)) : null);
-  if (known === null) return null;
-  return Math.min(known, dataset.trainLimit ?? Infinity);
-}
-
-/** A CIFAR-10 run without `dir` uses the downloaded copy beside the database (its path is stored with the run). */
-function withDownloadedData<P extends { runs: { spec: RunSpec }[] }>(plan: P, datasetsDir: string): P {
-  for (const run of plan.runs) {
-    if (run.spec.dataset.kind === 'cifar10' && run.spec.dataset.dir === undefined) run.spec.dataset = { ...run.spec.dataset, dir: cifar10DirIn(datasetsDir) };
-  }
-  return plan;
-}
-
 export async function createApi(options: ApiOptions): Promise<BatchscopeBackend> {
-  const store = openStore(options.dbPath);
-  markDeadRunsInterrupted(store);
+  const budget = options.budget ?? machineBudget();
+  const store = openApiStore(options.dbPath, options.readOnly ?? false);
+  if (!store.readonly) markDeadRunsInterrupted(store);
   const listeners = new Set<(event: ApiEvent) => void>();
   const emit = (event: ApiEvent): void => listeners.forEach((l) => l(event));
-  const runnerStore = createRunnerStore(store, (error) => console.error(`[batchscope] ${error.message}`));
+  // a timer-driven metric flush that fails (disk full) stops the runner like any other store failure
+  const runnerStore = createRunnerStore(store, (error) => runner.storeFailed(error));
   const runner = new JobRunner(runnerStore, options.executor ?? createChildProcessExecutor(), {
     concurrency: options.concurrency ?? Math.max(1, availableParallelism()),
   });
@@ -79,7 +80,7 @@ export async function createApi(options: ApiOptions): Promise<BatchscopeBackend>
   const record = (run: StoredRun) => toRunRecord(run, experimentSpecOf(run.experimentId), runner.progressOf(run.id));
   const runOrThrow = (id: number): StoredRun => {
     const run = store.runs.get(id);
-    if (!run) throw notFound(`run ${id} does not exist`);
+    if (!run) throw new NotFoundError('run', id);
     return run;
   };
   runner.subscribe((event) => {
@@ -92,6 +93,10 @@ export async function createApi(options: ApiOptions): Promise<BatchscopeBackend>
   });
   const previews = new Map<string, DatasetPreview>();
   const downloads = new Map<string, Promise<{ dir: string; downloaded: boolean }>>();
+  const refuseWhenReadOnly = (action: string): void => {
+    if (store.readonly) throw new StoreError('read-only', store.path, `${action} failed: ${store.path} is open read-only (browse mode); reopen it writable to change anything`);
+  };
+
 
   const api: BatchscopeBackend = {
     store,
@@ -101,9 +106,20 @@ export async function createApi(options: ApiOptions): Promise<BatchscopeBackend>
       return () => listeners.delete(listener);
     },
     idle: () => runner.idle(),
+    drained: () => runner.drained(),
     async close(closeOptions) {
       await runner.close(closeOptions);
-      store.close();
+      try {
+        store.close();
+      } catch (error) {
+        // unsaved metrics (disk full): close anyway, and say what was lost
+        try {
+          store.close({ discardUnsaved: true });
+        } catch {
+          // the same failure, counted once
+        }
+        throw error;
+      }
     },
 
     async listDatasets() {
@@ -146,29 +162,39 @@ export async function createApi(options: ApiOptions): Promise<BatchscopeBackend>
     },
 
     async planExperiment({ spec }) {
-      const result = planExperiment(spec);
-      if (!result.ok) return { ok: false, issues: result.issues, runs: [], paramCount: null, estimatedMs: null } satisfies PlanResult;
+      const result = await checkExperiment(spec, budget, { datasetsDir: datasetsDirFor(options.dbPath) });
+      if (!result.ok) return { ok: false, issues: result.issues, warnings: [], runs: [], paramCount: null, estimatedMs: null } satisfies PlanResult;
       const runs = result.plan.runs;
       const first = runs[0]!.spec;
-      const shape = knownDatasetShape(first.dataset);
       return {
         ok: true,
         issues: [],
+        warnings: result.warnings,
         runs: runs.map((r) => ({ index: r.index, label: runLabel(r.point, first.name) })),
-        paramCount: shape ? parameterCountOf(first.model, shape.inputShape, shape.numClasses) : null,
-        estimatedMs: estimateDurationMs(store, runs.map((r) => r.spec), runner),
+        paramCount: parameterCountOf(first.model, result.shape.inputShape, result.shape.numClasses),
+        estimatedMs: estimateDurationMs(store, runs.map((r) => r.spec), result.shape.trainSamples, runner),
       };
     },
 
     async createExperiment({ spec }) {
-      const plan = withDownloadedData(parseExperiment(spec), datasetsDirFor(options.dbPath));
-      const { experiment, runs } = store.db.transaction(() => {
-        const created = store.experiments.create({ name: plan.experiment.name, spec: spec as never, notes: plan.experiment.notes, tags: plan.experiment.tags });
-        return { experiment: created, runs: plan.runs.map((r) => store.runs.create({ experimentId: created.id, config: r.spec, sweepIndex: r.index })) };
-      })();
+      refuseWhenReadOnly('creating an experiment');
+      const result = await checkExperiment(spec, budget, { datasetsDir: datasetsDirFor(options.dbPath) });
+      if (!result.ok) throw new SpecError(result.issues);
+      const { plan, warnings } = result;
+      // one transaction: an experiment is stored with all its runs or not at all (guard names the file if the commit fails)
+      const { experiment, runs } = guard(store.path, 'saving the experiment', () =>
+        store.db.transaction(() => {
+          const created = store.experiments.create({ name: plan.experiment.name, spec: spec as never, notes: plan.experiment.notes, tags: plan.experiment.tags });
+          return { experiment: created, runs: plan.runs.map((r) => store.runs.create({ experimentId: created.id, config: r.spec, sweepIndex: r.index })) };
+        })(),
+      );
+      if (warnings.length > 0) {
+        for (const run of runs) for (const warning of warnings) runnerStore.pushEvent(run.id, { step: 0, kind: 'note', detail: { warning } });
+        runnerStore.flush();
+      }
       emit({ type: 'experiment-created', experimentId: experiment.id });
       runner.wake();
-      return { experiment: toExperimentRecord(store.experiments.get(experiment.id)!, runs), runs: runs.map(record) };
+      return { experiment: toExperimentRecord(store.experiments.get(experiment.id)!, runs), runs: runs.map(record), warnings };
     },
 
     async listExperiments({ search }) {
@@ -178,7 +204,7 @@ export async function createApi(options: ApiOptions): Promise<BatchscopeBackend>
 
     async getExperiment({ id }) {
       const experiment = store.experiments.get(id);
-      if (!experiment) throw notFound(`experiment ${id} does not exist`);
+      if (!experiment) throw new NotFoundError('experiment', id);
       const runs = store.runs.list({ experimentId: id }).sort((a, b) => a.sweepIndex - b.sweepIndex);
       return { experiment: toExperimentRecord(experiment, runs), runs: runs.map(record) };
     },
@@ -229,23 +255,26 @@ export async function createApi(options: ApiOptions): Promise<BatchscopeBackend>
     },
 
     async cancelRun({ id }) {
+      refuseWhenReadOnly(`cancelling run ${id}`);
       runOrThrow(id);
       runner.cancel(id);
       return record(runOrThrow(id));
     },
 
     async deleteRun({ id }) {
+      refuseWhenReadOnly(`deleting run ${id}`);
       const run = runOrThrow(id);
-      if (run.status === 'running') throw new Error(`run ${id} is running: cancel it before deleting it`);
+      if (run.status === 'running') throw new ConflictError('run', id, 'is running: cancel it before deleting it');
       store.runs.delete(id);
       return { deleted: 1 };
     },
 
     async deleteExperiment({ id }) {
+      refuseWhenReadOnly(`deleting experiment ${id}`);
       const experiment = store.experiments.get(id);
-      if (!experiment) throw notFound(`experiment ${id} does not exist`);
+      if (!experiment) throw new NotFoundError('experiment', id);
       const runs = store.runs.list({ experimentId: id });
-      if (runs.some((r) => r.status === 'running')) throw new Error(`experiment ${id} has running runs: cancel them before deleting it`);
+      if (runs.some((r) => r.status === 'running')) throw new ConflictError('experiment', id, 'has running runs: cancel them before deleting it');
       runs.filter((r) => r.status === 'queued').forEach((r) => runner.cancel(r.id));
       store.experiments.delete(id);
       experimentSpecs.delete(id);
@@ -267,18 +296,24 @@ export async function createApi(options: ApiOptions): Promise<BatchscopeBackend>
       return { filename: `batchscope-report-${id}.html`, html: await buildReportHtml(api, id, experimentPreset(experiment.name, loadPresets())?.claim) };
     },
   };
-  if (options.resumeQueued ?? true) runner.wake();
+  if (!store.readonly && (options.resumeQueued ?? true)) runner.wake();
   return api;
 }
 
-function notFound(message: string): Error {
-  const error = new Error(message);
-  error.name = 'NotFound';
-  return error;
+/** The store, read-only when asked, or (with 'auto') when the file exists but this user cannot write it. */
+function openApiStore(dbPath: string, readOnly: boolean | 'auto'): Store {
+  if (readOnly === true) return openStore(dbPath, { readonly: true });
+  try {
+    return openStore(dbPath);
+  } catch (error) {
+    if (readOnly !== 'auto' || !(error instanceof StoreError) || error.code !== 'read-only' || !existsSync(dbPath)) throw error;
+    console.error(`[batchscope] ${error.file} is not writable: opened read-only (browse only; nothing can run)`);
+    return openStore(dbPath, { readonly: true });
+  }
 }
 
 /** Duration from the median throughput of finished runs of the same dataset and model kind. */
-function estimateDurationMs(store: Store, specs: import('../../common/spec').RunSpec[], runner: JobRunner): number | null {
+function estimateDurationMs(store: Store, specs: RunSpec[], samples: number, runner: JobRunner): number | null {
   const done = store.runs.list({ status: 'completed', limit: 200 });
   let totalMs = 0;
   for (const spec of specs) {
@@ -286,8 +321,7 @@ function estimateDurationMs(store: Store, specs: import('../../common/spec').Run
       .filter((r) => r.config.dataset.kind === spec.dataset.kind && r.config.model.kind === spec.model.kind && r.summary)
       .map((r) => r.summary!.samplesPerSec)
       .sort((a, b) => a - b);
-    const samples = trainSamplesOf(spec.dataset);
-    if (similar.length === 0 || samples === null) return null;
+    if (similar.length === 0) return null;
     const plan = planBatches(spec, samples);
     const seen = plan.epochs.reduce((n, e) => n + e.steps * e.batchSize, 0);
     totalMs += (seen / similar[Math.floor(similar.length / 2)]!) * 1000;

@@ -1,9 +1,14 @@
 /**
  * `batchscope` command line: a thin adapter over the engine and the backend API.
  */
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { SpecError } from '../../common/spec';
+import { ConflictError, NotFoundError } from '../../common/api-errors';
+import { checkRunBudget } from '../../common/resource-budget';
+import { parseRunSpec, SpecError } from '../../common/spec';
+import { machineBudget } from '../api/machine-budget';
+import { datasetFieldOf, preflightDataset } from '../engine/data/preflight';
+import { DatasetError } from '../engine/data/dataset';
 import { StoreError } from '../store/store-error';
 import { listDatasets } from '../engine/data/load-dataset';
 import { trainRun } from '../engine/training/train-run';
@@ -12,6 +17,7 @@ import { createJsonlSink } from './jsonl-sink';
 import { ProgressDisplay } from './progress-display';
 import { exportCommand, listCommand, presetsCommand, reportCommand, runStored, showCommand } from './store-commands';
 import { defaultDbPath } from '../api/data-dir';
+import { readSpecFile } from './read-spec-file';
 import { UsageError } from './usage-error';
 import { cifar10DirIn, datasetsDirFor, downloadCifar10 } from '../download/cifar10-download';
 import { DownloadError } from '../download/http-download';
@@ -25,13 +31,13 @@ commands:
   run <spec.json> --no-db [--out metrics.jsonl]
                      train one run spec without storing it; every metric as JSON lines
                      to stdout (or --out), progress on stderr
-  list [--db file] [--status S] [--search text]
+  list [--db file] [--status S] [--search text] [--read-only]
                      experiments and their runs
-  show <run> [--db file]
+  show <run> [--db file] [--read-only]
                      one run: status, backend, layers, evaluations, config
-  export <run> [--experiment] [--format csv|json] [--out file] [--db file]
+  export <run> [--experiment] [--format csv|json] [--out file] [--db file] [--read-only]
                      a run's (or experiment's) metrics
-  report <experiment> [--out file.html] [--db file]
+  report <experiment> [--out file.html] [--db file] [--read-only]
                      a self-contained HTML report: claim, charts, curvature heatmaps,
                      final metrics with mean ± std over seeds
   presets            the paper-reproduction presets
@@ -40,26 +46,21 @@ commands:
   datasets --download cifar10 [--db file] [--url URL]
                      fetch CIFAR-10 (162 MB, resumable, checksum verified) into the
                      datasets folder beside the database; prints the folder to use as dir
-  serve [--port N] [--db file] [--open]
+  serve [--port N] [--db file] [--open] [--read-only]
                      browser mode: the app on http://127.0.0.1
+
+--read-only opens the database without writing anything (browse only: nothing can
+run, be cancelled or deleted). list/show/export/report/serve and the app also open
+it read-only by themselves when the file cannot be written.
   help               this text
 
 The database defaults to ${defaultDbPath()} (override with --db or BATCHSCOPE_DB).
-`;
 
-function readSpec(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(`cannot read spec file ${file}: ${(error as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`${file} is not valid JSON: ${(error as Error).message}`);
-  }
-}
+exit codes: 0 done; 1 an internal error (with a stack trace: please report it);
+  2 a bad command, spec or data file, or the database cannot be used (full, read-only, locked);
+  3 a run did not complete; 4 no such run or experiment; 5 the run or experiment is busy
+  (running); 130 cancelled with Ctrl+C.
+`;
 
 async function runCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -82,7 +83,7 @@ async function runCommand(args: string[]): Promise<number> {
   } else {
     const file = positionals[0];
     if (!file) throw new UsageError('run: give the spec file, e.g. batchscope run spec.json');
-    spec = readSpec(file);
+    spec = readSpecFile(file);
   }
   if (!values['no-db']) {
     const parallel = values.parallel === undefined ? undefined : Number(values.parallel);
@@ -92,7 +93,15 @@ async function runCommand(args: string[]): Promise<number> {
   return runUnstored(spec, values.out, values.quiet ?? false);
 }
 
-async function runUnstored(spec: unknown, outFile: string | undefined, quiet: boolean): Promise<number> {
+async function runUnstored(input: unknown, outFile: string | undefined, quiet: boolean): Promise<number> {
+  // the same checks the API makes before it stores a run: schema, data files, resource budget
+  const spec = parseRunSpec(input);
+  const check = await preflightDataset(spec.dataset).catch((error: unknown) => {
+    throw error instanceof DatasetError ? new SpecError([{ path: datasetFieldOf(spec.dataset, error.file), message: error.message }]) : error;
+  });
+  const overBudget = checkRunBudget(spec, check.shape, machineBudget());
+  if (overBudget.length > 0) throw new SpecError(overBudget);
+  for (const warning of check.warnings) process.stderr.write(`warning: ${warning}\n`);
   const out = outFile ? createWriteStream(outFile) : null;
   const write = out ? (line: string) => void out.write(line) : (line: string) => void process.stdout.write(line);
   const display = quiet ? null : new ProgressDisplay(process.stderr);
@@ -149,9 +158,9 @@ async function datasetsCommand(args: string[]): Promise<number> {
 }
 
 async function serveCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { port: { type: 'string' }, db: { type: 'string' }, open: { type: 'boolean' } } });
+  const { values } = parseArgs({ args, options: { port: { type: 'string' }, db: { type: 'string' }, open: { type: 'boolean' }, 'read-only': { type: 'boolean' } } });
   const { serve } = await import('../server/serve');
-  const serving = await serve({ dbPath: values.db ?? defaultDbPath(), port: values.port ? Number(values.port) : 0, open: values.open ?? false });
+  const serving = await serve({ dbPath: values.db ?? defaultDbPath(), port: values.port ? Number(values.port) : 0, open: values.open ?? false, readOnly: values['read-only'] ? true : 'auto' });
   process.stdout.write(`Batchscope is running at ${serving.url}\n(Ctrl+C to stop)\n`);
   await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   await serving.close();
@@ -187,7 +196,11 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command '${command}'\n${usage}`);
     }
   } catch (error) {
-    if (error instanceof SpecError || error instanceof UsageError || error instanceof StoreError || error instanceof DownloadError) {
+    if (error instanceof NotFoundError || error instanceof ConflictError) {
+      process.stderr.write(`batchscope: ${error.message}\n`);
+      return error instanceof NotFoundError ? 4 : 5;
+    }
+    if (error instanceof SpecError || error instanceof UsageError || error instanceof StoreError || error instanceof DatasetError || error instanceof DownloadError) {
       process.stderr.write(`batchscope: ${error.message}\n`);
       return 2;
     }

@@ -8,8 +8,17 @@ import { defaultDbPath } from '../api/data-dir';
 import { ProgressDisplay } from './progress-display';
 import { UsageError } from './usage-error';
 
-export async function withApi<T>(dbPath: string | undefined, concurrency: number | undefined, work: (api: BatchscopeBackend) => Promise<T>): Promise<T> {
-  const api = await createApi({ dbPath: dbPath ?? defaultDbPath(), ...(concurrency ? { concurrency } : {}), resumeQueued: false });
+/**
+ * The API for one command. Commands that only read open the file read-only when it cannot be
+ * written ('auto'), or always with --read-only (true); `run` needs it writable (false).
+ */
+export async function withApi<T>(
+  dbPath: string | undefined,
+  concurrency: number | undefined,
+  work: (api: BatchscopeBackend) => Promise<T>,
+  readOnly: boolean | 'auto' = false,
+): Promise<T> {
+  const api = await createApi({ dbPath: dbPath ?? defaultDbPath(), ...(concurrency ? { concurrency } : {}), resumeQueued: false, readOnly });
   try {
     return await work(api);
   } finally {
@@ -38,7 +47,8 @@ export async function runStored(spec: unknown, options: { db?: string; parallel?
   return withApi(options.db, options.parallel, async (api) => {
     const display = new ProgressDisplay(process.stderr);
     let cancelled = false;
-    const { experiment, runs } = await api.createExperiment({ spec });
+    const { experiment, runs, warnings } = await api.createExperiment({ spec });
+    for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
     const labels = new Map(runs.map((r) => [r.id, `#${r.id} ${r.label}`]));
     process.stderr.write(`experiment #${experiment.id} "${experiment.name}": ${runs.length} run(s) in ${api.store.path}\n`);
     const unsubscribe = api.subscribe((event) => {
@@ -58,11 +68,13 @@ export async function runStored(spec: unknown, options: { db?: string; parallel?
     process.on('SIGINT', onSignal);
     try {
       api.runner.wake();
-      await api.idle();
+      await api.drained();
     } finally {
       process.off('SIGINT', onSignal);
       unsubscribe();
     }
+    // the database stopped taking writes (disk full …): the runs were stopped; exit 2 with the StoreError
+    if (api.runner.failure) throw api.runner.failure;
     const final = (await api.getExperiment({ id: experiment.id })).runs;
     process.stdout.write(`${final.map(runLine).join('\n')}\n`);
     return final.every((r) => r.status === 'completed') ? 0 : cancelled ? 130 : 3;
@@ -70,7 +82,7 @@ export async function runStored(spec: unknown, options: { db?: string; parallel?
 }
 
 export async function listCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { db: { type: 'string' }, status: { type: 'string' }, search: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { db: { type: 'string' }, status: { type: 'string' }, search: { type: 'string' }, 'read-only': { type: 'boolean' } } });
   return withApi(values.db, undefined, async (api) => {
     const experiments = await api.listExperiments(values.search ? { search: values.search } : {});
     if (experiments.length === 0) process.stdout.write(`no experiments in ${api.store.path} yet: try batchscope run <spec.json>\n`);
@@ -80,11 +92,11 @@ export async function listCommand(args: string[]): Promise<number> {
       for (const r of runs.filter((r) => !values.status || r.status === values.status)) process.stdout.write(`  ${runLine(r)}\n`);
     }
     return 0;
-  });
+  }, values['read-only'] ? true : 'auto');
 }
 
 export async function showCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { db: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { db: { type: 'string' }, 'read-only': { type: 'boolean' } } });
   const id = Number(positionals[0]);
   if (!Number.isInteger(id) || id <= 0) throw new UsageError('show: give a run id, e.g. batchscope show 3');
   return withApi(values.db, undefined, async (api) => {
@@ -101,14 +113,14 @@ export async function showCommand(args: string[]): Promise<number> {
     );
     process.stdout.write(`config: ${JSON.stringify(run.spec)}\n`);
     return 0;
-  });
+  }, values['read-only'] ? true : 'auto');
 }
 
 export async function exportCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { db: { type: 'string' }, format: { type: 'string', default: 'csv' }, out: { type: 'string' }, experiment: { type: 'boolean' } },
+    options: { db: { type: 'string' }, format: { type: 'string', default: 'csv' }, out: { type: 'string' }, experiment: { type: 'boolean' }, 'read-only': { type: 'boolean' } },
   });
   const id = Number(positionals[0]);
   if (!Number.isInteger(id) || id <= 0) throw new UsageError('export: give a run id (or an experiment id with --experiment)');
@@ -119,7 +131,7 @@ export async function exportCommand(args: string[]): Promise<number> {
     writeFileSync(out, file.content);
     process.stderr.write(`wrote ${out}\n`);
     return 0;
-  });
+  }, values['read-only'] ? true : 'auto');
 }
 
 export function presetsCommand(args: string[]): number {
@@ -131,7 +143,7 @@ export function presetsCommand(args: string[]): number {
 }
 
 export async function reportCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { db: { type: 'string' }, out: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { db: { type: 'string' }, out: { type: 'string' }, 'read-only': { type: 'boolean' } } });
   const id = Number(positionals[0]);
   if (!Number.isInteger(id) || id <= 0) throw new UsageError('report: give an experiment id, e.g. batchscope report 2');
   return withApi(values.db, undefined, async (api) => {
@@ -140,5 +152,5 @@ export async function reportCommand(args: string[]): Promise<number> {
     writeFileSync(out, report.html);
     process.stderr.write(`wrote ${out}\n`);
     return 0;
-  });
+  }, values['read-only'] ? true : 'auto');
 }

@@ -75,7 +75,8 @@ async function start(): Promise<void> {
   await app.whenReady();
   hardenSession(session.defaultSession, devServerUrl);
   const dbPath = defaultDbPath();
-  const api = await createApi({ dbPath, executor: createUtilityProcessExecutor(workerFile) });
+  // a database this user cannot write is still browsable
+  const api = await createApi({ dbPath, readOnly: 'auto', executor: createUtilityProcessExecutor(workerFile) });
   const stopBridge = registerIpcBridge({ ipcMain, api, isTrustedSender, windows: () => BrowserWindow.getAllWindows() });
   Menu.setApplicationMenu(
     Menu.buildFromTemplate(

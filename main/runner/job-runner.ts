@@ -58,7 +58,9 @@ export class JobRunner {
   private readonly active = new Map<number, ActiveRun>();
   private readonly listeners = new Set<(event: RunnerEvent) => void>();
   private readonly idleWaiters: (() => void)[] = [];
+  private readonly drainWaiters: (() => void)[] = [];
   private closed = false;
+  private storeFailure: Error | null = null;
   private readonly throttleMs: number;
   private readonly cancelGraceMs: number;
 
@@ -90,19 +92,57 @@ export class JobRunner {
     return this.active.get(runId)?.progress ?? null;
   }
 
+  /**
+   * The store failure (disk full, read-only, locked …) that stopped this runner, or null.
+   * After one, running runs are killed and recorded as failed where the store still can,
+   * and nothing new starts: a run whose metrics cannot be saved is not worth its CPU.
+   */
+  get failure(): Error | null {
+    return this.storeFailure;
+  }
+
+  /** Stops the runner because the store failed (also called for failures of timer-driven metric flushes). */
+  storeFailed(error: Error): void {
+    if (this.storeFailure) return;
+    this.storeFailure = error;
+    for (const run of this.active.values()) run.execution.kill();
+    this.settleWaiters();
+  }
+
   /** Starts queued runs while slots are free. Call after queueing runs. */
   wake(): void {
-    if (this.closed) return;
-    const free = this.options.concurrency - this.active.size;
-    if (free > 0) {
-      const running = new Set(this.active.keys());
-      let started = 0;
-      for (const run of this.store.queuedRuns(free + running.size + 8).filter((r) => !running.has(r.id))) {
-        if (started >= free) break;
-        if (this.launch(run.id, run.spec)) started++;
+    if (!this.closed && !this.storeFailure) {
+      const free = this.options.concurrency - this.active.size;
+      if (free > 0) {
+        const running = new Set(this.active.keys());
+        let started = 0;
+        const queued = this.guarded(() => this.store.queuedRuns(free + running.size + 8)) ?? [];
+        for (const run of queued.filter((r) => !running.has(r.id))) {
+          if (started >= free || this.storeFailure) break;
+          if (this.launch(run.id, run.spec)) started++;
+        }
       }
     }
-    if (this.active.size === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
+    this.settleWaiters();
+  }
+
+  private settleWaiters(): void {
+    if (this.active.size > 0) return;
+    this.idleWaiters.splice(0).forEach((resolve) => resolve());
+    if (this.drainWaiters.length === 0) return;
+    if (this.storeFailure || this.closed || (this.guarded(() => this.store.queuedRuns(1)) ?? []).length === 0) {
+      this.drainWaiters.splice(0).forEach((resolve) => resolve());
+    }
+  }
+
+  /** Runs a store call; a failure stops the runner (see `failure`) instead of escaping into an event handler. */
+  private guarded<T>(work: () => T): T | undefined {
+    try {
+      return work();
+    } catch (error) {
+      this.storeFailed(error instanceof Error ? error : new Error(String(error)));
+      return undefined;
+    }
   }
 
   /** Cancels a queued run at once, or asks a running one to stop (killed after a grace period). */
@@ -123,10 +163,21 @@ export class JobRunner {
     return 'not-found';
   }
 
-  /** Resolves once nothing is running and nothing queued could start. */
+  /** Resolves as soon as nothing is executing (queued runs may still be waiting to start). */
   idle(): Promise<void> {
     if (this.active.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Resolves once nothing is executing and nothing is queued: every run this runner could start
+   * has ended (or the runner was closed, or stopped by a store failure). Call wake() first.
+   */
+  drained(): Promise<void> {
+    return new Promise((resolve) => {
+      this.drainWaiters.push(resolve);
+      this.settleWaiters();
+    });
   }
 
   /** Stops taking work; running runs are cancelled (or killed with `kill`) and awaited. */
@@ -138,7 +189,13 @@ export class JobRunner {
       return run.execution.exited;
     });
     await Promise.all(exits);
-    this.store.flush();
+    this.settleWaiters();
+    try {
+      this.store.flush();
+    } catch (error) {
+      // already reported as the runner's failure: closing must still finish
+      if (!this.storeFailure) throw error;
+    }
   }
 
   private emit(event: RunnerEvent): void {
@@ -153,12 +210,12 @@ export class JobRunner {
 
   private launch(runId: number, spec: RunSpec): boolean {
     // claim before starting anything: another app instance on the same file may race for it
-    if (!this.store.claim(runId)) return false;
+    if (!this.guarded(() => this.store.claim(runId))) return false;
     let run: ActiveRun | null = null;
-    const execution = this.executor.start(spec, (message) => run && this.onMessage(runId, run, message));
+    const execution = this.executor.start(spec, (message) => run && this.guarded(() => this.onMessage(runId, run!, message)));
     run = { execution, cancelRequested: false, outcome: null, lastEventMs: 0, lastStep: 0, progress: null };
     this.active.set(runId, run);
-    this.store.recordWorker(runId, execution.pid);
+    this.guarded(() => this.store.recordWorker(runId, execution.pid));
     this.emit({ type: 'run-updated', runId, status: 'running', progress: null, error: null, summary: null });
     void execution.exited.then((exit) => this.onExit(runId, run!, exit));
     return true;
@@ -208,9 +265,11 @@ export class JobRunner {
 
   private onExit(runId: number, run: ActiveRun, exit: { code: number | null; signal: string | null; stderrTail: string }): void {
     this.active.delete(runId);
+    // metrics first: a run whose metrics could not be saved is not recorded as completed
+    this.guarded(() => this.store.flush());
     let status: Extract<RunStatus, 'completed' | 'failed' | 'diverged' | 'cancelled'>;
     let error: string | undefined;
-    const summary = run.outcome?.summary;
+    const summary = this.storeFailure ? undefined : run.outcome?.summary;
     if (summary) {
       status = summary.status;
       if (summary.status === 'diverged') error = summary.reason;
@@ -219,6 +278,9 @@ export class JobRunner {
       error = run.outcome.error;
     } else if (run.cancelRequested) {
       status = 'cancelled';
+    } else if (this.storeFailure) {
+      status = 'failed';
+      error = `${this.storeFailure.name}: ${this.storeFailure.message}`;
     } else {
       status = 'failed';
       const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
@@ -226,8 +288,9 @@ export class JobRunner {
       error = `WorkerCrashed: the training process ${how}${tail ? `\n${tail}` : ''}`;
     }
     try {
-      this.store.flush();
-      this.store.finishRun(runId, status, { summary, error });
+      // where the store still can (a full disk may still take an in-place status update); else the
+      // next start marks the run interrupted, its process being gone
+      this.guarded(() => this.store.finishRun(runId, status, { summary, error }));
     } finally {
       this.emit({ type: 'run-updated', runId, status, progress: run.progress, error: error ?? null, summary: summary ?? null });
       this.emit({ type: 'run-metrics', runId, step: run.lastStep });

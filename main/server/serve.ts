@@ -21,6 +21,8 @@ export interface ServeOptions {
   /** the built renderer; defaults to out/renderer of this package */
   staticDir?: string;
   concurrency?: number;
+  /** see createApi: true browses only; 'auto' (the default) when the file is not writable */
+  readOnly?: boolean | 'auto';
 }
 
 export interface Serving {
@@ -68,7 +70,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     throw new Error(`the renderer is not built (no ${join(staticDir, 'index.html')}): run \`npm run build\` first`);
   }
   await mkdir(dirname(options.dbPath), { recursive: true });
-  const api = await createApi({ dbPath: options.dbPath, ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}) });
+  const api = await createApi({ dbPath: options.dbPath, readOnly: options.readOnly ?? 'auto', ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}) });
   let server;
   try {
     server = await startServer({ api, staticDir, host: options.host ?? '127.0.0.1', port: options.port ?? 0 });

@@ -10,8 +10,9 @@
  * - busy_timeout: a second connection (another window, the CLI) waits for the write lock
  *   instead of failing at once.
  */
-import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { accessSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { checkSchemaVersion, migrate } from './migrate';
 import type { Migration } from './migrations';
@@ -66,7 +67,7 @@ function checkWritable(path: string): void {
       throw new StoreError(
         'read-only',
         path,
-        `${path} cannot be written: ${what} is read-only for this user (${(error as Error).message}). Fix the permissions, choose another location, or open it read-only to browse.`,
+        `${path} cannot be written: ${what} is read-only for this user (${(error as Error).message}). Fix the permissions, choose another location, or browse it read-only (batchscope list/show/export/report/serve --read-only).`,
         undefined,
         { cause: error },
       );
@@ -74,10 +75,31 @@ function checkWritable(path: string): void {
   }
 }
 
+/**
+ * SQLite reads a WAL database only beside its -shm index, which it creates when missing; in a
+ * folder this user cannot write that fails ("attempt to write a readonly database"). There a
+ * read-only open reads a private copy (the file and its -wal) taken now, removed on close.
+ */
+function readableCopy(path: string): { file: string; remove(): void } | null {
+  if (existsSync(`${path}-shm`)) return null;
+  try {
+    accessSync(dirname(path), constants.W_OK);
+    return null;
+  } catch {
+    // not writable: copy below
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'batchscope-read-only-'));
+  const file = join(dir, basename(path));
+  copyFileSync(path, file);
+  if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${file}-wal`);
+  return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
 export function openStore(file: string, options: OpenStoreOptions = {}): Store {
   const path = resolve(file);
   const readonly = options.readonly ?? false;
   let db: Database.Database;
+  let copy: { file: string; remove(): void } | null = null;
   try {
     if (!readonly) {
       mkdirSync(dirname(path), { recursive: true });
@@ -86,7 +108,8 @@ export function openStore(file: string, options: OpenStoreOptions = {}): Store {
     // under Electron the native module must match Electron's ABI: bin/start.mjs builds one
     // beside the Node build and passes its path here
     const nativeBinding = process.env.BATCHSCOPE_SQLITE_BINDING;
-    db = new Database(path, { readonly, fileMustExist: readonly, ...(nativeBinding ? { nativeBinding } : {}) });
+    copy = readonly && existsSync(path) ? readableCopy(path) : null;
+    db = new Database(copy?.file ?? path, { readonly, fileMustExist: readonly, ...(nativeBinding ? { nativeBinding } : {}) });
   } catch (error) {
     throw error instanceof StoreError ? error : toStoreError(error, path, 'opening the database');
   }
@@ -102,6 +125,7 @@ export function openStore(file: string, options: OpenStoreOptions = {}): Store {
     schemaVersion = readonly ? checkSchemaVersion(db, path, options.migrations) : migrate(db, path, options.migrations);
   } catch (error) {
     db.close();
+    copy?.remove();
     throw error instanceof StoreError ? error : toStoreError(error, path, 'opening the database');
   }
 
@@ -135,6 +159,7 @@ export function openStore(file: string, options: OpenStoreOptions = {}): Store {
         }
       }
       db.close();
+      copy?.remove();
       if (failure) throw failure;
     },
   };

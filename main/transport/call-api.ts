@@ -4,9 +4,11 @@
  * turns any failure into an `ApiErrorBody` a user can act on.
  */
 import { apiInputs, type ApiErrorBody, type ApiMethod, type BatchscopeApi } from '../../common/api-contract';
+import { ConflictError, NotFoundError } from '../../common/api-errors';
 import { toSpecIssues, type SpecIssue } from '../../common/spec';
 
-export type CallOutcome = { ok: true; value: unknown } | { ok: false; status: 400 | 404 | 500; body: ApiErrorBody };
+export type ErrorStatus = 400 | 404 | 409 | 500;
+export type CallOutcome = { ok: true; value: unknown } | { ok: false; status: ErrorStatus; body: ApiErrorBody };
 
 export function isApiMethod(name: unknown): name is ApiMethod {
   return typeof name === 'string' && Object.hasOwn(apiInputs, name);
@@ -18,12 +20,15 @@ function issuesOf(error: unknown): SpecIssue[] | undefined {
   return issues.filter((issue): issue is SpecIssue => typeof issue?.path === 'string' && typeof issue?.message === 'string');
 }
 
-/** Errors the API throws: those carrying field issues (SpecError) are the caller's to fix. */
-export function errorBody(error: unknown): { status: 400 | 500; body: ApiErrorBody } {
+/**
+ * Errors the API throws: those carrying field issues (SpecError) are the caller's to fix (400),
+ * a missing record is 404, a state that forbids the call 409; anything else is ours (500).
+ */
+export function errorBody(error: unknown): { status: ErrorStatus; body: ApiErrorBody } {
   const e = error instanceof Error ? error : new Error(String(error));
   const issues = issuesOf(error);
   return {
-    status: issues ? 400 : 500,
+    status: issues ? 400 : error instanceof NotFoundError ? 404 : error instanceof ConflictError ? 409 : 500,
     body: { error: { name: e.name, message: e.message, ...(issues ? { issues } : {}) } },
   };
 }

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { idxImages, idxLabels } from '../engine/data/fixture-files';
 
 const cli = join(__dirname, '..', '..', 'bin', 'batchscope.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'batchscope-cli-'));
@@ -51,6 +52,29 @@ describe('batchscope CLI', () => {
     expect(code).toBe(2);
     expect(stderr).toContain('batch.microBatch: micro-batch (64) is larger than the batch (32)');
     expect(batchscope('run', join(dir, 'missing.json')).stderr).toMatch(/cannot read spec file .*missing\.json/);
+  });
+
+  it('refuses a spec file over 1 MiB, a device that never ends and a folder, reading no further', () => {
+    const big = join(dir, 'big.json');
+    writeFileSync(big, `{"name":"${'x'.repeat(1024 * 1024)}"}`);
+    const fromFile = batchscope('run', big, '--no-db');
+    expect(fromFile.code).toBe(2);
+    expect(fromFile.stderr).toMatch(/spec file .*big\.json is larger than the 1 MiB a spec may be \(1048587 bytes\)/);
+    const fromDevice = batchscope('run', '/dev/zero', '--no-db');
+    expect(fromDevice.code).toBe(2);
+    expect(fromDevice.stderr).toMatch(/spec file \/dev\/zero is larger than the 1 MiB/);
+    expect(batchscope('run', dir, '--no-db').stderr).toMatch(/cannot read spec file .*: it is a folder/);
+  });
+
+  it('prints a warning line when inferred classes are mostly empty, and refuses a run over the budget before training', () => {
+    writeFileSync(join(dir, 'img.idx'), idxImages(8, 2, 2));
+    writeFileSync(join(dir, 'lab.idx'), idxLabels([0, 9, 0, 9, 0, 9, 0, 9]));
+    const sparse = { ...spec, dataset: { kind: 'idx', trainImages: join(dir, 'img.idx'), trainLabels: join(dir, 'lab.idx'), testFraction: 0.25 }, training: { steps: 1 } };
+    const warned = batchscope('run', specFile('sparse.json', sparse), '--no-db', '--quiet');
+    expect(warned.stderr).toMatch(/^warning: .*lab\.idx: labels 0 … 9 make a 10-class model, but 8 of the 10 classes have no sample/m);
+    const huge = batchscope('run', specFile('huge.json', { ...spec, model: { kind: 'mlp', hidden: [1e9, 1e9] } }), '--no-db');
+    expect(huge.code).toBe(2);
+    expect(huge.stderr).toMatch(/model\.hidden: the run would need about .* of memory/);
   });
 
   it('stores runs, then lists, shows and exports them', () => {

@@ -44,8 +44,7 @@ describe('experiment report', () => {
           sweep: { batchSize: [16, 64], seed: [1, 2] },
         },
       });
-      await new Promise((r) => setTimeout(r, 200));
-      await api.idle();
+      await api.drained();
       const { runs } = await api.getExperiment({ id: experiment.id });
       expect(runs.every((r) => r.status === 'completed')).toBe(true);
       const groups = groupRuns(runs, await api.evalSeries({ runIds: runs.map((r) => r.id) }));

@@ -10,8 +10,7 @@ describe('the smoke preset', () => {
     try {
       const smoke = (await api.listPresets({})).find((p) => p.id === 'smoke')!;
       const { experiment } = await api.createExperiment({ spec: smoke.spec });
-      await new Promise((r) => setTimeout(r, 200));
-      await api.idle();
+      await api.drained();
       const { runs } = await api.getExperiment({ id: experiment.id });
       expect(runs.map((r) => [r.label, r.status])).toEqual([
         ['B=64', 'completed'],

@@ -52,6 +52,14 @@ describe('job runner with real worker processes', () => {
     expect(progressEvents.length).toBeLessThan(3 * 25);
   });
 
+  it('drained() resolves once every queued run has ended, not when the executing ones have', async () => {
+    const backend = await open(1);
+    const { runs } = await backend.createExperiment({ spec: { ...base, name: 'drain', training: { epochs: 1 }, sweep: { seed: [1, 2, 3] } } });
+    await backend.drained();
+    expect(backend.runner.activeRunIds).toEqual([]);
+    expect((await backend.listRuns({})).map((r) => [r.id, r.status]).sort((a, b) => (a[0] as number) - (b[0] as number))).toEqual(runs.map((r) => [r.id, 'completed']));
+  });
+
   it('cancels queued and running runs', async () => {
     const backend = await open(1);
     const { runs } = await backend.createExperiment({ spec: { ...base, name: 'cancel', training: { epochs: 200 }, sweep: { seed: [1, 2] } } });
@@ -79,10 +87,14 @@ describe('job runner with real worker processes', () => {
     expect((await backend.stepSeries({ runIds: [id], field: 'loss', maxPoints: 100_000 }))[0]!.step.length).toBeGreaterThan(10);
   });
 
-  it('an exception in the worker is a failed run naming the problem', async () => {
+  it('an exception in the worker (its data file gone since the run was queued) is a failed run naming the problem', async () => {
     const backend = await open(1);
-    const { runs } = await backend.createExperiment({ spec: { ...base, name: 'bad file', dataset: { kind: 'csv', path: '/nonexistent/data.csv' }, training: { epochs: 1 } } });
-    await backend.idle();
+    // createExperiment refuses a missing file up front; a run queued earlier can still meet one
+    const spec = { ...base, name: 'bad file', dataset: { kind: 'csv', path: '/nonexistent/data.csv' }, training: { epochs: 1 } };
+    const experiment = backend.store.experiments.create({ name: spec.name, spec: spec as never });
+    const runs = [backend.store.runs.create({ experimentId: experiment.id, config: spec as never, sweepIndex: 0 })];
+    backend.runner.wake();
+    await backend.drained();
     await until(async () => (await backend.getRun({ id: runs[0]!.id })).status === 'failed', 'failed');
     expect((await backend.getRun({ id: runs[0]!.id })).error).toMatch(/nonexistent\/data\.csv/);
   });

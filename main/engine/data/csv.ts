@@ -5,6 +5,8 @@
  * Blank lines are skipped; a UTF-8 byte-order mark is ignored; header cells may be quoted.
  * Errors name the file and the 1-based line, so a spreadsheet user can find the cell.
  */
+import { maxClasses } from '../../../common/spec';
+import { classCensus } from './class-labels';
 import { DatasetError, type DataSplit } from './dataset';
 import { readDatasetFile } from './dataset-file';
 
@@ -13,17 +15,21 @@ export interface CsvOptions {
   labelColumn?: string | number;
   /** whether the first line names the columns */
   header: boolean;
+  /** labels must lie below it; default: the largest label + 1 */
+  numClasses?: number | undefined;
 }
 
 export interface CsvTable extends DataSplit {
   featureNames: string[];
   labelName: string;
-  /** largest label + 1 */
+  /** as given, or the largest label + 1 */
   numClasses: number;
+  /** set when the class count was inferred and most classes have no sample */
+  classWarning?: string;
 }
 
 /** Larger labels almost always mean the wrong column was taken for the label. */
-export const MAX_CSV_CLASSES = 1000;
+export const MAX_CSV_CLASSES = maxClasses;
 
 const unquote = (cell: string): string => cell.trim().replace(/^"(.*)"$/, '$1');
 
@@ -63,7 +69,6 @@ export function parseCsv(text: string, file: string, options: CsvOptions): CsvTa
 
   const features: number[] = [];
   const labels: number[] = [];
-  let maxLabel = -1;
   for (let l = options.header ? first + 1 : first; l < lines.length; l++) {
     const line = lines[l]!;
     if (line.trim() === '') continue;
@@ -90,10 +95,10 @@ export function parseCsv(text: string, file: string, options: CsvOptions): CsvTa
         throw new DatasetError(file, `${where}: label ${value} is above ${MAX_CSV_CLASSES - 1}; is ${columnName(labelIndex)} really the label?`);
       }
       labels.push(value);
-      if (value > maxLabel) maxLabel = value;
     }
   }
   if (labels.length === 0) throw new DatasetError(file, 'has no data lines');
+  const census = classCensus(labels, file, options.numClasses);
   const featureNames = Array.from({ length: width }, (_, c) => (names ? names[c]! : `column ${c}`)).filter((_, c) => c !== labelIndex);
   return {
     x: Float32Array.from(features),
@@ -101,7 +106,8 @@ export function parseCsv(text: string, file: string, options: CsvOptions): CsvTa
     count: labels.length,
     featureNames,
     labelName: names ? names[labelIndex]! : `column ${labelIndex}`,
-    numClasses: maxLabel + 1,
+    numClasses: census.numClasses,
+    ...(census.warning ? { classWarning: census.warning } : {}),
   };
 }
 

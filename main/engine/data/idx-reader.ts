@@ -21,10 +21,14 @@ export interface IdxImages {
 
 const hex = (value: number): string => `0x${value.toString(16).padStart(8, '0')}`;
 
-/** Checks the header and returns the dimensions and the element bytes. */
-function parseIdx(bytes: Uint8Array, file: string, expectedMagic: number): { dims: number[]; data: Uint8Array } {
+/**
+ * Checks an IDX header against the file's length and returns the dimensions. `bytes` needs only
+ * the header (the pre-flight check reads 4 + 4·rank bytes of a large image file); `fileBytes` is
+ * the whole file's length, from which the element count is checked.
+ */
+export function readIdxHeader(bytes: Uint8Array, fileBytes: number, file: string, expectedMagic: number): number[] {
   const what = expectedMagic === IDX_IMAGES_MAGIC ? 'an IDX image file' : 'an IDX label file';
-  if (bytes.length < 4) throw new DatasetError(file, `is ${bytes.length} bytes long, too short to be ${what}`);
+  if (fileBytes < 4) throw new DatasetError(file, `is ${fileBytes} bytes long, too short to be ${what}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0);
   if (magic !== expectedMagic) {
@@ -40,13 +44,13 @@ function parseIdx(bytes: Uint8Array, file: string, expectedMagic: number): { dim
   }
   const rank = bytes[3]!;
   const headerBytes = 4 + 4 * rank;
-  if (bytes.length < headerBytes) {
-    throw new DatasetError(file, `truncated: the header needs ${headerBytes} bytes, the file has ${bytes.length}`);
+  if (fileBytes < headerBytes) {
+    throw new DatasetError(file, `truncated: the header needs ${headerBytes} bytes, the file has ${fileBytes}`);
   }
   const dims: number[] = [];
   for (let d = 0; d < rank; d++) dims.push(view.getUint32(4 + 4 * d));
   const expectedData = dims.reduce((a, b) => a * b, 1);
-  const actualData = bytes.length - headerBytes;
+  const actualData = fileBytes - headerBytes;
   if (actualData < expectedData) {
     throw new DatasetError(
       file,
@@ -59,7 +63,13 @@ function parseIdx(bytes: Uint8Array, file: string, expectedMagic: number): { dim
       `has ${actualData - expectedData} bytes after the ${dims.join(' × ')} elements its header announces; is it the right file?`,
     );
   }
-  return { dims, data: bytes.subarray(headerBytes) };
+  return dims;
+}
+
+/** Checks the header and returns the dimensions and the element bytes. */
+function parseIdx(bytes: Uint8Array, file: string, expectedMagic: number): { dims: number[]; data: Uint8Array } {
+  const dims = readIdxHeader(bytes, bytes.length, file, expectedMagic);
+  return { dims, data: bytes.subarray(4 + 4 * dims.length) };
 }
 
 export function parseIdxImages(bytes: Uint8Array, file: string): IdxImages {

@@ -14,6 +14,7 @@ import { basename, join } from 'node:path';
 import type { DatasetSpec } from '../../../common/spec';
 import { createRng, deriveSeed } from '../rng';
 import { loadCifar10 } from './cifar10';
+import { classCensus } from './class-labels';
 import { readCsv } from './csv';
 import { DatasetError, type Dataset, type DataSplit } from './dataset';
 import { fashionMnistDataDir, loadFashionMnist } from './fashion-mnist';
@@ -61,7 +62,7 @@ async function loadIdx(spec: Extract<DatasetSpec, { kind: 'idx' }>, seed: number
     throw new DatasetError(given, 'give both testImages and testLabels, or neither (to hold out testFraction of the training set)');
   }
   const { images: trainImages, labels: trainLabels } = await readIdxPair(spec.trainImages, spec.trainLabels);
-  const numClasses = trainLabels.reduce((max, label) => Math.max(max, label), 0) + 1;
+  const { numClasses } = classCensus(trainLabels, spec.trainLabels, spec.numClasses);
   const inputShape = [trainImages.rows, trainImages.cols, 1];
   const name = basename(spec.trainImages);
   if (spec.testImages === undefined || spec.testLabels === undefined) {
@@ -79,7 +80,7 @@ async function loadIdx(spec: Extract<DatasetSpec, { kind: 'idx' }>, seed: number
   if (outOfRange >= 0) {
     throw new DatasetError(
       spec.testLabels,
-      `label ${testLabels[outOfRange]} at index ${outOfRange} is out of range: the training labels are 0 … ${numClasses - 1}`,
+      `label ${testLabels[outOfRange]} at index ${outOfRange} is out of range: ${spec.numClasses !== undefined ? `numClasses is ${numClasses}, labels` : 'the training labels are'} 0 … ${numClasses - 1}`,
     );
   }
   return {
@@ -95,7 +96,7 @@ async function loadIdx(spec: Extract<DatasetSpec, { kind: 'idx' }>, seed: number
 }
 
 async function loadCsvDataset(spec: Extract<DatasetSpec, { kind: 'csv' }>, seed: number): Promise<Dataset> {
-  const table = await readCsv(spec.path, { labelColumn: spec.labelColumn, header: spec.header });
+  const table = await readCsv(spec.path, { labelColumn: spec.labelColumn, header: spec.header, numClasses: spec.numClasses });
   const width = table.featureNames.length;
   const source = `CSV ${spec.path} (label column "${table.labelName}")`;
   const split = withHeldOutTest({ name: basename(spec.path), inputShape: [width], numClasses: table.numClasses, all: table, source }, spec.testFraction, seed);

@@ -1,0 +1,125 @@
+/**
+ * A disk that fills up: at experiment creation the API throws the store's StoreError naming the
+ * file, and nothing is stored; while runs train, the runner stops: children are killed, runs are
+ * recorded failed (or interrupted, when even that write cannot be made) and never left running,
+ * and the CLI exits 2 with the StoreError's message instead of a stack trace. The disk is a real
+ * tmpfs filled with a real file (tests/fixtures/small-disk.ts); without mount permission the
+ * creation case falls back to SQLite's max_page_count and the running case is skipped.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createApi } from '../../main/api/create-api';
+import { openStore } from '../../main/store/open-store';
+import { StoreError } from '../../main/store/store-error';
+import { smallDisk } from '../fixtures/small-disk';
+import { tempDir } from '../store/fixtures/temp-store';
+
+const disk = smallDisk(8);
+afterAll(() => disk?.unmount());
+
+const spec = (epochs: number) => ({ name: 'disk full', notes: 'n'.repeat(20_000), dataset: { kind: 'blobs', samples: 400 }, model: { kind: 'mlp', hidden: [16] }, training: { epochs } });
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('a full disk', () => {
+  it('at experiment creation: a StoreError naming the file, and nothing stored', async () => {
+    const dbPath = join(disk?.dir ?? tempDir(), 'create.db');
+    const api = await createApi({ dbPath, resumeQueued: false });
+    try {
+      if (disk) disk.fill();
+      else api.store.db.pragma(`max_page_count = ${(api.store.db.pragma('page_count', { simple: true }) as number) + 1}`);
+      const error = await api.createExperiment({ spec: spec(1) }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(StoreError);
+      expect((error as StoreError).code).toBe('disk-full');
+      expect((error as StoreError).message).toContain(`saving the experiment failed: the disk holding ${dbPath} is full`);
+      disk?.free();
+      expect(api.store.experiments.list({})).toEqual([]);
+      expect(api.store.runs.list({})).toEqual([]);
+    } finally {
+      disk?.free();
+      await api.close({ kill: true });
+    }
+  });
+
+  it.skipIf(!disk)('while runs train: children stopped, runs failed or interrupted, the failure kept as the runner’s', async () => {
+    const dbPath = join(disk!.dir, 'running.db');
+    const api = await createApi({ dbPath, resumeQueued: false, concurrency: 2 });
+    let pids: number[] = [];
+    try {
+      const started = new Set<number>();
+      const bothStarted = new Promise<void>((resolve) =>
+        api.subscribe((event) => {
+          if (event.type === 'run-updated' && event.run.progress) started.add(event.run.id);
+          if (started.size === 2) resolve();
+        }),
+      );
+      const { runs } = await api.createExperiment({ spec: { ...spec(100_000), sweep: { seed: [1, 2] } } });
+      await bothStarted;
+      pids = runs.map((r) => api.store.runs.get(r.id)!.workerPid!);
+      expect(pids.every(alive)).toBe(true);
+      disk!.fill();
+      await api.drained();
+      expect(api.runner.failure).toBeInstanceOf(StoreError);
+      expect(api.runner.failure!.message).toContain(`the disk holding ${dbPath} is full`);
+      expect(pids.some(alive)).toBe(false);
+    } finally {
+      disk!.free();
+      await api.close({ kill: true }).catch(() => undefined);
+    }
+    // the next start finds no run left running
+    const again = await createApi({ dbPath, resumeQueued: false });
+    try {
+      for (const run of again.store.runs.list({})) {
+        expect(['failed', 'interrupted']).toContain(run.status);
+        if (run.status === 'failed') expect(run.error).toMatch(/StoreError: .* is full/);
+      }
+    } finally {
+      await again.close();
+    }
+  }, 180_000);
+
+  it.skipIf(!disk)('the CLI exits 2 with the StoreError, its training children gone', async () => {
+    const dbPath = join(disk!.dir, 'cli.db');
+    const specFile = join(tempDir(), 'long.json');
+    await import('node:fs').then((fs) => fs.writeFileSync(specFile, JSON.stringify(spec(100_000))));
+    const cli = spawn(process.execPath, [join(__dirname, '..', '..', 'bin', 'batchscope.mjs'), 'run', specFile, '--db', dbPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    const filled = new Promise<void>((resolve) =>
+      cli.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        // training has begun once the progress line shows a step
+        if (/step \d+\//.test(stderr) && !filledOnce) {
+          filledOnce = true;
+          disk!.fill();
+          resolve();
+        }
+      }),
+    );
+    let filledOnce = false;
+    const code = await new Promise<number | null>((resolve) => cli.on('exit', (c) => resolve(c)));
+    await filled;
+    const store = openStore(dbPath, { readonly: true });
+    try {
+      const [run] = store.runs.list({});
+      expect(stderr).toMatch(new RegExp(`batchscope: .*the disk holding ${dbPath.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is full`));
+      expect(stderr).not.toMatch(/\n\s+at /);
+      expect(code).toBe(2);
+      expect(run!.workerPid === null || !alive(run!.workerPid)).toBe(true);
+      expect(['failed', 'running']).toContain(run!.status);
+    } finally {
+      store.close();
+      disk!.free();
+    }
+  }, 180_000);
+});
