@@ -18,6 +18,7 @@ import { planBatches } from '../engine/training/batch-plan';
 import { createChildProcessExecutor } from '../runner/child-process-executor';
 import type { RunExecutor } from '../runner/executor';
 import { JobRunner } from '../runner/job-runner';
+import { createRedisExecutor, RedisExecutor } from '../distributed/redis-executor';
 import { exportCsv, exportJson } from '../store/export';
 import { openStore, type Store } from '../store/open-store';
 import type { RunRecord as StoredRun } from '../store/runs';
@@ -34,7 +35,17 @@ export interface ApiOptions {
   executor?: RunExecutor;
   /** start queued runs left from an earlier session (default true) */
   resumeQueued?: boolean;
+  /**
+   * Hand runs to a BullMQ queue on this Redis (redis://[user:password@]host:port, rediss:// for
+   * TLS) for `batchscope worker` processes to train, instead of local child processes.
+   */
+  redisUrl?: string;
+  /** the queue name (and Redis key prefix) for remote runs; default 'batchscope' */
+  queue?: string;
 }
+
+/** Remote runs are limited by the workers' concurrency, not here: every queued run is enqueued. */
+const REMOTE_IN_FLIGHT = 100_000;
 
 export interface BatchscopeBackend extends BatchscopeApi {
   subscribe(listener: (event: ApiEvent) => void): () => void;
@@ -59,9 +70,24 @@ export async function createApi(options: ApiOptions): Promise<BatchscopeBackend>
   const listeners = new Set<(event: ApiEvent) => void>();
   const emit = (event: ApiEvent): void => listeners.forEach((l) => l(event));
   const runnerStore = createRunnerStore(store, (error) => console.error(`[batchscope] ${error.message}`));
-  const runner = new JobRunner(runnerStore, options.executor ?? createChildProcessExecutor(), {
-    concurrency: options.concurrency ?? Math.max(1, availableParallelism()),
+  let executor = options.executor;
+  if (!executor && options.redisUrl) {
+    try {
+      executor = await createRedisExecutor({ url: options.redisUrl, ...(options.queue ? { queue: options.queue } : {}), commit: () => runnerStore.flush() });
+    } catch (error) {
+      store.close();
+      throw error;
+    }
+  }
+  const runner = new JobRunner(runnerStore, executor ?? createChildProcessExecutor(), {
+    concurrency: options.concurrency ?? (options.redisUrl ? REMOTE_IN_FLIGHT : Math.max(1, availableParallelism())),
   });
+  if (executor instanceof RedisExecutor) {
+    // follow the remote runs a previous coordinator left running, and forget the streams of the others
+    const adopted = store.runs.list({ status: 'running' }).filter((r) => r.queueName === executor.queueName);
+    runner.adopt(adopted.map((r) => ({ id: r.id, spec: r.config })));
+    await executor.forgetStreamsExcept(new Set(adopted.map((r) => r.id)));
+  }
   const experimentSpecs = new Map<number, unknown>();
   const experimentSpecOf = (experimentId: number): unknown => {
     if (!experimentSpecs.has(experimentId)) experimentSpecs.set(experimentId, store.experiments.get(experimentId)?.spec ?? null);

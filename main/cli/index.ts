@@ -10,7 +10,8 @@ import { trainRun } from '../engine/training/train-run';
 import { loadPresets } from '../api/presets';
 import { createJsonlSink } from './jsonl-sink';
 import { ProgressDisplay } from './progress-display';
-import { exportCommand, listCommand, presetsCommand, reportCommand, runStored, showCommand } from './store-commands';
+import { exportCommand, listCommand, presetsCommand, reportCommand, resumeStored, runStored, showCommand } from './store-commands';
+import { RedisConfigError } from '../distributed/redis-connection';
 import { defaultDbPath } from '../api/data-dir';
 import { UsageError } from './usage-error';
 
@@ -34,12 +35,37 @@ commands:
                      final metrics with mean ± std over seeds
   presets            the paper-reproduction presets
   datasets           the datasets available offline
-  serve [--port N] [--db file] [--open]
+  serve [--port N] [--db file] [--open] [--redis URL]
                      browser mode: the app on http://127.0.0.1
+  worker --redis URL [--concurrency N] [--name NAME] [--queue Q]
+                     train runs from a coordinator's queue on this machine
+                     (see docs/distributed.md)
+  resume [--db file] [--redis URL]
+                     train the runs left queued and follow remote runs still
+                     running (after a coordinator was stopped), until none is left
   help               this text
+
+With --redis URL (or BATCHSCOPE_REDIS_URL), run/serve/resume hand runs to a BullMQ queue
+on that Redis for \`batchscope worker\` processes instead of training them here;
+--queue Q (default batchscope) separates coordinators sharing one Redis.
 
 The database defaults to ${defaultDbPath()} (override with --db or BATCHSCOPE_DB).
 `;
+
+/** --redis, else BATCHSCOPE_REDIS_URL; with --queue. */
+function remoteOptions(values: { redis?: string | undefined; queue?: string | undefined }): { redisUrl?: string; queue?: string } {
+  const redisUrl = values.redis ?? (process.env.BATCHSCOPE_REDIS_URL || undefined);
+  return { ...(redisUrl ? { redisUrl } : {}), ...(values.queue ? { queue: values.queue } : {}) };
+}
+
+const remoteArgs = { redis: { type: 'string' }, queue: { type: 'string' } } as const;
+
+function positiveInt(value: string | undefined, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${what} must be a positive integer, got '${value}'`);
+  return n;
+}
 
 function readSpec(file: string): unknown {
   let text: string;
@@ -66,6 +92,7 @@ async function runCommand(args: string[]): Promise<number> {
       parallel: { type: 'string' },
       'no-db': { type: 'boolean' },
       preset: { type: 'string' },
+      ...remoteArgs,
     },
   });
   let spec: unknown;
@@ -81,7 +108,7 @@ async function runCommand(args: string[]): Promise<number> {
   if (!values['no-db']) {
     const parallel = values.parallel === undefined ? undefined : Number(values.parallel);
     if (parallel !== undefined && (!Number.isInteger(parallel) || parallel < 1)) throw new UsageError(`run: --parallel must be a positive integer, got '${values.parallel}'`);
-    return runStored(spec, { ...(values.db ? { db: values.db } : {}), ...(parallel ? { parallel } : {}) });
+    return runStored(spec, { ...(values.db ? { db: values.db } : {}), ...(parallel ? { parallel } : {}), ...remoteOptions(values) });
   }
   return runUnstored(spec, values.out, values.quiet ?? false);
 }
@@ -122,13 +149,39 @@ function datasetsCommand(): number {
 }
 
 async function serveCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { port: { type: 'string' }, db: { type: 'string' }, open: { type: 'boolean' } } });
+  const { values } = parseArgs({ args, options: { port: { type: 'string' }, db: { type: 'string' }, open: { type: 'boolean' }, ...remoteArgs } });
   const { serve } = await import('../server/serve');
-  const serving = await serve({ dbPath: values.db ?? defaultDbPath(), port: values.port ? Number(values.port) : 0, open: values.open ?? false });
+  const serving = await serve({ dbPath: values.db ?? defaultDbPath(), port: values.port ? Number(values.port) : 0, open: values.open ?? false, ...remoteOptions(values) });
   process.stdout.write(`Batchscope is running at ${serving.url}\n(Ctrl+C to stop)\n`);
   await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   await serving.close();
   return 0;
+}
+
+async function workerCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { concurrency: { type: 'string' }, name: { type: 'string' }, ...remoteArgs } });
+  const remote = remoteOptions(values);
+  if (!remote.redisUrl) throw new UsageError('worker: give the coordinator\'s Redis, --redis redis://:PASSWORD@host:6379 (or BATCHSCOPE_REDIS_URL)');
+  const concurrency = positiveInt(values.concurrency, 'worker: --concurrency');
+  const { startRemoteWorker } = await import('../distributed/remote-worker');
+  const worker = await startRemoteWorker({ url: remote.redisUrl, ...(remote.queue ? { queue: remote.queue } : {}), ...(concurrency ? { concurrency } : {}), ...(values.name ? { name: values.name } : {}) });
+  let stops = 0;
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      // first Ctrl+C: cancel the runs here (their metrics so far are kept); second: kill them
+      if (stops++ === 0) process.stderr.write(`worker ${worker.name}: stopping (Ctrl+C again to kill running trainings)\n`);
+      void worker.close({ kill: stops > 1 }).then(resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  return 0;
+}
+
+async function resumeCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { db: { type: 'string' }, parallel: { type: 'string' }, ...remoteArgs } });
+  const parallel = positiveInt(values.parallel, 'resume: --parallel');
+  return resumeStored({ ...(values.db ? { db: values.db } : {}), ...(parallel ? { parallel } : {}), ...remoteOptions(values) });
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -151,6 +204,10 @@ export async function main(argv: string[]): Promise<number> {
         return datasetsCommand();
       case 'serve':
         return await serveCommand(rest);
+      case 'worker':
+        return await workerCommand(rest);
+      case 'resume':
+        return await resumeCommand(rest);
       case undefined:
       case 'help':
       case '--help':
@@ -160,7 +217,7 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command '${command}'\n${usage}`);
     }
   } catch (error) {
-    if (error instanceof SpecError || error instanceof UsageError || error instanceof StoreError) {
+    if (error instanceof SpecError || error instanceof UsageError || error instanceof StoreError || error instanceof RedisConfigError) {
       process.stderr.write(`batchscope: ${error.message}\n`);
       return 2;
     }

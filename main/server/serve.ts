@@ -21,6 +21,9 @@ export interface ServeOptions {
   /** the built renderer; defaults to out/renderer of this package */
   staticDir?: string;
   concurrency?: number;
+  /** hand runs to a BullMQ queue on this Redis (see docs/distributed.md) */
+  redisUrl?: string;
+  queue?: string;
 }
 
 export interface Serving {
@@ -68,7 +71,12 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     throw new Error(`the renderer is not built (no ${join(staticDir, 'index.html')}): run \`npm run build\` first`);
   }
   await mkdir(dirname(options.dbPath), { recursive: true });
-  const api = await createApi({ dbPath: options.dbPath, ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}) });
+  const api = await createApi({
+    dbPath: options.dbPath,
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
+    ...(options.queue ? { queue: options.queue } : {}),
+  });
   let server;
   try {
     server = await startServer({ api, staticDir, host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
