@@ -14,12 +14,11 @@ export class RedisConfigError extends Error {
   override readonly name = 'RedisConfigError';
 }
 
-/** The URL with its password (and user) replaced by `***`, safe to log. */
+/** The URL with its password replaced by `***`, safe to log (an ACL user name is kept: it says which user was refused). */
 export function redactRedisUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';
-    if (parsed.username && parsed.password) parsed.username = parsed.username === 'default' ? 'default' : '***';
     return parsed.toString();
   } catch {
     return '(an unparsable Redis URL)';
@@ -100,12 +99,14 @@ export function openRedis(url: string, role: string, log: RedisLog): Redis {
 export async function probeRedis(url: string): Promise<void> {
   checkRedisUrl(url);
   const client = new Redis(url, { protocol: 2, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 5000, ...tlsOptions(url) });
-  client.on('error', () => undefined);
+  // ioredis reports a refused AUTH on the 'error' event and rejects connect() with "Connection is closed"
+  let reported: Error | undefined;
+  client.on('error', (error: Error) => void (reported ??= error));
   try {
     await client.connect();
     await client.ping();
   } catch (error) {
-    const message = redactSecrets((error as Error).message, url);
+    const message = redactSecrets((reported ?? (error as Error)).message, url);
     const where = redactRedisUrl(url);
     if (/WRONGPASS|invalid password|invalid username-password/i.test(message)) {
       throw new RedisConfigError(`Redis at ${where} refused the credentials: wrong password or user (${message})`);

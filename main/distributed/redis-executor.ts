@@ -22,7 +22,7 @@ import type { RunSpec } from '../../common/spec';
 import type { WorkerMessage } from '../../common/worker-protocol';
 import type { Execution, ExecutionExit, RunExecutor } from '../runner/executor';
 import { openRedis, probeRedis, redactRedisUrl, redactSecrets } from './redis-connection';
-import { cancelChannel, cancelKey, COORDINATOR_CONSUMER, COORDINATOR_GROUP, DEFAULT_QUEUE, jobIdOf, runStreamKey, runStreamPattern } from './redis-keys';
+import { cancelChannel, cancelKey, COORDINATOR_CONSUMER, COORDINATOR_GROUP, DEFAULT_QUEUE, jobIdOf, runStreamKey, runStreamPattern, sentKey } from './redis-keys';
 import { decodeEntry, type JobData } from './run-stream';
 
 export interface RedisExecutorOptions {
@@ -46,6 +46,8 @@ interface Followed {
   cursor: string;
   /** the group exists and the job was enqueued */
   ready: boolean;
+  /** settles once the job is in the queue (or could not be put there); a cancel waits for it */
+  enqueued: Promise<void>;
   exit: ExecutionExit | null;
   /** why the run was lost (its job failed without an exit entry); it ends once its stream is drained */
   lost: string | null;
@@ -103,7 +105,8 @@ export class RedisExecutor implements RunExecutor {
   start(spec: RunSpec, onMessage: (message: WorkerMessage) => void, context: { runId: number }): Execution {
     const { followed, execution } = this.follow(context.runId, spec, onMessage, '>');
     const data: JobData = { runId: context.runId, spec };
-    void this.ensureGroup(followed.key)
+    followed.enqueued = this.clearLeftovers(followed)
+      .then(() => this.ensureGroup(followed.key))
       .then(() => this.queue.add('run', data, { jobId: followed.jobId, attempts: 1, removeOnComplete: { count: 10_000 }, removeOnFail: { count: 10_000 } }))
       .then(() => void (followed.ready = true))
       .catch((error: unknown) => {
@@ -155,6 +158,7 @@ export class RedisExecutor implements RunExecutor {
       resolve,
       cursor,
       ready: false,
+      enqueued: Promise.resolve(),
       exit: null,
       lost: null,
       worker: null,
@@ -170,6 +174,7 @@ export class RedisExecutor implements RunExecutor {
    * through a pub/sub message its worker listens to, and a key a worker checks before starting it.
    */
   private async stop(followed: Followed, how: 'cancel' | 'kill'): Promise<void> {
+    await followed.enqueued;
     await this.commands.set(cancelKey(this.queueName, followed.runId), how, 'EX', 86_400);
     await this.commands.publish(cancelChannel(this.queueName), JSON.stringify({ runId: followed.runId, how }));
     const job = await this.queue.getJob(followed.jobId);
@@ -186,6 +191,26 @@ export class RedisExecutor implements RunExecutor {
         await this.commands.del(followed.key);
       }
     }
+  }
+
+  /**
+   * A run starts once, so a job or stream already under its id belongs to another database that
+   * used this queue before (run ids restart at 1 in a new file): it is removed, or the new run
+   * would be ignored as a duplicate job. A job of another coordinator that is still active cannot
+   * be removed: that is two coordinators on one queue, which needs distinct --queue names.
+   */
+  private async clearLeftovers(followed: Followed): Promise<void> {
+    const stale = await this.queue.getJob(followed.jobId);
+    if (stale) {
+      try {
+        await stale.remove();
+      } catch (error) {
+        throw new Error(
+          `queue '${this.queueName}' already has an active run ${followed.runId} of another coordinator; give each database its own queue (--queue NAME, on the coordinator and its workers): ${(error as Error).message}`,
+        );
+      }
+    }
+    await this.commands.del(followed.key, sentKey(this.queueName, followed.runId), cancelKey(this.queueName, followed.runId));
   }
 
   private async ensureGroup(key: string): Promise<void> {

@@ -13,6 +13,11 @@ export function runStreamKey(queue: string, runId: number): string {
   return `${queue}:run:${runId}:stream`;
 }
 
+/** what workers appended to a run's stream, counted by message type (an audit trail, kept a day) */
+export function sentKey(queue: string, runId: number): string {
+  return `${queue}:run:${runId}:sent`;
+}
+
 /** a run whose id matches this was asked to stop before a worker took it */
 export function cancelKey(queue: string, runId: number): string {
   return `${queue}:run:${runId}:cancel`;

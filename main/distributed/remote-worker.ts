@@ -15,7 +15,7 @@ import type { WorkerMessage } from '../../common/worker-protocol';
 import { forkWorker, type WorkerHandle } from '../worker/fork-worker';
 import { openRedis, probeRedis, redactRedisUrl, redactSecrets } from './redis-connection';
 import { lockDurationFromEnv } from './redis-executor';
-import { cancelChannel, cancelKey, DEFAULT_QUEUE, runStreamKey, workerKey } from './redis-keys';
+import { cancelChannel, cancelKey, DEFAULT_QUEUE, runStreamKey, sentKey, workerKey } from './redis-keys';
 import type { JobData } from './run-stream';
 import { StreamWriter } from './stream-writer';
 
@@ -84,7 +84,7 @@ export async function startRemoteWorker(options: RemoteWorkerOptions): Promise<R
   const train = async (job: Job<JobData>): Promise<void> => {
     const runId = Number(job.data?.runId);
     if (!Number.isInteger(runId) || runId <= 0) throw new Error(`job ${job.id} carries no run id`);
-    const stream = new StreamWriter(redis, runStreamKey(queue, runId), (error) => log(`run ${runId}: appending to its stream failed (${redactSecrets(error.message, options.url)}); retrying`));
+    const stream = new StreamWriter(redis, runStreamKey(queue, runId), sentKey(queue, runId), (error) => log(`run ${runId}: appending to its stream failed (${redactSecrets(error.message, options.url)}); retrying`));
     const fail = async (error: { name: string; message: string }): Promise<void> => {
       stream.push({ type: 'failed', error });
       stream.push({ type: 'exit', code: 0, signal: null, stderrTail: '' });

@@ -9,18 +9,23 @@ import { BATCH_FIELD, encodeBatch, type StreamMessage } from './run-stream';
 
 const FLUSH_EVERY_MS = 100;
 const MAX_BATCH = 2000;
+const SENT_KEPT_MS = 86_400_000;
 
 export class StreamWriter {
   private batch: StreamMessage[] = [];
   private progressAt = -1;
   private chain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
-  /** messages appended so far, by type (the tests compare them with what arrived) */
-  readonly sent = new Map<string, number>();
 
+  /**
+   * `sentKey`: a hash counting, by message type, the records appended (layer records one by one),
+   * updated atomically with each append and kept for a day: what a worker sent, to audit what
+   * arrived in the database against (the fault tests do).
+   */
   constructor(
     private readonly redis: Redis,
     private readonly key: string,
+    private readonly sentKey: string,
     private readonly onError: (error: Error) => void,
   ) {}
 
@@ -44,20 +49,22 @@ export class StreamWriter {
       const batch = this.batch;
       this.batch = [];
       this.progressAt = -1;
-      for (const m of batch) {
-        const rows = m.type === 'layers' ? m.metrics.length : 1;
-        this.sent.set(m.type, (this.sent.get(m.type) ?? 0) + rows);
-      }
+      const sent = new Map<string, number>();
+      for (const m of batch) sent.set(m.type, (sent.get(m.type) ?? 0) + (m.type === 'layers' ? m.metrics.length : 1));
       const payload = encodeBatch(batch);
-      this.chain = this.chain.then(() => this.append(payload));
+      this.chain = this.chain.then(() => this.append(payload, sent));
     }
     return this.chain;
   }
 
-  private async append(payload: string): Promise<void> {
+  private async append(payload: string, sent: Map<string, number>): Promise<void> {
     for (;;) {
       try {
-        await this.redis.xadd(this.key, '*', BATCH_FIELD, payload);
+        const multi = this.redis.multi().xadd(this.key, '*', BATCH_FIELD, payload);
+        for (const [type, count] of sent) multi.hincrby(this.sentKey, type, count);
+        const results = await multi.pexpire(this.sentKey, SENT_KEPT_MS).exec();
+        const failed = results?.find(([error]) => error);
+        if (failed) throw failed[0]!;
         return;
       } catch (error) {
         this.onError(error as Error);
