@@ -42,7 +42,9 @@ async function start(): Promise<void> {
   await app.whenReady();
   hardenSession(session.defaultSession, devServerUrl);
   const dbPath = defaultDbPath();
-  const api = await createApi({ dbPath });
+  // BATCHSCOPE_REDIS_URL hands runs to remote workers (docs/distributed.md)
+  const redisUrl = process.env.BATCHSCOPE_REDIS_URL || undefined;
+  const api = await createApi({ dbPath, ...(redisUrl ? { redisUrl } : {}), ...(process.env.BATCHSCOPE_REDIS_QUEUE ? { queue: process.env.BATCHSCOPE_REDIS_QUEUE } : {}) });
   const stopBridge = registerIpcBridge({ ipcMain, api, isTrustedSender, windows: () => BrowserWindow.getAllWindows() });
   Menu.setApplicationMenu(
     Menu.buildFromTemplate(
