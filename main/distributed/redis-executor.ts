@@ -268,11 +268,18 @@ export class RedisExecutor implements RunExecutor {
   private async ingest(ready: Followed[], reply: XReadReply): Promise<void> {
     const quiet = new Set(ready);
     const acks: { followed: Followed; ids: string[] }[] = [];
+    const answered = new Set<string>();
     for (const [key, entries] of reply ?? []) {
       const followed = this.followed.get(key);
       if (!followed) continue;
+      answered.add(key);
       if (entries.length === 0) {
-        if (followed.cursor !== '>') followed.cursor = '>';
+        if (followed.cursor !== '>') {
+          // the re-read of pending entries is done; entries never delivered may still wait
+          // behind them, so the stream is not known to be drained until a '>' read comes back empty
+          followed.cursor = '>';
+          quiet.delete(followed);
+        }
         continue;
       }
       quiet.delete(followed);
@@ -289,6 +296,12 @@ export class RedisExecutor implements RunExecutor {
         }
       }
       acks.push({ followed, ids });
+    }
+    for (const followed of ready) {
+      if (followed.cursor !== '>' && !answered.has(followed.key)) {
+        followed.cursor = '>';
+        quiet.delete(followed);
+      }
     }
     this.options.commit();
     const ended: Followed[] = [];

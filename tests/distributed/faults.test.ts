@@ -108,7 +108,9 @@ describe('faults in a remote sweep', () => {
         } catch {
           return false; // the coordinator has not created the file yet
         }
-      }, `progress before round ${round + 1}`, 300_000);
+      }, `progress before round ${round + 1}`, 300_000).catch((error: Error) => {
+        throw new Error(`${error.message}\ncoordinator:\n${coordinator.output()}\nworkers:\n${workers.map((w) => w.output()).join('\n')}`);
+      });
       if (round % 2 === 0) {
         const alive = workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
         const victim = alive[Math.floor(Math.random() * alive.length)]!;
