@@ -74,7 +74,8 @@ async function serveInBrowser() {
   const dbPath = defaultDbPath();
   const hasDisplay = process.platform !== 'linux' || Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
   const open = flags['no-open'] ? false : (flags.open ?? hasDisplay);
-  const server = await serve({ dbPath, port: Number(flags.port), open, staticDir: join(outDir, 'renderer') });
+  const redisUrl = process.env.BATCHSCOPE_REDIS_URL || undefined;
+  const server = await serve({ dbPath, port: Number(flags.port), open, staticDir: join(outDir, 'renderer'), ...(redisUrl ? { redisUrl } : {}) });
   console.log(`Batchscope is running in browser mode. Open:\n\n  ${server.url}\n\ndata: ${dbPath}\nCtrl+C stops it.`);
   let stopping = false;
   const stop = () => {

@@ -128,6 +128,8 @@ export interface RunRecord {
   totalSteps: number | null;
   progress: Progress | null;
   summary: RunSummary | null;
+  /** the remote worker (`batchscope worker`) that took the run; absent or null for a local run */
+  worker?: { name: string; host: string } | null;
 }
 
 /** One run's series, columns aligned: any of them can be the x axis. */

@@ -1,4 +1,7 @@
-/** Messages between a parent and one training worker process (child_process.fork IPC). */
+/**
+ * Messages between a parent and one training worker process (child_process.fork IPC). A remote
+ * run (main/distributed) carries the same messages through a Redis Stream, plus `assigned`.
+ */
 import type { RunSpecInput } from './spec';
 import type { EvalMetrics, LayerMetrics, Progress, RunEvent, RunStarted, RunSummary, StepMetrics } from './metrics';
 
@@ -12,7 +15,9 @@ export type WorkerMessage =
   | { type: 'step'; metrics: StepMetrics }
   | { type: 'layers'; metrics: LayerMetrics[] }
   | { type: 'eval'; metrics: EvalMetrics }
-  | { type: 'event'; event: RunEvent }
+  | { type: 'event'; event: RunEvent; /** the event's number within its run, set for remote runs so a re-delivered event is stored once */ seq?: number }
+  /** a remote worker took the run (never sent by a local training process) */
+  | { type: 'assigned'; worker: { name: string; host: string; pid: number } }
   | { type: 'progress'; progress: Progress }
   | { type: 'finished'; summary: RunSummary }
   | { type: 'failed'; error: { name: string; message: string; stack?: string } };

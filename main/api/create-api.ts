@@ -22,6 +22,7 @@ import { planBatches } from '../engine/training/batch-plan';
 import { createChildProcessExecutor } from '../runner/child-process-executor';
 import type { RunExecutor } from '../runner/executor';
 import { JobRunner } from '../runner/job-runner';
+import { createRedisExecutor, RedisExecutor } from '../distributed/redis-executor';
 import { exportCsv, exportJson } from '../store/export';
 import { guard, StoreError } from '../store/store-error';
 import { openStore, type Store } from '../store/open-store';
@@ -48,7 +49,17 @@ export interface ApiOptions {
    * 'auto': read-only when the file exists but cannot be written (the app, serve, read-only CLI commands)
    */
   readOnly?: boolean | 'auto';
+  /**
+   * Hand runs to a BullMQ queue on this Redis (redis://[user:password@]host:port, rediss:// for
+   * TLS) for `batchscope worker` processes to train, instead of local child processes.
+   */
+  redisUrl?: string;
+  /** the queue name (and Redis key prefix) for remote runs; default 'batchscope' */
+  queue?: string;
 }
+
+/** Remote runs are limited by the workers' concurrency, not here: every queued run is enqueued. */
+const REMOTE_IN_FLIGHT = 100_000;
 
 export interface BatchscopeBackend extends BatchscopeApi {
   subscribe(listener: (event: ApiEvent) => void): () => void;
@@ -69,9 +80,24 @@ export async function createApi(options: ApiOptions): Promise<BatchscopeBackend>
   const emit = (event: ApiEvent): void => listeners.forEach((l) => l(event));
   // a timer-driven metric flush that fails (disk full) stops the runner like any other store failure
   const runnerStore = createRunnerStore(store, (error) => runner.storeFailed(error));
-  const runner = new JobRunner(runnerStore, options.executor ?? createChildProcessExecutor(), {
-    concurrency: options.concurrency ?? Math.max(1, availableParallelism()),
+  let executor = options.executor;
+  if (!executor && options.redisUrl) {
+    try {
+      executor = await createRedisExecutor({ url: options.redisUrl, ...(options.queue ? { queue: options.queue } : {}), commit: () => runnerStore.flush() });
+    } catch (error) {
+      store.close();
+      throw error;
+    }
+  }
+  const runner = new JobRunner(runnerStore, executor ?? createChildProcessExecutor(), {
+    concurrency: options.concurrency ?? (options.redisUrl ? REMOTE_IN_FLIGHT : Math.max(1, availableParallelism())),
   });
+  if (executor instanceof RedisExecutor) {
+    // follow the remote runs a previous coordinator left running, and forget the streams of the others
+    const adopted = store.runs.list({ status: 'running' }).filter((r) => r.queueName === executor.queueName);
+    runner.adopt(adopted.map((r) => ({ id: r.id, spec: r.config })));
+    await executor.forgetStreamsExcept(new Set(adopted.map((r) => r.id)));
+  }
   const experimentSpecs = new Map<number, unknown>();
   const experimentSpecOf = (experimentId: number): unknown => {
     if (!experimentSpecs.has(experimentId)) experimentSpecs.set(experimentId, store.experiments.get(experimentId)?.spec ?? null);

@@ -35,6 +35,7 @@ export function toRunRecord(run: StoredRun, experimentSpec: unknown, progress: P
     totalSteps: run.totalSteps,
     progress,
     summary: run.summary,
+    worker: run.workerName !== null ? { name: run.workerName, host: run.workerHost ?? '' } : null,
   };
 }
 

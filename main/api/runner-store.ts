@@ -24,11 +24,13 @@ export function createRunnerStore(store: Store, onWriteError: (error: Error) => 
     recordWorker: (runId, workerPid) => {
       if (workerPid !== null) store.runs.setWorkerPid(runId, workerPid);
     },
+    recordQueue: (runId, queueName) => store.runs.setQueue(runId, queueName),
+    recordRemoteWorker: (runId, worker) => store.runs.setRemoteWorker(runId, worker),
     recordStarted: (runId, info) => void store.runs.recordStarted(runId, info),
     pushStep: (runId, metrics) => writer.pushStep(runId, metrics),
     pushLayers: (runId, metrics) => writer.pushLayers(runId, metrics),
     pushEval: (runId, metrics) => writer.pushEval(runId, metrics),
-    pushEvent: (runId, event) => writer.pushEvent(runId, event),
+    pushEvent: (runId, event, seq) => writer.pushEvent(runId, event, seq),
     recordProgress: (runId) => store.runs.heartbeat(runId),
     flush: () => void writer.flush(),
     finishRun: (runId, status, details) => {

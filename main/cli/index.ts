@@ -15,7 +15,8 @@ import { trainRun } from '../engine/training/train-run';
 import { loadPresets } from '../api/presets';
 import { createJsonlSink } from './jsonl-sink';
 import { ProgressDisplay } from './progress-display';
-import { exportCommand, listCommand, presetsCommand, reportCommand, runStored, showCommand } from './store-commands';
+import { exportCommand, listCommand, presetsCommand, reportCommand, resumeStored, runStored, showCommand } from './store-commands';
+import { RedisConfigError } from '../distributed/redis-connection';
 import { defaultDbPath } from '../api/data-dir';
 import { readSpecFile } from './read-spec-file';
 import { UsageError } from './usage-error';
@@ -46,13 +47,23 @@ commands:
   datasets --download cifar10 [--db file] [--url URL]
                      fetch CIFAR-10 (162 MB, resumable, checksum verified) into the
                      datasets folder beside the database; prints the folder to use as dir
-  serve [--port N] [--db file] [--open] [--read-only]
+  serve [--port N] [--db file] [--open] [--read-only] [--redis URL]
                      browser mode: the app on http://127.0.0.1
+  worker --redis URL [--concurrency N] [--name NAME] [--queue Q]
+                     train runs from a coordinator's queue on this machine
+                     (see docs/distributed.md)
+  resume [--db file] [--redis URL]
+                     train the runs left queued and follow remote runs still
+                     running (after a coordinator was stopped), until none is left
 
 --read-only opens the database without writing anything (browse only: nothing can
 run, be cancelled or deleted). list/show/export/report/serve and the app also open
 it read-only by themselves when the file cannot be written.
   help               this text
+
+With --redis URL (or BATCHSCOPE_REDIS_URL), run/serve/resume hand runs to a BullMQ queue
+on that Redis for \`batchscope worker\` processes instead of training them here;
+--queue Q (default batchscope) separates coordinators sharing one Redis.
 
 The database defaults to ${defaultDbPath()} (override with --db or BATCHSCOPE_DB).
 
@@ -61,6 +72,22 @@ exit codes: 0 done; 1 an internal error (with a stack trace: please report it);
   3 a run did not complete; 4 no such run or experiment; 5 the run or experiment is busy
   (running); 130 cancelled with Ctrl+C.
 `;
+
+/** --redis, else BATCHSCOPE_REDIS_URL; with --queue. */
+function remoteOptions(values: { redis?: string | undefined; queue?: string | undefined }): { redisUrl?: string; queue?: string } {
+  const redisUrl = values.redis ?? (process.env.BATCHSCOPE_REDIS_URL || undefined);
+  return { ...(redisUrl ? { redisUrl } : {}), ...(values.queue ? { queue: values.queue } : {}) };
+}
+
+const remoteArgs = { redis: { type: 'string' }, queue: { type: 'string' } } as const;
+
+function positiveInt(value: string | undefined, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${what} must be a positive integer, got '${value}'`);
+  return n;
+}
+
 
 async function runCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -73,6 +100,7 @@ async function runCommand(args: string[]): Promise<number> {
       parallel: { type: 'string' },
       'no-db': { type: 'boolean' },
       preset: { type: 'string' },
+      ...remoteArgs,
     },
   });
   let spec: unknown;
@@ -88,7 +116,7 @@ async function runCommand(args: string[]): Promise<number> {
   if (!values['no-db']) {
     const parallel = values.parallel === undefined ? undefined : Number(values.parallel);
     if (parallel !== undefined && (!Number.isInteger(parallel) || parallel < 1)) throw new UsageError(`run: --parallel must be a positive integer, got '${values.parallel}'`);
-    return runStored(spec, { ...(values.db ? { db: values.db } : {}), ...(parallel ? { parallel } : {}) });
+    return runStored(spec, { ...(values.db ? { db: values.db } : {}), ...(parallel ? { parallel } : {}), ...remoteOptions(values) });
   }
   return runUnstored(spec, values.out, values.quiet ?? false);
 }
@@ -158,13 +186,39 @@ async function datasetsCommand(args: string[]): Promise<number> {
 }
 
 async function serveCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { port: { type: 'string' }, db: { type: 'string' }, open: { type: 'boolean' }, 'read-only': { type: 'boolean' } } });
+  const { values } = parseArgs({ args, options: { port: { type: 'string' }, db: { type: 'string' }, open: { type: 'boolean' }, 'read-only': { type: 'boolean' }, ...remoteArgs } });
   const { serve } = await import('../server/serve');
-  const serving = await serve({ dbPath: values.db ?? defaultDbPath(), port: values.port ? Number(values.port) : 0, open: values.open ?? false, readOnly: values['read-only'] ? true : 'auto' });
+  const serving = await serve({ dbPath: values.db ?? defaultDbPath(), port: values.port ? Number(values.port) : 0, open: values.open ?? false, readOnly: values['read-only'] ? true : 'auto', ...remoteOptions(values) });
   process.stdout.write(`Batchscope is running at ${serving.url}\n(Ctrl+C to stop)\n`);
   await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   await serving.close();
   return 0;
+}
+
+async function workerCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { concurrency: { type: 'string' }, name: { type: 'string' }, ...remoteArgs } });
+  const remote = remoteOptions(values);
+  if (!remote.redisUrl) throw new UsageError('worker: give the coordinator\'s Redis, --redis redis://:PASSWORD@host:6379 (or BATCHSCOPE_REDIS_URL)');
+  const concurrency = positiveInt(values.concurrency, 'worker: --concurrency');
+  const { startRemoteWorker } = await import('../distributed/remote-worker');
+  const worker = await startRemoteWorker({ url: remote.redisUrl, ...(remote.queue ? { queue: remote.queue } : {}), ...(concurrency ? { concurrency } : {}), ...(values.name ? { name: values.name } : {}) });
+  let stops = 0;
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      // first Ctrl+C: cancel the runs here (their metrics so far are kept); second: kill them
+      if (stops++ === 0) process.stderr.write(`worker ${worker.name}: stopping (Ctrl+C again to kill running trainings)\n`);
+      void worker.close({ kill: stops > 1 }).then(resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  return 0;
+}
+
+async function resumeCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { db: { type: 'string' }, parallel: { type: 'string' }, ...remoteArgs } });
+  const parallel = positiveInt(values.parallel, 'resume: --parallel');
+  return resumeStored({ ...(values.db ? { db: values.db } : {}), ...(parallel ? { parallel } : {}), ...remoteOptions(values) });
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -187,6 +241,10 @@ export async function main(argv: string[]): Promise<number> {
         return await datasetsCommand(rest);
       case 'serve':
         return await serveCommand(rest);
+      case 'worker':
+        return await workerCommand(rest);
+      case 'resume':
+        return await resumeCommand(rest);
       case undefined:
       case 'help':
       case '--help':
@@ -200,7 +258,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`batchscope: ${error.message}\n`);
       return error instanceof NotFoundError ? 4 : 5;
     }
-    if (error instanceof SpecError || error instanceof UsageError || error instanceof StoreError || error instanceof DatasetError || error instanceof DownloadError) {
+    if (error instanceof SpecError || error instanceof UsageError || error instanceof StoreError || error instanceof DatasetError || error instanceof DownloadError || error instanceof RedisConfigError) {
       process.stderr.write(`batchscope: ${error.message}\n`);
       return 2;
     }

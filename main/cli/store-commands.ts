@@ -17,13 +17,53 @@ export async function withApi<T>(
   concurrency: number | undefined,
   work: (api: BatchscopeBackend) => Promise<T>,
   readOnly: boolean | 'auto' = false,
+  remote: { redisUrl?: string; queue?: string } = {},
 ): Promise<T> {
-  const api = await createApi({ dbPath: dbPath ?? defaultDbPath(), ...(concurrency ? { concurrency } : {}), resumeQueued: false, readOnly });
+  const api = await createApi({ dbPath: dbPath ?? defaultDbPath(), ...(concurrency ? { concurrency } : {}), resumeQueued: false, readOnly, ...remote });
   try {
     return await work(api);
   } finally {
     await api.close();
   }
+}
+
+function remoteOf(options: { redisUrl?: string; queue?: string }): { redisUrl?: string; queue?: string } {
+  return { ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}), ...(options.queue ? { queue: options.queue } : {}) };
+}
+
+/**
+ * `batchscope resume`: trains the runs left queued in the database and, with Redis, follows the
+ * remote runs a previous coordinator left running, until none is left. How a killed coordinator
+ * is restarted.
+ */
+export async function resumeStored(options: { db?: string; parallel?: number; redisUrl?: string; queue?: string }): Promise<number> {
+  return withApi(
+    options.db,
+    options.parallel,
+    async (api) => {
+      const following = api.runner.activeRunIds.length;
+      const queued = api.store.runs.list({ status: 'queued' }).length;
+      process.stderr.write(`resuming: ${queued} queued run(s), ${following} remote run(s) still running\n`);
+      const unsubscribe = api.subscribe((event) => {
+        if (event.type === 'run-updated' && event.run.status !== 'running') process.stderr.write(`#${event.run.id}: ${event.run.status}${event.run.error ? ` — ${event.run.error.split('\n')[0]}` : ''}\n`);
+      });
+      const onSignal = (): void => {
+        process.stderr.write('\ncancelling…\n');
+        api.runner.activeRunIds.forEach((id) => api.runner.cancel(id));
+      };
+      process.on('SIGINT', onSignal);
+      try {
+        api.runner.wake();
+        await api.idle();
+      } finally {
+        process.off('SIGINT', onSignal);
+        unsubscribe();
+      }
+      return 0;
+    },
+    false,
+    remoteOf(options),
+  );
 }
 
 function percent(x: number | undefined | null): string {
@@ -43,7 +83,7 @@ function runLine(r: RunRecord): string {
 }
 
 /** Stores the experiment, runs it (N in parallel), shows progress, prints the outcome. */
-export async function runStored(spec: unknown, options: { db?: string; parallel?: number }): Promise<number> {
+export async function runStored(spec: unknown, options: { db?: string; parallel?: number; redisUrl?: string; queue?: string }): Promise<number> {
   return withApi(options.db, options.parallel, async (api) => {
     const display = new ProgressDisplay(process.stderr);
     let cancelled = false;
@@ -78,7 +118,7 @@ export async function runStored(spec: unknown, options: { db?: string; parallel?
     const final = (await api.getExperiment({ id: experiment.id })).runs;
     process.stdout.write(`${final.map(runLine).join('\n')}\n`);
     return final.every((r) => r.status === 'completed') ? 0 : cancelled ? 130 : 3;
-  });
+  }, false, remoteOf(options));
 }
 
 export async function listCommand(args: string[]): Promise<number> {

@@ -75,8 +75,15 @@ async function start(): Promise<void> {
   await app.whenReady();
   hardenSession(session.defaultSession, devServerUrl);
   const dbPath = defaultDbPath();
-  // a database this user cannot write is still browsable
-  const api = await createApi({ dbPath, readOnly: 'auto', executor: createUtilityProcessExecutor(workerFile) });
+  // a database this user cannot write is still browsable; BATCHSCOPE_REDIS_URL hands runs to remote workers (docs/distributed.md)
+  const redisUrl = process.env.BATCHSCOPE_REDIS_URL || undefined;
+  const api = await createApi({
+    dbPath,
+    readOnly: 'auto',
+    executor: redisUrl ? undefined : createUtilityProcessExecutor(workerFile),
+    ...(redisUrl ? { redisUrl } : {}),
+    ...(process.env.BATCHSCOPE_REDIS_QUEUE ? { queue: process.env.BATCHSCOPE_REDIS_QUEUE } : {}),
+  });
   const stopBridge = registerIpcBridge({ ipcMain, api, isTrustedSender, windows: () => BrowserWindow.getAllWindows() });
   Menu.setApplicationMenu(
     Menu.buildFromTemplate(

@@ -12,6 +12,11 @@ export interface ExecutionExit {
   signal: string | null;
   /** last lines the execution wrote to stderr, for crash reports */
   stderrTail: string;
+  /**
+   * Set when the run was lost without an outcome and its metrics so far are kept (a remote
+   * worker that stopped renewing its lock): the run becomes `interrupted` with this reason.
+   */
+  interrupted?: string;
 }
 
 export interface Execution {
@@ -25,5 +30,18 @@ export interface Execution {
 }
 
 export interface RunExecutor {
-  start(spec: RunSpec, onMessage: (message: WorkerMessage) => void): Execution;
+  start(spec: RunSpec, onMessage: (message: WorkerMessage) => void, context: { runId: number }): Execution;
+  /**
+   * Follows a run a previous coordinator started and that is still `running` (remote executors
+   * only: a local child process does not outlive its parent).
+   */
+  attach?(runId: number, spec: RunSpec, onMessage: (message: WorkerMessage) => void): Execution;
+  /** the queue name, for executors that hand runs to a queue (recorded with the run) */
+  readonly queueName?: string;
+  /**
+   * Remote executors: closing the coordinator leaves runs executing where they are (a restarted
+   * coordinator attaches to them) instead of cancelling them.
+   */
+  readonly runsOutliveCoordinator?: boolean;
+  close?(): Promise<void>;
 }

@@ -7,7 +7,7 @@
 import type { EvalMetrics, LayerMetrics, Progress, RunEvent, RunStarted, RunStatus, RunSummary, StepMetrics } from '../../common/metrics';
 import type { RunSpec } from '../../common/spec';
 import type { WorkerMessage } from '../../common/worker-protocol';
-import type { Execution, RunExecutor } from './executor';
+import type { Execution, ExecutionExit, RunExecutor } from './executor';
 
 /** What the runner needs from the store (the real store implements it; see store-adapter). */
 export interface RunnerStore {
@@ -20,15 +20,19 @@ export interface RunnerStore {
   claim(runId: number): boolean;
   /** the process now executing a claimed run */
   recordWorker(runId: number, workerPid: number | null): void;
+  /** a claimed run was handed to a queue (remote execution) */
+  recordQueue(runId: number, queueName: string): void;
+  /** the remote worker that took it */
+  recordRemoteWorker(runId: number, worker: { name: string; host: string }): void;
   recordStarted(runId: number, info: RunStarted): void;
   pushStep(runId: number, metrics: StepMetrics): void;
   pushLayers(runId: number, metrics: LayerMetrics[]): void;
   pushEval(runId: number, metrics: EvalMetrics): void;
-  pushEvent(runId: number, event: RunEvent): void;
+  pushEvent(runId: number, event: RunEvent, seq?: number): void;
   recordProgress(runId: number, progress: Progress): void;
   /** commits everything pushed so far */
   flush(): void;
-  finishRun(runId: number, status: Extract<RunStatus, 'completed' | 'failed' | 'diverged' | 'cancelled'>, details: { summary?: RunSummary; error?: string }): void;
+  finishRun(runId: number, status: Extract<RunStatus, 'completed' | 'failed' | 'diverged' | 'cancelled' | 'interrupted'>, details: { summary?: RunSummary; error?: string }): void;
   /** a queued run becomes cancelled; false if it is not queued */
   cancelQueued(runId: number): boolean;
 }
@@ -145,6 +149,23 @@ export class JobRunner {
     }
   }
 
+  /**
+   * Follows runs a previous coordinator handed to the executor's queue and that are still
+   * `running` in the store (remote executors only).
+   */
+  adopt(runs: readonly { id: number; spec: RunSpec }[]): void {
+    const attach = this.executor.attach?.bind(this.executor);
+    if (!attach) return;
+    for (const { id, spec } of runs) {
+      if (this.active.has(id)) continue;
+      let run: ActiveRun | null = null;
+      const execution = attach(id, spec, (message) => run && this.onMessage(id, run, message));
+      run = { execution, cancelRequested: false, outcome: null, lastEventMs: 0, lastStep: 0, progress: null };
+      this.active.set(id, run);
+      void execution.exited.then((exit) => this.onExit(id, run!, exit));
+    }
+  }
+
   /** Cancels a queued run at once, or asks a running one to stop (killed after a grace period). */
   cancel(runId: number): 'cancelled' | 'stopping' | 'not-found' {
     const run = this.active.get(runId);
@@ -183,6 +204,12 @@ export class JobRunner {
   /** Stops taking work; running runs are cancelled (or killed with `kill`) and awaited. */
   async close(options: { kill?: boolean } = {}): Promise<void> {
     this.closed = true;
+    if (this.executor.runsOutliveCoordinator) {
+      // remote runs keep training; the next coordinator attaches to them
+      await this.executor.close?.();
+      this.store.flush();
+      return;
+    }
     const exits = [...this.active.entries()].map(([id, run]) => {
       if (options.kill) run.execution.kill();
       else this.cancel(id);
@@ -190,6 +217,7 @@ export class JobRunner {
     });
     await Promise.all(exits);
     this.settleWaiters();
+    await this.executor.close?.();
     try {
       this.store.flush();
     } catch (error) {
@@ -212,7 +240,8 @@ export class JobRunner {
     // claim before starting anything: another app instance on the same file may race for it
     if (!this.guarded(() => this.store.claim(runId))) return false;
     let run: ActiveRun | null = null;
-    const execution = this.executor.start(spec, (message) => run && this.guarded(() => this.onMessage(runId, run!, message)));
+    if (this.executor.queueName) this.store.recordQueue(runId, this.executor.queueName);
+    const execution = this.executor.start(spec, (message) => run && this.guarded(() => this.onMessage(runId, run!, message)), { runId });
     run = { execution, cancelRequested: false, outcome: null, lastEventMs: 0, lastStep: 0, progress: null };
     this.active.set(runId, run);
     this.guarded(() => this.store.recordWorker(runId, execution.pid));
@@ -237,7 +266,10 @@ export class JobRunner {
         this.store.pushEval(runId, message.metrics);
         break;
       case 'event':
-        this.store.pushEvent(runId, message.event);
+        this.store.pushEvent(runId, message.event, message.seq);
+        break;
+      case 'assigned':
+        this.store.recordRemoteWorker(runId, message.worker);
         break;
       case 'progress': {
         run.progress = message.progress;
@@ -263,11 +295,11 @@ export class JobRunner {
     }
   }
 
-  private onExit(runId: number, run: ActiveRun, exit: { code: number | null; signal: string | null; stderrTail: string }): void {
+  private onExit(runId: number, run: ActiveRun, exit: ExecutionExit): void {
     this.active.delete(runId);
     // metrics first: a run whose metrics could not be saved is not recorded as completed
     this.guarded(() => this.store.flush());
-    let status: Extract<RunStatus, 'completed' | 'failed' | 'diverged' | 'cancelled'>;
+    let status: Extract<RunStatus, 'completed' | 'failed' | 'diverged' | 'cancelled' | 'interrupted'>;
     let error: string | undefined;
     const summary = this.storeFailure ? undefined : run.outcome?.summary;
     if (summary) {
@@ -281,6 +313,9 @@ export class JobRunner {
     } else if (this.storeFailure) {
       status = 'failed';
       error = `${this.storeFailure.name}: ${this.storeFailure.message}`;
+    } else if (exit.interrupted) {
+      status = 'interrupted';
+      error = exit.interrupted;
     } else {
       status = 'failed';
       const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;

@@ -23,6 +23,9 @@ export interface ServeOptions {
   concurrency?: number;
   /** see createApi: true browses only; 'auto' (the default) when the file is not writable */
   readOnly?: boolean | 'auto';
+  /** hand runs to a BullMQ queue on this Redis (see docs/distributed.md) */
+  redisUrl?: string;
+  queue?: string;
 }
 
 export interface Serving {
@@ -70,7 +73,13 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     throw new Error(`the renderer is not built (no ${join(staticDir, 'index.html')}): run \`npm run build\` first`);
   }
   await mkdir(dirname(options.dbPath), { recursive: true });
-  const api = await createApi({ dbPath: options.dbPath, readOnly: options.readOnly ?? 'auto', ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}) });
+  const api = await createApi({
+    dbPath: options.dbPath,
+    readOnly: options.readOnly ?? 'auto',
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
+    ...(options.queue ? { queue: options.queue } : {}),
+  });
   let server;
   try {
     server = await startServer({ api, staticDir, host: options.host ?? '127.0.0.1', port: options.port ?? 0 });

@@ -55,7 +55,7 @@ export class MetricWriter {
   private evals: EvalMetrics[] = [];
   private eventRuns: number[] = [];
   /** with detail already serialized, so a bad detail fails its push, not a whole flush */
-  private events: { step: number; kind: string; detail: string }[] = [];
+  private events: { step: number; kind: string; detail: string; seq: number | null }[] = [];
   private buffered = 0;
 
   private timer: NodeJS.Timeout | undefined;
@@ -74,7 +74,7 @@ export class MetricWriter {
     this.stepInsert = new BatchInsert(ctx, 'step_metrics', ['run_id', 'step', ...STEP_FIELDS.map((f) => STEP_COLUMNS[f])]);
     this.layerInsert = new BatchInsert(ctx, 'layer_metrics', ['run_id', 'layer', 'step', ...LAYER_FIELDS.map((f) => LAYER_COLUMNS[f])]);
     this.evalInsert = new BatchInsert(ctx, 'evaluations', ['run_id', 'step', ...EVAL_FIELDS.map((f) => EVAL_COLUMNS[f])]);
-    this.eventInsert = new BatchInsert(ctx, 'run_events', ['run_id', 'step', 'kind', 'detail']);
+    this.eventInsert = new BatchInsert(ctx, 'run_events', ['run_id', 'step', 'kind', 'detail', 'seq'], 'IGNORE');
     this.writeAll = ctx.db.transaction(() => this.writeBuffered());
   }
 
@@ -117,12 +117,14 @@ export class MetricWriter {
     this.added(1);
   }
 
-  pushEvent(runId: number, event: RunEvent): void {
+  /** `seq`: the event's number within its run, for events that may arrive twice (remote runs); a repeat is ignored */
+  pushEvent(runId: number, event: RunEvent, seq?: number): void {
     checkStep(event.step, `event of run ${runId}`);
+    if (seq !== undefined && (!Number.isInteger(seq) || seq < 0)) throw new RangeError(`event of run ${runId}: seq must be a non-negative integer, got ${seq}`);
     const detail = JSON.stringify(event.detail ?? {});
     this.admit(1);
     this.eventRuns.push(runId);
-    this.events.push({ step: event.step, kind: event.kind, detail });
+    this.events.push({ step: event.step, kind: event.kind, detail, seq: seq ?? null });
     this.added(1);
   }
 
@@ -278,6 +280,7 @@ export class MetricWriter {
       v.args[o + 1] = event.step;
       v.args[o + 2] = event.kind;
       v.args[o + 3] = event.detail;
+      v.args[o + 4] = event.seq;
       v.commitRow();
     }
     v.finish();

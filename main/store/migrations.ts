@@ -134,6 +134,23 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description: 'remote runs (BullMQ queue, worker name and host) and idempotent run events',
+    up(db) {
+      // queue_name is set for runs handed to a BullMQ queue: their worker is on another
+      // machine, so a local pid check cannot tell whether they are alive.
+      // run_events.seq numbers a remote run's events; the unique index makes a batch that is
+      // delivered twice (a coordinator killed between its SQLite commit and the XACK) a no-op.
+      db.exec(`
+        ALTER TABLE runs ADD COLUMN queue_name TEXT;
+        ALTER TABLE runs ADD COLUMN worker_name TEXT;
+        ALTER TABLE runs ADD COLUMN worker_host TEXT;
+        ALTER TABLE run_events ADD COLUMN seq INTEGER;
+        CREATE UNIQUE INDEX run_events_by_seq ON run_events(run_id, seq) WHERE seq IS NOT NULL;
+      `);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -27,6 +27,11 @@ export interface RunRecord {
   summary: RunSummary | null;
   workerPid: number | null;
   heartbeatAtMs: number | null;
+  /** the BullMQ queue the run was handed to; null for a run in a local child process */
+  queueName: string | null;
+  /** the remote worker that took the run (`batchscope worker --name`) and its host */
+  workerName: string | null;
+  workerHost: string | null;
 }
 
 export interface NewRun {
@@ -80,9 +85,14 @@ export interface RunStore {
   heartbeat(id: number): void;
   /** records the process running a run (claimed first with updateStatus → running) */
   setWorkerPid(id: number, pid: number): void;
+  /** records that a claimed run was handed to a BullMQ queue */
+  setQueue(id: number, queueName: string): void;
+  /** records the remote worker that took a queued-remote run */
+  setRemoteWorker(id: number, worker: { name: string; host: string }): void;
   /**
    * Marks `running` runs whose worker is gone as `interrupted` and returns their ids. Queued runs
-   * stay queued: nothing of theirs was lost, and the runner may still start them.
+   * stay queued: nothing of theirs was lost, and the runner may still start them. Runs handed to
+   * a BullMQ queue are left alone: their coordinator decides (see main/distributed).
    *
    * With no options every running run is marked: right for the start-up of the only process
    * that uses the file, since no worker of a previous session can still be ours. When several
@@ -112,6 +122,9 @@ interface RunRow {
   summary: string | null;
   worker_pid: number | null;
   heartbeat_at_ms: number | null;
+  queue_name: string | null;
+  worker_name: string | null;
+  worker_host: string | null;
 }
 
 const SELECT = `SELECT r.*, e.name AS experiment_name FROM runs r JOIN experiments e ON e.id = r.experiment_id`;
@@ -139,6 +152,9 @@ function toRecord(row: RunRow): RunRecord {
     summary: parseJson<RunSummary>(row.summary),
     workerPid: row.worker_pid,
     heartbeatAtMs: row.heartbeat_at_ms,
+    queueName: row.queue_name,
+    workerName: row.worker_name,
+    workerHost: row.worker_host,
   };
 }
 
@@ -273,11 +289,25 @@ export function createRunStore(ctx: StoreContext): RunStore {
       );
     },
 
+    setQueue(id, queueName) {
+      ctx.guard(`recording the queue of run ${id}`, () =>
+        ctx.statement(`UPDATE runs SET queue_name = ?, heartbeat_at_ms = ? WHERE id = ? AND status = 'running'`).run(queueName, Date.now(), id),
+      );
+    },
+
+    setRemoteWorker(id, worker) {
+      ctx.guard(`recording the worker of run ${id}`, () =>
+        ctx.statement(`UPDATE runs SET worker_name = ?, worker_host = ?, heartbeat_at_ms = ? WHERE id = ? AND status = 'running'`).run(worker.name, worker.host, Date.now(), id),
+      );
+    },
+
     markInterruptedRuns(options = {}) {
       return ctx.guard('marking interrupted runs', () =>
         ctx.db.transaction(() => {
           const now = Date.now();
-          const running = ctx.statement(`SELECT id, worker_pid, heartbeat_at_ms FROM runs WHERE status = 'running'`).all() as Pick<
+          // runs on a queue are left to the coordinator following that queue: only it can tell
+          // whether their remote worker is alive
+          const running = ctx.statement(`SELECT id, worker_pid, heartbeat_at_ms FROM runs WHERE status = 'running' AND queue_name IS NULL`).all() as Pick<
             RunRow,
             'id' | 'worker_pid' | 'heartbeat_at_ms'
           >[];

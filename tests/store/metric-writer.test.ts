@@ -18,6 +18,32 @@ function committedRows(store: Store, table = 'step_metrics'): number {
 }
 
 describe('MetricWriter', () => {
+  it('writes a batch delivered twice once: metric rows by their keys, events by their sequence number', () => {
+    const store = tempStore();
+    const { runId } = createRun(store);
+    const writer = store.openMetricWriter({ flushEveryMs: 60_000 });
+    const deliver = (): void => {
+      writer.pushStep(runId, sampleStep(0));
+      writer.pushLayers(runId, sampleLayers(0, 3));
+      writer.pushEval(runId, sampleEval(0));
+      writer.pushEvent(runId, { step: 0, kind: 'note', detail: { n: 1 } }, 0);
+      writer.pushEvent(runId, { step: 0, kind: 'note', detail: { n: 1 } }, 1);
+      writer.flush();
+    };
+    deliver();
+    deliver();
+    expect(store.metrics.stepMetrics(runId)).toHaveLength(1);
+    expect(store.metrics.layerMetrics(runId)).toHaveLength(3);
+    expect(store.metrics.evaluations(runId)).toHaveLength(1);
+    // two events with equal content but distinct numbers are both kept; their repeats are not
+    expect(store.metrics.events(runId)).toHaveLength(2);
+    // events without a number (local runs) are never merged
+    writer.pushEvent(runId, { step: 0, kind: 'note', detail: { n: 1 } });
+    writer.pushEvent(runId, { step: 0, kind: 'note', detail: { n: 1 } });
+    writer.flush();
+    expect(store.metrics.events(runId)).toHaveLength(4);
+  });
+
   it('buffers rows and writes them in one transaction once flushRows are buffered', () => {
     const store = tempStore();
     const { runId } = createRun(store);

@@ -146,6 +146,17 @@ describe('runs', () => {
     expect(store.runs.get(queued)?.status).toBe('queued');
   });
 
+  it('leaves runs handed to a queue to their coordinator, and records their remote worker', () => {
+    const store = tempStore();
+    const remote = createRun(store).runId;
+    store.runs.updateStatus(remote, { status: 'running' });
+    store.runs.setQueue(remote, 'batchscope');
+    store.runs.setRemoteWorker(remote, { name: 'gpu-1', host: 'lab-a' });
+    const local = runIn(store, 'running');
+    expect(store.runs.markInterruptedRuns()).toEqual([local]);
+    expect(store.runs.get(remote)).toMatchObject({ status: 'running', queueName: 'batchscope', workerName: 'gpu-1', workerHost: 'lab-a' });
+  });
+
   it('deletes a run with its metrics, but not while it is running', () => {
     const store = tempStore();
     const { runId } = createRun(store);

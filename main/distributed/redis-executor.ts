@@ -1,0 +1,354 @@
+/**
+ * The coordinator's side of remote runs: a RunExecutor that hands each run to a BullMQ queue and
+ * follows it through the run's Redis Stream.
+ *
+ * Delivery: workers append batches of worker-protocol messages to `<queue>:run:<id>:stream`. One
+ * loop reads every followed stream with a consumer group, gives the messages to the job runner
+ * (which buffers them in the SQLite metric writer), commits them in one transaction (`commit`),
+ * and only then acknowledges and deletes the entries (XACK + XDEL: acknowledged entries are not
+ * kept). A coordinator killed between the commit and the XACK re-reads those entries when it is
+ * restarted (`attach` starts at the group's pending entries); writing them again is a no-op
+ * because metric rows are keyed (run, [layer,] step) and events by their per-run `seq`.
+ *
+ * Lost workers: BullMQ locks a job while its worker renews the lock. A worker that dies (SIGKILL,
+ * machine gone) stops renewing; the stalled-job check (run here too, so it works when no worker
+ * is left) fails the job after the lock duration (maxStalledCount 0: a half-run job is not
+ * silently restarted). The loop sees the failed job, reads what is left in the stream, and ends
+ * the run `interrupted` with every metric received kept.
+ */
+import { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { RunSpec } from '../../common/spec';
+import type { WorkerMessage } from '../../common/worker-protocol';
+import type { Execution, ExecutionExit, RunExecutor } from '../runner/executor';
+import { openRedis, probeRedis, redactRedisUrl, redactSecrets } from './redis-connection';
+import { cancelChannel, cancelKey, COORDINATOR_CONSUMER, COORDINATOR_GROUP, DEFAULT_QUEUE, jobIdOf, runStreamKey, runStreamPattern, sentKey } from './redis-keys';
+import { decodeEntry, type JobData } from './run-stream';
+
+export interface RedisExecutorOptions {
+  url: string;
+  queue?: string;
+  /** commits what the runner has buffered to SQLite; called before entries are acknowledged */
+  commit: () => void;
+  log?: (line: string) => void;
+  /** how long a worker's lock on a run lasts without renewal; default BATCHSCOPE_REDIS_LOCK_MS or 30 000 */
+  lockDurationMs?: number;
+}
+
+interface Followed {
+  runId: number;
+  key: string;
+  jobId: string;
+  spec: RunSpec;
+  onMessage: (message: WorkerMessage) => void;
+  resolve: (exit: ExecutionExit) => void;
+  /** the stream id to read from: '0' and on re-reads the pending entries, '>' once they are done */
+  cursor: string;
+  /** the group exists and the job was enqueued */
+  ready: boolean;
+  /** settles once the job is in the queue (or could not be put there); a cancel waits for it */
+  enqueued: Promise<void>;
+  exit: ExecutionExit | null;
+  /** why the run was lost (its job failed without an exit entry); it ends once its stream is drained */
+  lost: string | null;
+  worker: string | null;
+  ended: boolean;
+}
+
+const READ_COUNT = 5000;
+const BLOCK_MS = 250;
+const JOB_CHECK_EVERY_MS = 1000;
+
+export function lockDurationFromEnv(): number {
+  const value = Number(process.env.BATCHSCOPE_REDIS_LOCK_MS);
+  return Number.isInteger(value) && value >= 1000 ? value : 30_000;
+}
+
+type XReadReply = [string, [string, string[] | null][]][] | null;
+
+export class RedisExecutor implements RunExecutor {
+  readonly runsOutliveCoordinator = true;
+  readonly queueName: string;
+  private readonly queue: Queue;
+  private readonly stalledChecker: Worker;
+  private readonly commands: Redis;
+  private readonly reader: Redis;
+  /** BullMQ does not close connections it was given */
+  private readonly queueConnections: Redis[];
+  private readonly followed = new Map<string, Followed>();
+  private readonly log: (line: string) => void;
+  private closed = false;
+  private lastJobCheckMs = 0;
+  private readonly loop: Promise<void>;
+
+  constructor(private readonly options: RedisExecutorOptions) {
+    this.queueName = options.queue ?? DEFAULT_QUEUE;
+    this.log = options.log ?? ((line) => console.error(`[batchscope] ${line}`));
+    const lockDuration = options.lockDurationMs ?? lockDurationFromEnv();
+    this.commands = openRedis(options.url, 'coordinator', this.log);
+    this.reader = openRedis(options.url, 'coordinator (stream reader)', () => undefined);
+    this.queueConnections = [openRedis(options.url, 'coordinator (queue)', () => undefined), openRedis(options.url, 'coordinator (stalled check)', () => undefined)];
+    this.queue = new Queue(this.queueName, { connection: this.queueConnections[0]! });
+    this.queue.on('error', () => undefined);
+    this.stalledChecker = new Worker(this.queueName, null, {
+      connection: this.queueConnections[1]!,
+      autorun: false,
+      lockDuration,
+      stalledInterval: Math.max(500, Math.floor(lockDuration / 2)),
+      maxStalledCount: 0,
+    });
+    this.stalledChecker.on('error', () => undefined);
+    void this.stalledChecker.startStalledCheckTimer().catch(() => undefined);
+    this.loop = this.readLoop();
+  }
+
+  start(spec: RunSpec, onMessage: (message: WorkerMessage) => void, context: { runId: number }): Execution {
+    const { followed, execution } = this.follow(context.runId, spec, onMessage, '>');
+    const data: JobData = { runId: context.runId, spec };
+    followed.enqueued = this.clearLeftovers(followed)
+      .then(() => this.ensureGroup(followed.key))
+      .then(() => this.queue.add('run', data, { jobId: followed.jobId, attempts: 1, removeOnComplete: { count: 10_000 }, removeOnFail: { count: 10_000 } }))
+      .then(() => void (followed.ready = true))
+      .catch((error: unknown) => {
+        followed.ready = true;
+        followed.lost = `could not enqueue the run on ${redactRedisUrl(this.options.url)}: ${redactSecrets((error as Error).message, this.options.url)}`;
+      });
+    return execution;
+  }
+
+  attach(runId: number, spec: RunSpec, onMessage: (message: WorkerMessage) => void): Execution {
+    const { followed, execution } = this.follow(runId, spec, onMessage, '0');
+    void this.ensureGroup(followed.key)
+      .catch((error: unknown) => this.log(`cannot follow run ${runId}: ${redactSecrets((error as Error).message, this.options.url)}`))
+      .finally(() => void (followed.ready = true));
+    return execution;
+  }
+
+  /** Deletes the streams of runs nobody follows (left by a coordinator killed after it recorded their end). */
+  async forgetStreamsExcept(runIds: ReadonlySet<number>): Promise<void> {
+    const pattern = runStreamPattern(this.queueName);
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.commands.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      const stale = keys.filter((key) => !runIds.has(Number(key.slice(this.queueName.length + 5, -7))));
+      if (stale.length) await this.commands.del(...stale);
+    } while (cursor !== '0');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.reader.disconnect();
+    await this.loop;
+    await Promise.allSettled([this.stalledChecker.close(true), this.queue.close()]);
+    this.commands.disconnect();
+    for (const connection of this.queueConnections) connection.disconnect();
+  }
+
+  private follow(runId: number, spec: RunSpec, onMessage: (message: WorkerMessage) => void, cursor: string): { followed: Followed; execution: Execution } {
+    let resolve!: (exit: ExecutionExit) => void;
+    const exited = new Promise<ExecutionExit>((r) => (resolve = r));
+    const followed: Followed = {
+      runId,
+      key: runStreamKey(this.queueName, runId),
+      jobId: jobIdOf(runId),
+      spec,
+      onMessage,
+      resolve,
+      cursor,
+      ready: false,
+      enqueued: Promise.resolve(),
+      exit: null,
+      lost: null,
+      worker: null,
+      ended: false,
+    };
+    this.followed.set(followed.key, followed);
+    const stop = (how: 'cancel' | 'kill'): void => void this.stop(followed, how).catch((error: unknown) => this.log(`cannot ${how} run ${runId}: ${redactSecrets((error as Error).message, this.options.url)}`));
+    return { followed, execution: { pid: null, cancel: () => stop('cancel'), kill: () => stop('kill'), exited } };
+  }
+
+  /**
+   * A run still waiting in the queue is removed from it (it ends at once); a running one is told
+   * through a pub/sub message its worker listens to, and a key a worker checks before starting it.
+   */
+  private async stop(followed: Followed, how: 'cancel' | 'kill'): Promise<void> {
+    await followed.enqueued;
+    await this.commands.set(cancelKey(this.queueName, followed.runId), how, 'EX', 86_400);
+    await this.commands.publish(cancelChannel(this.queueName), JSON.stringify({ runId: followed.runId, how }));
+    const job = await this.queue.getJob(followed.jobId);
+    if (job && ['waiting', 'delayed', 'prioritized', 'waiting-children'].includes(await job.getState())) {
+      try {
+        await job.remove();
+      } catch {
+        return; // a worker took it meanwhile: the published message reaches it
+      }
+      if (!followed.ended) {
+        followed.ended = true;
+        followed.resolve({ code: null, signal: null, stderrTail: '' });
+        this.followed.delete(followed.key);
+        await this.commands.del(followed.key);
+      }
+    }
+  }
+
+  /**
+   * A run starts once, so a job or stream already under its id belongs to another database that
+   * used this queue before (run ids restart at 1 in a new file): it is removed, or the new run
+   * would be ignored as a duplicate job. A job of another coordinator that is still active cannot
+   * be removed: that is two coordinators on one queue, which needs distinct --queue names.
+   */
+  private async clearLeftovers(followed: Followed): Promise<void> {
+    const stale = await this.queue.getJob(followed.jobId);
+    if (stale) {
+      try {
+        await stale.remove();
+      } catch (error) {
+        throw new Error(
+          `queue '${this.queueName}' already has an active run ${followed.runId} of another coordinator; give each database its own queue (--queue NAME, on the coordinator and its workers): ${(error as Error).message}`,
+        );
+      }
+    }
+    await this.commands.del(followed.key, sentKey(this.queueName, followed.runId), cancelKey(this.queueName, followed.runId));
+  }
+
+  private async ensureGroup(key: string): Promise<void> {
+    try {
+      await this.commands.xgroup('CREATE', key, COORDINATOR_GROUP, '0', 'MKSTREAM');
+    } catch (error) {
+      if (!/BUSYGROUP/.test((error as Error).message)) throw error;
+    }
+  }
+
+  private async readLoop(): Promise<void> {
+    while (!this.closed) {
+      const ready = [...this.followed.values()].filter((f) => f.ready && !f.ended);
+      if (ready.length === 0) {
+        await new Promise((r) => setTimeout(r, 100));
+      } else {
+        const rereading = ready.some((f) => f.cursor !== '>');
+        let reply: XReadReply;
+        try {
+          reply = (await this.reader.call(
+            'XREADGROUP',
+            'GROUP',
+            COORDINATOR_GROUP,
+            COORDINATOR_CONSUMER,
+            'COUNT',
+            READ_COUNT,
+            ...(rereading ? [] : ['BLOCK', BLOCK_MS]),
+            'STREAMS',
+            ...ready.map((f) => f.key),
+            ...ready.map((f) => f.cursor),
+          )) as XReadReply;
+        } catch (error) {
+          if (this.closed) break;
+          const message = (error as Error).message;
+          // a stream deleted under us (Redis restarted without persistence, or FLUSHALL): recreate its group
+          if (/NOGROUP/.test(message)) await Promise.allSettled(ready.map((f) => this.ensureGroup(f.key)));
+          else await new Promise((r) => setTimeout(r, 500));
+          continue;
+        }
+        try {
+          await this.ingest(ready, reply);
+        } catch (error) {
+          this.log(`remote runs: ${redactSecrets((error as Error).message, this.options.url)}; re-reading unacknowledged entries`);
+          for (const f of ready) f.cursor = '0';
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+      if (!this.closed && Date.now() - this.lastJobCheckMs >= JOB_CHECK_EVERY_MS) {
+        this.lastJobCheckMs = Date.now();
+        await this.checkJobs().catch(() => undefined);
+      }
+    }
+  }
+
+  private async ingest(ready: Followed[], reply: XReadReply): Promise<void> {
+    const quiet = new Set(ready);
+    const acks: { followed: Followed; ids: string[] }[] = [];
+    const answered = new Set<string>();
+    for (const [key, entries] of reply ?? []) {
+      const followed = this.followed.get(key);
+      if (!followed) continue;
+      answered.add(key);
+      if (entries.length === 0) {
+        if (followed.cursor !== '>') {
+          // the re-read of pending entries is done; entries never delivered may still wait
+          // behind them, so the stream is not known to be drained until a '>' read comes back empty
+          followed.cursor = '>';
+          quiet.delete(followed);
+        }
+        continue;
+      }
+      quiet.delete(followed);
+      const ids: string[] = [];
+      for (const [id, fields] of entries) {
+        ids.push(id);
+        if (followed.cursor !== '>') followed.cursor = id;
+        for (const message of decodeEntry(fields)) {
+          if (message.type === 'exit') followed.exit = { code: message.code, signal: message.signal, stderrTail: message.stderrTail };
+          else {
+            if (message.type === 'assigned') followed.worker = `${message.worker.name} on ${message.worker.host}`;
+            followed.onMessage(message);
+          }
+        }
+      }
+      acks.push({ followed, ids });
+    }
+    for (const followed of ready) {
+      if (followed.cursor !== '>' && !answered.has(followed.key)) {
+        followed.cursor = '>';
+        quiet.delete(followed);
+      }
+    }
+    this.options.commit();
+    const ended: Followed[] = [];
+    for (const followed of ready) {
+      if (followed.ended) continue;
+      if (followed.exit) {
+        followed.ended = true;
+        followed.resolve(followed.exit);
+        ended.push(followed);
+      } else if (followed.lost && quiet.has(followed) && followed.cursor === '>') {
+        followed.ended = true;
+        followed.resolve({ code: null, signal: null, stderrTail: '', interrupted: followed.lost });
+        ended.push(followed);
+      }
+    }
+    // let the runner record the ends in SQLite before the entries that carried them are deleted
+    if (ended.length) await new Promise((r) => setImmediate(r));
+    if (acks.length || ended.length) {
+      const multi = this.commands.multi();
+      for (const { followed, ids } of acks) multi.xack(followed.key, COORDINATOR_GROUP, ...ids).xdel(followed.key, ...ids);
+      for (const followed of ended) multi.del(followed.key, cancelKey(this.queueName, followed.runId));
+      await multi.exec();
+    }
+    for (const followed of ended) this.followed.delete(followed.key);
+  }
+
+  /** Notices runs whose job failed (a stalled, i.e. lost, worker) or vanished. */
+  private async checkJobs(): Promise<void> {
+    const candidates = [...this.followed.values()].filter((f) => f.ready && !f.ended && !f.lost && !f.exit);
+    const states = await Promise.all(candidates.map((f) => this.queue.getJobState(f.jobId)));
+    for (const [i, followed] of candidates.entries()) {
+      const state = states[i];
+      if (state === 'failed') {
+        const job = await this.queue.getJob(followed.jobId);
+        const reason = job?.failedReason ? redactSecrets(job.failedReason, this.options.url) : 'it failed';
+        followed.lost = `WorkerLost: the worker${followed.worker ? ` (${followed.worker})` : ''} stopped without reporting back: ${reason}. Metrics received until then are kept.`;
+      } else if (state === 'unknown') {
+        // enqueued by a coordinator that was killed before the job was added: add it now
+        const data: JobData = { runId: followed.runId, spec: followed.spec };
+        await this.queue.add('run', data, { jobId: followed.jobId, attempts: 1, removeOnComplete: { count: 10_000 }, removeOnFail: { count: 10_000 } });
+      }
+    }
+  }
+}
+
+/** Connects (failing with a clear RedisConfigError on a wrong password or no server), then returns the executor. */
+export async function createRedisExecutor(options: RedisExecutorOptions): Promise<RedisExecutor> {
+  await probeRedis(options.url);
+  return new RedisExecutor(options);
+}
