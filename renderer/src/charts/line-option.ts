@@ -17,6 +17,8 @@ export interface LineData {
   axis?: 0 | 1;
   /** a step line (batch size, learning-rate steps) */
   step?: boolean;
+  /** half-width of a shaded band y ± band around the line (an error estimate), aligned with x */
+  band?: readonly (number | null)[];
 }
 
 export type XAxisKind = 'number' | 'duration' | 'log2';
@@ -62,6 +64,40 @@ function valueAxis(name: string | undefined, log: boolean, position: 'left' | 'r
   };
 }
 
+/**
+ * A band y ± e as two stacked series: the lower edge (invisible) and the width 2e (shaded).
+ * Left out of the tooltip and of the legend; a point without an error has no band.
+ */
+function bandSeries(line: LineData, log: boolean) {
+  const band = line.band ?? [];
+  const lower: [number, number | null][] = [];
+  const width: [number, number | null][] = [];
+  const n = Math.min(line.x.length, line.y.length);
+  for (let i = 0; i < n; i++) {
+    const y = line.y[i] ?? null;
+    const e = band[i] ?? null;
+    const known = y !== null && e !== null && Number.isFinite(y) && Number.isFinite(e) && !(log && y - Math.abs(e) <= 0);
+    lower.push([line.x[i]!, known ? y - Math.abs(e) : null]);
+    width.push([line.x[i]!, known ? 2 * Math.abs(e) : null]);
+  }
+  const common = {
+    type: 'line' as const,
+    yAxisIndex: line.axis ?? 0,
+    stack: `band:${line.id}`,
+    showSymbol: false,
+    connectNulls: false,
+    silent: true,
+    tooltip: { show: false },
+    lineStyle: { opacity: 0 },
+    emphasis: { disabled: true },
+    color: line.color,
+  };
+  return [
+    { ...common, id: `${line.id}:band-lower`, name: `${line.name} band`, data: lower },
+    { ...common, id: `${line.id}:band`, name: `${line.name} band`, data: width, areaStyle: { opacity: 0.18, color: line.color } },
+  ];
+}
+
 export function lineChartOption(spec: LineChartSpec): ChartOption {
   const xKind = spec.xKind ?? 'number';
   const usesRight = spec.lines.some((l) => l.axis === 1);
@@ -94,20 +130,23 @@ export function lineChartOption(spec: LineChartSpec): ChartOption {
       splitLine: { show: false },
     },
     yAxis: yAxes,
-    series: spec.lines.map((line) => ({
+    series: [
+      ...spec.lines.filter((line) => line.band).flatMap((line) => bandSeries(line, (line.axis === 1 ? spec.logY2 : spec.logY) ?? false)),
+      ...spec.lines.map((line) => ({
       id: line.id,
       name: line.name,
-      type: 'line',
+      type: 'line' as const,
       yAxisIndex: line.axis ?? 0,
       data: points(line.x, line.y, (line.axis === 1 ? spec.logY2 : spec.logY) ?? false),
       showSymbol: spec.symbols ?? false,
       symbolSize: 5,
-      step: line.step ? 'end' : undefined,
+      step: line.step ? ('end' as const) : undefined,
       connectNulls: false,
-      sampling: 'lttb',
+      sampling: 'lttb' as const,
       color: line.color,
-      lineStyle: { width: 1.6, type: line.dashed ? 'dashed' : 'solid' },
+      lineStyle: { width: 1.6, type: line.dashed ? ('dashed' as const) : ('solid' as const) },
       emphasis: { disabled: true },
     })),
+    ],
   };
 }
