@@ -14,7 +14,7 @@
  * when `grads` is not given:
  *   gradient-difference  2 per layer (2L)
  *   loss-difference      4 forward passes per layer (±h and ±2h; 4L forward)
- *   all-layers           2 per sign draw for all layers at once (draws ≤ next power of two ≥ L)
+ *   all-layers           2 per sign draw for all layers at once (default: all next-power-of-two ≥ L draws)
  *   hutchinson           2 per probe per layer (2·samples·L)
  *   lars-proxy           0 (and no recording pass)
  */
