@@ -11,7 +11,18 @@ import { selectBackend } from '../../../main/engine/backend';
 import { createCurvatureOracle, estimateLayerCurvature } from '../../../main/engine/diagnostics/curvature';
 import { createCblr, type CblrSpec } from '../../../main/engine/optimizers/cblr';
 import { curvatureRatios } from '../../../main/engine/optimizers/curvature-lr';
-import { createNetwork, exactCurvature, exactDiagonal, layerDirection, NETWORKS, type Network, type NetworkSpec } from './exact-curvature';
+import {
+  createNetwork,
+  exactCurvature,
+  exactDiagonal,
+  exactHessian,
+  fixedValues,
+  layerDirection,
+  NETWORKS,
+  symmetricEigenvalues,
+  type Network,
+  type NetworkSpec,
+} from './exact-curvature';
 import * as J from './jets';
 
 const relative = (estimate: number, exact: number): number => Math.abs(estimate - exact) / Math.abs(exact);
@@ -93,6 +104,40 @@ describe('exact float64 reference (jets)', () => {
     const h = 1e-4;
     const difference = (loss(h, false).v - 2 * loss(0, false).v + loss(-h, false).v) / (h * h);
     expect(relative(loss(0, true).dd, difference)).toBeLessThan(1e-5);
+  });
+});
+
+describe('exact Hessian and sharpness of a tiny ReLU MLP (the reference for the top eigenvalue)', () => {
+  it('polarized jets give a symmetric H whose blocks reproduce κ_l and whose top eigenvalue bounds every Rayleigh quotient', () => {
+    const { network: net, exact } = network(NETWORKS.tinyReluMlp);
+    const h = exactHessian(net);
+    const n = h.length;
+    expect(n).toBe(4 * 6 + 6 + 6 * 3 + 3);
+    const gradient = net.gradient();
+    const weights = net.weights();
+    let offset = 0;
+    exact.forEach((kappa, l) => {
+      const g = gradient[l]!.flatMap((p) => Array.from(p));
+      const norm = Math.hypot(...g);
+      const u = g.map((v) => v / norm);
+      let quadratic = 0;
+      for (let i = 0; i < u.length; i++) for (let j = 0; j < u.length; j++) quadratic += u[i]! * h[offset + i]![offset + j]! * u[j]!;
+      expect(relative(quadratic, kappa)).toBeLessThan(1e-9);
+      offset += u.length;
+    });
+    const eigenvalues = symmetricEigenvalues(h);
+    const top = eigenvalues[0]!;
+    // the trace is preserved, and the largest eigenvalue bounds dᵀHd/‖d‖² for any d
+    const trace = h.reduce((s, row, i) => s + row[i]!, 0);
+    expect(relative(eigenvalues.reduce((s, v) => s + v, 0), trace)).toBeLessThan(1e-9);
+    for (let trial = 0; trial < 5; trial++) {
+      const d = Array.from(fixedValues(n, 100 + trial, 1));
+      const dNormSq = d.reduce((s, v) => s + v * v, 0);
+      let at = 0;
+      const direction = weights.map((params) => params.map((p) => Float64Array.from(d.slice(at, (at += p.length)))));
+      expect(net.lossJet(weights, direction).dd / dNormSq).toBeLessThanOrEqual(top * (1 + 1e-12));
+    }
+    expect(top).toBeGreaterThanOrEqual(Math.max(...exact) * (1 - 1e-12));
   });
 });
 

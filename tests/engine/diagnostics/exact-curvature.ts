@@ -213,6 +213,7 @@ export const NETWORKS = {
     batch: 16,
     seed: 4,
   },
+  tinyReluMlp: { name: 'ReLU MLP 4-6-3, B=16', architecture: { kind: 'mlp', hidden: [6], activation: 'relu' }, inputShape: [4], classes: 3, batch: 16, seed: 2 },
   resnet: { name: 'ResNet (BN, stages [1, 1], width 4), 8×8, B=32', architecture: { kind: 'resnet', stages: [1, 1], width: 4 }, inputShape: [8, 8, 1], classes: 4, batch: 32, seed: 3 },
 } satisfies Record<string, NetworkSpec>;
 
@@ -236,4 +237,67 @@ export function exactDiagonal(network: Network, layer: number): Float64Array {
     out[i] = network.lossJet(weights, direction).dd;
   }
   return out;
+}
+
+/**
+ * The full Hessian over all parameters (flat, in group/param order) by polarization of
+ * the jets' quadratic form: H_ij = (q(e_i + e_j) − q(e_i) − q(e_j)) / 2, q(d) = dᵀHd.
+ * n(n + 1)/2 jet passes: for tiny networks only (the sharpness reference).
+ */
+export function exactHessian(network: Network): number[][] {
+  const weights = network.weights();
+  const sizes = weights.map((params) => params.map((p) => p.length));
+  const n = sizes.flat().reduce((a, b) => a + b, 0);
+  const q = (entries: [number, number][]): number => {
+    const flat = new Float64Array(n);
+    for (const [i, v] of entries) flat[i]! += v;
+    let at = 0;
+    const direction = sizes.map((params) => params.map((size) => flat.slice(at, (at += size))));
+    return network.lossJet(weights, direction).dd;
+  };
+  const diagonal = Array.from({ length: n }, (_, i) => q([[i, 1]]));
+  const h = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+  for (let i = 0; i < n; i++) {
+    h[i]![i] = diagonal[i]!;
+    for (let j = i + 1; j < n; j++) {
+      const v = (q([[i, 1], [j, 1]]) - diagonal[i]! - diagonal[j]!) / 2;
+      h[i]![j] = v;
+      h[j]![i] = v;
+    }
+  }
+  return h;
+}
+
+/** eigenvalues of a symmetric matrix (cyclic Jacobi rotations), descending */
+export function symmetricEigenvalues(matrix: readonly (readonly number[])[]): number[] {
+  const a = matrix.map((row) => [...row]);
+  const n = a.length;
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    for (let p = 0; p < n; p++) for (let r = p + 1; r < n; r++) off += a[p]![r]! ** 2;
+    if (off < 1e-30) break;
+    for (let p = 0; p < n; p++) {
+      for (let r = p + 1; r < n; r++) {
+        const apr = a[p]![r]!;
+        if (Math.abs(apr) < 1e-300) continue;
+        const theta = (a[r]![r]! - a[p]![p]!) / (2 * apr);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < n; k++) {
+          const akp = a[k]![p]!;
+          const akr = a[k]![r]!;
+          a[k]![p] = c * akp - s * akr;
+          a[k]![r] = s * akp + c * akr;
+        }
+        for (let k = 0; k < n; k++) {
+          const apk = a[p]![k]!;
+          const ark = a[r]![k]!;
+          a[p]![k] = c * apk - s * ark;
+          a[r]![k] = s * apk + c * ark;
+        }
+      }
+    }
+  }
+  return a.map((row, i) => row[i]!).sort((x, y) => y - x);
 }
