@@ -51,6 +51,7 @@ function layerRecords(step: number): LayerMetrics[] {
     effectiveLr: 0.1 * Math.random(),
     lossUpdateShare: step % 10 === 0 ? Math.random() : null,
     curvature: step % 10 === 0 ? Math.random() : null,
+    curvatureError: step % 10 === 0 ? Math.random() * 1e-3 : null,
   }));
 }
 

@@ -12,7 +12,7 @@ export const runStatuses = ['queued', 'running', 'completed', 'failed', 'diverge
 
 export const stepFields = ['loss', 'accuracy', 'lr', 'batchSize', 'discarded', 'lossUpdate', 'stepMs'] as const;
 export const evalFields = ['trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy', 'gap'] as const;
-export const layerFields = ['gradNorm', 'weightNorm', 'updateNorm', 'effectiveLr', 'lossUpdateShare', 'curvature'] as const;
+export const layerFields = ['gradNorm', 'weightNorm', 'updateNorm', 'effectiveLr', 'lossUpdateShare', 'curvature', 'curvatureError'] as const;
 export type StepField = (typeof stepFields)[number];
 export type EvalField = (typeof evalFields)[number];
 export type LayerField = (typeof layerFields)[number];

@@ -56,6 +56,8 @@ export interface LayerMetrics {
   lossUpdateShare: number | null;
   /** κ_l at the curvature cadence, else null */
   curvature: number | null;
+  /** the estimator's own estimate of |κ_l − exact κ_l| (docs/methods.md); null where κ_l is, NaN where it has none */
+  curvatureError: number | null;
 }
 
 export interface EvalMetrics {

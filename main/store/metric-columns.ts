@@ -31,6 +31,7 @@ export const LAYER_COLUMNS: Readonly<Record<LayerField, string>> = {
   effectiveLr: 'effective_lr',
   lossUpdateShare: 'loss_update_share',
   curvature: 'curvature',
+  curvatureError: 'curvature_error',
 };
 
 export const EVAL_COLUMNS: Readonly<Record<EvalField, string>> = {
@@ -48,7 +49,7 @@ export const LAYER_FIELDS = Object.keys(LAYER_COLUMNS) as LayerField[];
 export const EVAL_FIELDS = Object.keys(EVAL_COLUMNS) as EvalField[];
 
 /** Fields whose null means "not computed at this step" rather than NaN. */
-const NULLABLE_FIELDS: ReadonlySet<string> = new Set<StepField | LayerField>(['lossUpdate', 'lossUpdateShare', 'curvature']);
+const NULLABLE_FIELDS: ReadonlySet<string> = new Set<StepField | LayerField>(['lossUpdate', 'lossUpdateShare', 'curvature', 'curvatureError']);
 
 /** One metric of one run, as a series over steps. */
 export type MetricRef =

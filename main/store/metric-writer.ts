@@ -248,6 +248,7 @@ export class MetricWriter {
           a[o + 6] = m.effectiveLr;
           a[o + 7] = m.lossUpdateShare ?? null;
           a[o + 8] = m.curvature ?? null;
+          a[o + 9] = m.curvatureError ?? null;
           l.commitRow();
         }
       }

@@ -151,6 +151,14 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    description: 'layer_metrics.curvature_error: each κ_l estimate carries its own error estimate',
+    up(db) {
+      // nullable like every metric column; rows written before have no error estimate (NULL)
+      db.exec(`ALTER TABLE layer_metrics ADD COLUMN curvature_error REAL;`);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

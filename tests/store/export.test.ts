@@ -64,7 +64,7 @@ describe('export', () => {
     const rows = csvRecords(readFileSync(out.layers, 'utf8'));
     expect(out.layerRows).toBe(200 * LAYERS);
     expect(rows).toHaveLength(200 * LAYERS);
-    expect(Object.keys(rows[0]!)).toEqual(['run_id', 'layer', 'layer_name', 'step', 'grad_norm', 'weight_norm', 'update_norm', 'effective_lr', 'loss_update_share', 'curvature']);
+    expect(Object.keys(rows[0]!)).toEqual(['run_id', 'layer', 'layer_name', 'step', 'grad_norm', 'weight_norm', 'update_norm', 'effective_lr', 'loss_update_share', 'curvature', 'curvature_error']);
     const row = rows.find((r) => r.layer === '1' && r.step === '30')!;
     expect(row.layer_name).toBe('conv "stem", 3x3');
     expect(csvNumber(row.grad_norm!)).toBe(sampleLayers(30, LAYERS)[1]!.gradNorm);

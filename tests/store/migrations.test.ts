@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../../main/store/migrations';
 import { openStore } from '../../main/store/open-store';
 import { StoreError } from '../../main/store/store-error';
-import { createRun, sampleLayers, sampleStep } from './fixtures/sample-metrics';
+import { createRun, sampleStep } from './fixtures/sample-metrics';
+import { STEP_COLUMNS, STEP_FIELDS } from '../../main/store/metric-columns';
 import { tempDir, tempStore, trackedStore } from './fixtures/temp-store';
 
 /** One value from a file, through a connection of its own that is closed again. */
@@ -52,9 +53,13 @@ describe('schema and migrations', () => {
     const old = openStore(path, { migrations: MIGRATIONS.slice(0, 1) });
     expect(old.schemaVersion).toBe(1);
     const { runId } = createRun(old);
-    const writer = old.openMetricWriter();
-    writer.pushStep(runId, sampleStep(0));
-    writer.pushLayers(runId, sampleLayers(0, 3));
+    // rows as version 1 wrote them: today's metric writer needs the columns of later migrations
+    const step = sampleStep(0);
+    old.db
+      .prepare(`INSERT INTO step_metrics (run_id, step, ${STEP_FIELDS.map((f) => STEP_COLUMNS[f]).join(', ')}) VALUES (${['?', '?', ...STEP_FIELDS.map(() => '?')].join(', ')})`)
+      .run(runId, step.step, ...STEP_FIELDS.map((f) => step[f]));
+    const insertLayer = old.db.prepare('INSERT INTO layer_metrics (run_id, layer, step, grad_norm, curvature) VALUES (?, ?, 0, 1, 2)');
+    for (let layer = 0; layer < 3; layer++) insertLayer.run(runId, layer);
     old.close();
     expect(peek(path, `SELECT count(*) FROM sqlite_master WHERE name = 'runs_by_status'`)).toBe(0);
 
@@ -64,6 +69,7 @@ describe('schema and migrations', () => {
     expect(store.runs.get(runId)?.status).toBe('queued');
     expect(store.metrics.stepMetrics(runId)).toEqual([sampleStep(0)]);
     expect(store.metrics.layerMetrics(runId)).toHaveLength(3);
+    expect(store.metrics.layerMetrics(runId)[0]).toMatchObject({ curvature: 2, curvatureError: null });
   });
 
   it('refuses a file written by a newer version, naming the file and both versions, and leaves it unchanged', () => {

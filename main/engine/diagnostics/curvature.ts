@@ -4,24 +4,41 @@
  * estimators numbered as in shared/paper.md). Every estimator perturbs the
  * variables in place and leaves them bit-exactly as it found them (perturbation.ts).
  *
+ * By default one forward pass at w first records the activation pattern (ReLU masks,
+ * max-pool choices) and every perturbed pass replays it (frozen-activations.ts): the
+ * differences then see the Hessian at w instead of the jumps of the kinks they cross.
+ * Each κ_l comes with an error estimate (LayerCurvature.error, see each estimator).
+ *
  * Cost in passes of `lossFn` (gradient passes unless noted), L layers, plus one
- * gradient pass for g when `grads` is not given:
+ * forward pass that records the pattern and gives L(w), plus one gradient pass for g
+ * when `grads` is not given:
  *   gradient-difference  2 per layer (2L)
- *   loss-difference      2 forward passes per layer + 1 for L_B(w) (2L + 1 forward)
- *   all-layers           2 per sign draw for all layers at once (draws ≤ next power of two ≥ L)
+ *   loss-difference      4 forward passes per layer (±h and ±2h; 4L forward)
+ *   all-layers           2 per sign draw for all layers at once (default: all next-power-of-two ≥ L draws)
  *   hutchinson           2 per probe per layer (2·samples·L)
- *   lars-proxy           0
+ *   lars-proxy           0 (and no recording pass)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { CurvatureEstimator } from '../../../common/spec';
 import type { LayerGroup } from '../models/layer-group';
-import type { CurvatureOracle } from '../optimizers/optimizer';
+import type { CurvatureOracle, LayerCurvature } from '../optimizers/optimizer';
 import { createRng } from '../rng';
-import { balancedProbes, type ProbeRng } from './balanced-probes';
-import { hutchinsonDiagonalOf, hutchinsonKappa, type HutchinsonSettings } from './hutchinson';
-import { gradientsOf, groupDot, setPerturbed, stepSize, sumSquares, unitDirection, withRestore, type LossFn } from './perturbation';
+import { balancedProbes, hadamardOrder, type ProbeRng } from './balanced-probes';
+import { hutchinsonDiagonalOf, hutchinsonKappa, type HutchinsonDiagonal, type HutchinsonSettings } from './hutchinson';
+import {
+  freezeActivations,
+  gradientsOf,
+  groupDot,
+  setPerturbed,
+  stepSize,
+  sumSquares,
+  unitDirection,
+  withRestore,
+  type FrozenLoss,
+  type LossFn,
+} from './perturbation';
 
-export type { LossFn };
+export type { LossFn, LayerCurvature };
 
 export interface CurvatureOptions {
   /** h_l = relativeStep · max(‖w_l‖, 1) for the gradient-based estimators (default 1e-3) */
@@ -29,17 +46,27 @@ export interface CurvatureOptions {
   /**
    * h for loss-difference; default max(relativeStep, 1e-2). A float32 loss carries
    * rounding of ~1e-7·L, which a second difference divides by h²: on the tests' tiny
-   * MLP relative step 1e-3 is 6–12 % off κ, 1e-4 useless, 1e-2 within 0.05 %.
+   * MLP relative step 1e-3 is 6–12 % off κ, 1e-4 useless, 1e-2 within 0.05 %. With the
+   * activation pattern frozen such a step crosses no kink.
    */
   lossRelativeStep?: number;
   /**
-   * grads[l][p]: gradient of groups[l].params[p], used as the direction ĝ_l (and as
-   * ‖g_l‖ by lars-proxy). Computed from lossFn (one extra pass) when absent. Not disposed.
+   * Record the activation pattern at w and replay it at w ± h·d (default true). Off,
+   * the differences cross ReLU kinks: κ_l up to 2× off on a small ReLU MLP (docs/methods.md).
+   */
+  freezeActivations?: boolean;
+  /**
+   * grads[l][p]: gradient of groups[l].params[p] of this same lossFn at the current
+   * weights, used as the direction ĝ_l (and as ‖g_l‖ by lars-proxy, and as g(w) by the
+   * error estimates). Computed from lossFn (one extra pass) when absent. Not disposed.
    */
   grads?: tf.Tensor[][];
-  /** Hutchinson probes per layer (default 8; at most the next power of two ≥ the layer's size is used) */
+  /** Hutchinson probes per layer (default 32; at most the next power of two ≥ the layer's size is used) */
   hutchinsonSamples?: number;
-  /** all-layers sign draws (default 4; at most the next power of two ≥ L is used) */
+  /**
+   * all-layers sign draws (default the next power of two ≥ L, the full design: fewer leave
+   * cross-layer terms ĝ_lᵀH_lmĝ_m in κ_l, 3× κ on a 13-layer ResNet with 4 draws; more would repeat)
+   */
   signDraws?: number;
   /** the run's seeded generator for Hutchinson probes and all-layers signs */
   rng?: ProbeRng;
@@ -49,8 +76,7 @@ export interface CurvatureOptions {
 
 const DEFAULT_RELATIVE_STEP = 1e-3;
 const MIN_LOSS_RELATIVE_STEP = 1e-2;
-const DEFAULT_HUTCHINSON_SAMPLES = 8;
-const DEFAULT_SIGN_DRAWS = 4;
+const DEFAULT_HUTCHINSON_SAMPLES = 32;
 const DEFAULT_SEED = 0x6b617070;
 /** keeps ‖w_l‖ off zero in lars-proxy */
 const TINY_NORM = 1e-30;
@@ -58,23 +84,25 @@ const TINY_NORM = 1e-30;
 interface Resolved {
   relativeStep: number;
   lossRelativeStep: number;
+  freeze: boolean;
   hutchinsonSamples: number;
   signDraws: number;
   rng: ProbeRng;
 }
 
-function resolve(options: CurvatureOptions): Resolved {
+function resolve(options: CurvatureOptions, layers: number): Resolved {
   const relativeStep = options.relativeStep ?? DEFAULT_RELATIVE_STEP;
   const lossRelativeStep = options.lossRelativeStep ?? Math.max(relativeStep, MIN_LOSS_RELATIVE_STEP);
   const hutchinsonSamples = options.hutchinsonSamples ?? DEFAULT_HUTCHINSON_SAMPLES;
-  const signDraws = options.signDraws ?? DEFAULT_SIGN_DRAWS;
+  const signDraws = options.signDraws ?? hadamardOrder(Math.max(layers, 1));
   for (const [name, value] of [['relativeStep', relativeStep], ['lossRelativeStep', lossRelativeStep]] as const) {
     if (!(value > 0 && Number.isFinite(value))) throw new RangeError(`curvature ${name} must be a positive number, got ${value}`);
   }
   for (const [name, value] of [['hutchinsonSamples', hutchinsonSamples], ['signDraws', signDraws]] as const) {
     if (!Number.isInteger(value) || value < 1) throw new RangeError(`curvature ${name} must be a positive integer, got ${value}`);
   }
-  return { relativeStep, lossRelativeStep, hutchinsonSamples, signDraws, rng: options.rng ?? createRng(options.seed ?? DEFAULT_SEED) };
+  const freeze = options.freezeActivations ?? true;
+  return { relativeStep, lossRelativeStep, freeze, hutchinsonSamples, signDraws, rng: options.rng ?? createRng(options.seed ?? DEFAULT_SEED) };
 }
 
 function checkGrads(groups: LayerGroup[], grads: tf.Tensor[][]): void {
@@ -89,35 +117,44 @@ function checkGrads(groups: LayerGroup[], grads: tf.Tensor[][]): void {
   });
 }
 
-/** Calls `body` with g at the current weights: the given grads, or ones computed (and disposed) here. */
-function withGrads<T>(groups: LayerGroup[], lossFn: LossFn, given: tf.Tensor[][] | undefined, body: (grads: tf.Tensor[][]) => T): T {
+/** g at the current weights: the given grads (not owned), or ones computed here (owned, disposed by `release`). */
+interface Grads {
+  grads: tf.Tensor[][];
+  release(): void;
+}
+
+function gradsAt(groups: LayerGroup[], lossFn: () => tf.Scalar, given: tf.Tensor[][] | undefined): Grads {
   if (given) {
     checkGrads(groups, given);
-    return body(given);
+    return { grads: given, release: () => {} };
   }
   const all = gradientsOf(lossFn, groups.flatMap((g) => g.params));
   let offset = 0;
-  const grads = groups.map((g) => all.slice(offset, (offset += g.params.length)));
+  return { grads: groups.map((g) => all.slice(offset, (offset += g.params.length))), release: () => tf.dispose(all) };
+}
+
+/** Stacks per-layer [κ_l, error_l] pairs into one [L, 2] tensor (one read-back for all layers). */
+function stackLayers(perLayer: (l: number) => tf.Tensor1D, layers: number): tf.Tensor2D {
+  const rows: tf.Tensor1D[] = [];
   try {
-    return body(grads);
+    for (let l = 0; l < layers; l++) rows.push(perLayer(l));
+    return tf.stack(rows) as tf.Tensor2D;
   } finally {
-    tf.dispose(all);
+    tf.dispose(rows);
   }
 }
 
-/** Stacks per-layer scalars into one [L] tensor (one read-back for all layers). */
-function stackLayers(perLayer: (l: number) => tf.Scalar, layers: number): tf.Tensor1D {
-  const scalars: tf.Scalar[] = [];
-  try {
-    for (let l = 0; l < layers; l++) scalars.push(perLayer(l));
-    return tf.stack(scalars) as tf.Tensor1D;
-  } finally {
-    tf.dispose(scalars);
-  }
+/**
+ * |κ₊ − κ₋|/2 of the one-sided estimates κ± = ±ĝ·(g(w ± h ĝ) − g(w))/h, i.e.
+ * |ĝ·(g₊ + g₋ − 2g)|/2h: about h·|L‴| on a smooth loss (more than the central
+ * difference's O(h²) error, so a bound), large when the loss is not smooth within ±h.
+ */
+function oneSidedSpread(dir: tf.Tensor[], plus: tf.Tensor[], minus: tf.Tensor[], g: tf.Tensor[], twoH: tf.Scalar): tf.Scalar {
+  return tf.div(tf.abs(groupDot(dir, plus.map((p, i) => tf.sub(tf.add(p, minus[i]!), tf.mul(g[i]!, 2))))), twoH);
 }
 
-/** Estimator 1: ĝ_l · [g_l(w + h ĝ_l) − g_l(w − h ĝ_l)] / 2h, one layer at a time. */
-function gradientDifference(groups: LayerGroup[], lossFn: LossFn, grads: tf.Tensor[][], o: Resolved): tf.Tensor1D {
+/** Estimator 1: ĝ_l · [g_l(w + h ĝ_l) − g_l(w − h ĝ_l)] / 2h, one layer at a time. Error: oneSidedSpread. */
+function gradientDifference(groups: LayerGroup[], lossFn: () => tf.Scalar, grads: tf.Tensor[][], o: Resolved): tf.Tensor2D {
   return stackLayers((l) => {
     const params = groups[l]!.params;
     return withRestore(params, (originals) =>
@@ -128,33 +165,39 @@ function gradientDifference(groups: LayerGroup[], lossFn: LossFn, grads: tf.Tens
         const plus = gradientsOf(lossFn, params);
         setPerturbed(params, originals, dir, tf.neg(h));
         const minus = gradientsOf(lossFn, params);
-        return tf.div(groupDot(dir, plus.map((p, i) => tf.sub(p, minus[i]!))), tf.mul(h, 2));
+        const twoH = tf.mul(h, 2);
+        const kappa = tf.div(groupDot(dir, plus.map((p, i) => tf.sub(p, minus[i]!))), twoH);
+        return tf.stack([kappa, oneSidedSpread(dir, plus, minus, grads[l]!, twoH as tf.Scalar)]) as tf.Tensor1D;
       }),
     );
   }, groups.length);
 }
 
-/** Estimator 2: [L(w + h ĝ_l) − 2 L(w) + L(w − h ĝ_l)] / h², forward passes only. */
-function lossDifference(groups: LayerGroup[], lossFn: LossFn, grads: tf.Tensor[][], o: Resolved): tf.Tensor1D {
-  const centre = tf.tidy(lossFn);
-  try {
-    return stackLayers((l) => {
-      const params = groups[l]!.params;
-      return withRestore(params, (originals) =>
-        tf.tidy(() => {
-          const dir = unitDirection(grads[l]!);
-          const h = stepSize(originals, o.lossRelativeStep);
-          setPerturbed(params, originals, dir, h);
+/**
+ * Estimator 2: [L(w + h ĝ_l) − 2 L(w) + L(w − h ĝ_l)] / h², forward passes only.
+ * Error: |κ(h) − κ(2h)| (three times the step error of κ(h), plus the float32
+ * rounding of both).
+ */
+function lossDifference(groups: LayerGroup[], lossFn: () => tf.Scalar, grads: tf.Tensor[][], centre: tf.Scalar, o: Resolved): tf.Tensor2D {
+  return stackLayers((l) => {
+    const params = groups[l]!.params;
+    return withRestore(params, (originals) =>
+      tf.tidy(() => {
+        const dir = unitDirection(grads[l]!);
+        const h = stepSize(originals, o.lossRelativeStep);
+        const second = (step: tf.Scalar): tf.Scalar => {
+          setPerturbed(params, originals, dir, step);
           const plus = lossFn();
-          setPerturbed(params, originals, dir, tf.neg(h));
+          setPerturbed(params, originals, dir, tf.neg(step));
           const minus = lossFn();
-          return tf.div(tf.sub(tf.add(plus, minus), tf.mul(centre, 2)), tf.square(h));
-        }),
-      );
-    }, groups.length);
-  } finally {
-    centre.dispose();
-  }
+          return tf.div(tf.sub(tf.add(plus, minus), tf.mul(centre, 2)), tf.square(step));
+        };
+        const kappa = second(h);
+        const coarse = second(tf.mul(h, 2) as tf.Scalar);
+        return tf.stack([kappa, tf.abs(tf.sub(kappa, coarse))]) as tf.Tensor1D;
+      }),
+    );
+  }, groups.length);
 }
 
 /**
@@ -162,8 +205,10 @@ function lossDifference(groups: LayerGroup[], lossFn: LossFn, grads: tf.Tensor[]
  * its own h_l, so s_l ĝ_l · [g_l(w + hd) − g_l(w − hd)] / 2h_l = κ_l + Σ_{m≠l} s_l s_m
  * (h_m/h_l) ĝ_lᵀ H_lm ĝ_m. The signs come from a balanced design (balanced-probes.ts):
  * the cross terms cancel exactly once signDraws reaches the next power of two ≥ L.
+ * Error: the mean over draws of the one-sided spread (see oneSidedSpread); it does
+ * not include cross terms left uncancelled by too few draws.
  */
-function allLayers(groups: LayerGroup[], lossFn: LossFn, grads: tf.Tensor[][], o: Resolved): tf.Tensor1D {
+function allLayers(groups: LayerGroup[], lossFn: () => tf.Scalar, grads: tf.Tensor[][], o: Resolved): tf.Tensor2D {
   const vars = groups.flatMap((g) => g.params);
   const { probes } = balancedProbes(groups.length, o.signDraws, o.rng);
   return withRestore(vars, (flatOriginals) => {
@@ -171,7 +216,7 @@ function allLayers(groups: LayerGroup[], lossFn: LossFn, grads: tf.Tensor[][], o
     const originals = groups.map((g) => flatOriginals.slice(offset, (offset += g.params.length)));
     const dirs = tf.tidy(() => grads.map(unitDirection));
     const steps = tf.tidy(() => originals.map((w) => stepSize(w, o.relativeStep)));
-    let sum: tf.Tensor1D = tf.zeros([groups.length]);
+    let sum: tf.Tensor2D = tf.zeros([groups.length, 2]);
     try {
       for (const signs of probes) {
         const next = tf.tidy(() => {
@@ -183,16 +228,19 @@ function allLayers(groups: LayerGroup[], lossFn: LossFn, grads: tf.Tensor[][], o
           const minus = gradientsAt(-1);
           let at = 0;
           const perLayer = groups.map((g, l) => {
-            const diff = g.params.map((_, p) => tf.sub(plus[at + p]!, minus[at + p]!));
+            const p = plus.slice(at, at + g.params.length);
+            const m = minus.slice(at, at + g.params.length);
             at += g.params.length;
-            return tf.div(tf.mul(groupDot(dirs[l]!, diff), signs[l]!), tf.mul(steps[l]!, 2));
+            const twoH = tf.mul(steps[l]!, 2);
+            const kappa = tf.div(tf.mul(groupDot(dirs[l]!, p.map((t, i) => tf.sub(t, m[i]!))), signs[l]!), twoH);
+            return tf.stack([kappa, oneSidedSpread(dirs[l]!, p, m, grads[l]!, twoH as tf.Scalar)]);
           });
-          return tf.add(sum, tf.stack(perLayer)) as tf.Tensor1D;
+          return tf.add(sum, tf.stack(perLayer)) as tf.Tensor2D;
         });
         sum.dispose();
         sum = next;
       }
-      return tf.div(sum, probes.length);
+      return tf.div(sum, probes.length) as tf.Tensor2D;
     } finally {
       sum.dispose();
       tf.dispose([dirs, steps]);
@@ -200,10 +248,13 @@ function allLayers(groups: LayerGroup[], lossFn: LossFn, grads: tf.Tensor[][], o
   });
 }
 
-/** LARS as a CBLR instance (paper.md): κ_l ≈ ‖g_l‖ / ‖w_l‖. */
-function larsProxy(groups: LayerGroup[], grads: tf.Tensor[][]): tf.Tensor1D {
+/** LARS as a CBLR instance (paper.md): κ_l ≈ ‖g_l‖ / ‖w_l‖. Not an estimate of ĝᵀHĝ, so its error is NaN. */
+function larsProxy(groups: LayerGroup[], grads: tf.Tensor[][]): tf.Tensor2D {
   return stackLayers(
-    (l) => tf.tidy(() => tf.div(tf.sqrt(sumSquares(grads[l]!)), tf.maximum(tf.sqrt(sumSquares(groups[l]!.params)), TINY_NORM))),
+    (l) =>
+      tf.tidy(() =>
+        tf.stack([tf.div(tf.sqrt(sumSquares(grads[l]!)), tf.maximum(tf.sqrt(sumSquares(groups[l]!.params)), TINY_NORM)), tf.scalar(Number.NaN)]),
+      ) as tf.Tensor1D,
     groups.length,
   );
 }
@@ -212,50 +263,110 @@ function hutchinsonSettings(o: Resolved): HutchinsonSettings {
   return { samples: o.hutchinsonSamples, relativeStep: o.relativeStep, rng: o.rng };
 }
 
-function estimate(
-  groups: LayerGroup[],
-  lossFn: LossFn,
-  estimator: CurvatureEstimator,
-  o: Resolved,
-  grads: tf.Tensor[][] | undefined,
-  diagonalOf: (layer: number) => Float32Array,
-): number[] {
-  return withGrads(groups, lossFn, grads, (g) => {
-    if (estimator === 'hutchinson') return hutchinsonKappa(g, groups.map((_, l) => diagonalOf(l)));
-    const kappa =
-      estimator === 'gradient-difference' ? gradientDifference(groups, lossFn, g, o)
-      : estimator === 'loss-difference' ? lossDifference(groups, lossFn, g, o)
-      : estimator === 'all-layers' ? allLayers(groups, lossFn, g, o)
-      : larsProxy(groups, g);
-    try {
-      return Array.from(kappa.dataSync());
-    } finally {
-      kappa.dispose();
-    }
-  });
+async function readPairs(pairs: tf.Tensor2D): Promise<LayerCurvature> {
+  try {
+    const values = await pairs.data();
+    const layers = pairs.shape[0];
+    return { kappa: Array.from({ length: layers }, (_, l) => values[2 * l]!), error: Array.from({ length: layers }, (_, l) => values[2 * l + 1]!) };
+  } finally {
+    pairs.dispose();
+  }
 }
 
-/** κ_l for every layer with the chosen estimator; variables are left bit-exactly as found. */
-export function estimateLayerCurvature(
+/**
+ * The shared state of one estimate (or one oracle): the frozen loss, recorded once at
+ * the current weights on first use, and g. Variables are only ever moved inside
+ * synchronous stretches (restored before any await), so estimates may interleave.
+ */
+class CurvatureSession {
+  private frozenLoss: FrozenLoss | null = null;
+  private gradients: Grads | null = null;
+  private readonly diagonals = new Map<number, Promise<HutchinsonDiagonal>>();
+
+  constructor(
+    private readonly groups: LayerGroup[],
+    private readonly plainLoss: LossFn,
+    private readonly o: Resolved,
+    private readonly given: tf.Tensor[][] | undefined,
+  ) {}
+
+  private frozen(): FrozenLoss {
+    this.frozenLoss ??= freezeActivations(this.plainLoss, this.o.freeze);
+    return this.frozenLoss;
+  }
+
+  private grads(): tf.Tensor[][] {
+    // g(w) is the same with or without the pattern replayed; the plain loss needs no recording pass
+    this.gradients ??= gradsAt(this.groups, () => this.plainLoss(), this.given);
+    return this.gradients.grads;
+  }
+
+  diagonal(layer: number): Promise<HutchinsonDiagonal> {
+    let diag = this.diagonals.get(layer);
+    if (!diag) {
+      diag = hutchinsonDiagonalOf(this.groups[layer]!, this.frozen().lossFn, hutchinsonSettings(this.o));
+      this.diagonals.set(layer, diag);
+    }
+    return diag;
+  }
+
+  async estimate(estimator: CurvatureEstimator): Promise<LayerCurvature> {
+    const { groups, o } = this;
+    if (estimator === 'lars-proxy') {
+      // needs no pattern: g alone (given, or from the plain loss)
+      return readPairs(larsProxy(groups, this.grads()));
+    }
+    const g = this.grads();
+    const loss = this.frozen();
+    if (estimator === 'hutchinson') {
+      const diagonals: HutchinsonDiagonal[] = [];
+      for (let l = 0; l < groups.length; l++) diagonals.push(await this.diagonal(l));
+      return hutchinsonKappa(g, diagonals);
+    }
+    return readPairs(
+      estimator === 'gradient-difference' ? gradientDifference(groups, loss.lossFn, g, o)
+      : estimator === 'loss-difference' ? lossDifference(groups, loss.lossFn, g, loss.centre, o)
+      : allLayers(groups, loss.lossFn, g, o),
+    );
+  }
+
+  dispose(): void {
+    this.gradients?.release();
+    this.frozenLoss?.dispose();
+    this.gradients = null;
+    this.frozenLoss = null;
+  }
+}
+
+/** κ_l (and its error estimate) for every layer with the chosen estimator; variables are left bit-exactly as found. */
+export async function estimateLayerCurvature(
   groups: LayerGroup[],
   lossFn: LossFn,
   estimator: CurvatureEstimator = 'gradient-difference',
   options: CurvatureOptions = {},
-): number[] {
-  const o = resolve(options);
-  return estimate(groups, lossFn, estimator, o, options.grads, (l) => hutchinsonDiagonalOf(groups[l]!, lossFn, hutchinsonSettings(o)));
+): Promise<LayerCurvature> {
+  const session = new CurvatureSession(groups, lossFn, resolve(options, groups.length), options.grads);
+  try {
+    return await session.estimate(estimator);
+  } finally {
+    session.dispose();
+  }
 }
 
 /** Hutchinson estimate of diag(H_ll), flattened over the layer's params in order (signed). */
-export function hutchinsonDiagonal(
+export async function hutchinsonDiagonal(
   groups: LayerGroup[],
   layer: number,
   lossFn: LossFn,
-  options: Pick<CurvatureOptions, 'relativeStep' | 'rng' | 'seed'> & { samples?: number } = {},
-): Float32Array {
-  const group = groups[layer];
-  if (!group) throw new RangeError(`layer ${layer} is out of range: the model has ${groups.length} layers`);
-  return hutchinsonDiagonalOf(group, lossFn, hutchinsonSettings(resolve({ ...options, hutchinsonSamples: options.samples })));
+  options: Pick<CurvatureOptions, 'relativeStep' | 'rng' | 'seed' | 'freezeActivations'> & { samples?: number } = {},
+): Promise<HutchinsonDiagonal> {
+  if (!groups[layer]) throw new RangeError(`layer ${layer} is out of range: the model has ${groups.length} layers`);
+  const session = new CurvatureSession(groups, lossFn, resolve({ ...options, hutchinsonSamples: options.samples }, groups.length), undefined);
+  try {
+    return await session.diagonal(layer);
+  } finally {
+    session.dispose();
+  }
 }
 
 /**
@@ -291,35 +402,34 @@ export function secantCurvature(
 /**
  * The oracle CBLR/MCLR call, for one step's batch, before the variables are updated:
  * results are cached, so asking twice (or asking 'hutchinson' after diagonalCurvature)
- * costs nothing. Make a new one per step; `options.grads` must stay alive while it is
- * used. Without `options.grads`, each estimator computes g itself (one pass each).
+ * costs nothing, and the activation pattern and g (when not given) are computed once
+ * for all estimators. Make a new one per step and dispose it after the step;
+ * `options.grads` must stay alive while it is used.
  */
-export function createCurvatureOracle(groups: LayerGroup[], lossFn: LossFn, options: CurvatureOptions = {}): CurvatureOracle {
-  const o = resolve(options);
-  const kappas = new Map<CurvatureEstimator, number[]>();
-  const diagonals = new Map<number, Float32Array>();
-  const diagonalOf = (layer: number): Float32Array => {
-    let diag = diagonals.get(layer);
-    if (!diag) {
-      diag = hutchinsonDiagonalOf(groups[layer]!, lossFn, hutchinsonSettings(o));
-      diagonals.set(layer, diag);
-    }
-    return diag;
-  };
+export interface DisposableCurvatureOracle extends CurvatureOracle {
+  /** frees the recorded pattern and the computed g; call after the step's update */
+  dispose(): void;
+}
+
+export function createCurvatureOracle(groups: LayerGroup[], lossFn: LossFn, options: CurvatureOptions = {}): DisposableCurvatureOracle {
+  const session = new CurvatureSession(groups, lossFn, resolve(options, groups.length), options.grads);
+  const results = new Map<CurvatureEstimator, Promise<LayerCurvature>>();
   return {
-    layerCurvature(estimator) {
-      let kappa = kappas.get(estimator);
-      if (!kappa) {
-        kappa = estimate(groups, lossFn, estimator, o, options.grads, diagonalOf);
-        kappas.set(estimator, kappa);
+    async layerCurvature(estimator) {
+      let result = results.get(estimator);
+      if (!result) {
+        result = session.estimate(estimator);
+        results.set(estimator, result);
       }
-      return kappa.slice();
+      const { kappa, error } = await result;
+      return { kappa: kappa.slice(), error: error.slice() };
     },
-    diagonalCurvature(layer) {
+    async diagonalCurvature(layer) {
       if (!Number.isInteger(layer) || layer < 0 || layer >= groups.length) {
         throw new RangeError(`layer ${layer} is out of range: the model has ${groups.length} layers`);
       }
-      return diagonalOf(layer).map(Math.abs);
+      return (await session.diagonal(layer)).diagonal.map(Math.abs);
     },
+    dispose: () => session.dispose(),
   };
 }

@@ -5,9 +5,15 @@
  * drift), also when the loss throws.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { FrozenActivations } from '../models/frozen-activations';
 
-/** Mean loss of the current batch, computed from the current values of the variables. */
-export type LossFn = () => tf.Scalar;
+/**
+ * Mean loss of the current batch, computed from the current values of the variables.
+ * A model's loss passes `frozen` on to its forward pass (ForwardMode.frozen), so the
+ * estimators can record the activation pattern at w and replay it at w ± h·d; a loss
+ * of a smooth network may ignore it.
+ */
+export type LossFn = (frozen?: FrozenActivations) => tf.Scalar;
 
 /** keeps ĝ = g / ‖g‖ finite: a layer with g = 0 has no direction and reports κ = 0 */
 const TINY_NORM = 1e-30;
@@ -47,9 +53,49 @@ export function setPerturbed(vars: tf.Variable[], originals: tf.Tensor[], direct
   tf.tidy(() => vars.forEach((v, i) => v.assign(tf.add(originals[i]!, tf.mul(directions[i]!, step)))));
 }
 
-export function gradientsOf(lossFn: LossFn, vars: tf.Variable[]): tf.Tensor[] {
+export function gradientsOf(lossFn: () => tf.Scalar, vars: tf.Variable[]): tf.Tensor[] {
   const { value, grads } = tf.variableGrads(lossFn, vars);
   value.dispose();
   // a variable the loss does not reach (or a frozen one) has a zero gradient
   return vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
+}
+
+/** The loss with the activation pattern of the current weights replayed, and L(w) from the recording pass. */
+export interface FrozenLoss {
+  lossFn: () => tf.Scalar;
+  /** L(w), from the one forward pass that recorded the pattern */
+  centre: tf.Scalar;
+  /** activation sites recorded (0 for a smooth network, or when freezing is off) */
+  sites: number;
+  dispose(): void;
+}
+
+/**
+ * One forward pass at the current weights that records the ReLU masks and max-pool
+ * choices (frozen-activations.ts); the returned loss replays them. With `enabled`
+ * false the loss is the plain one and the pass only yields L(w).
+ */
+export function freezeActivations(lossFn: LossFn, enabled: boolean): FrozenLoss {
+  const frozen = enabled ? new FrozenActivations() : undefined;
+  try {
+    const centre = tf.tidy(() => lossFn(frozen));
+    frozen?.replay();
+    return {
+      lossFn: frozen
+        ? () => {
+            frozen.rewind();
+            return lossFn(frozen);
+          }
+        : () => lossFn(),
+      centre,
+      sites: frozen?.size ?? 0,
+      dispose: () => {
+        centre.dispose();
+        frozen?.dispose();
+      },
+    };
+  } catch (error) {
+    frozen?.dispose();
+    throw error;
+  }
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { activate, disposeModel, GroupBuilder, type Model } from './model';
+import { activate, disposeModel, GroupBuilder, maxPool, type Model } from './model';
 
 export interface ConvBlock {
   filters: number;
@@ -59,16 +59,16 @@ export function buildCnn(options: CnnOptions): Model {
   const model: Model = {
     groups: builder.groups,
     state: builder.state,
-    apply(x) {
+    apply(x, mode) {
       let t = tf.reshape(x, [x.shape[0]!, height, width, channels]) as tf.Tensor4D;
       for (const { w: kernel, b, block } of convs) {
-        t = activate(tf.add(tf.conv2d(t, kernel as tf.Tensor4D, block.stride, block.padding), b), options.activation) as tf.Tensor4D;
-        if (block.pool > 1) t = tf.maxPool(t, block.pool, block.pool, 'valid');
+        t = activate(tf.add(tf.conv2d(t, kernel as tf.Tensor4D, block.stride, block.padding), b), options.activation, mode.frozen) as tf.Tensor4D;
+        if (block.pool > 1) t = maxPool(t, block.pool, mode.frozen);
       }
       let d: tf.Tensor = tf.reshape(t, [t.shape[0], flat]);
       denses.forEach(([dw, db], i) => {
         d = tf.add(tf.matMul(d as tf.Tensor2D, dw as tf.Tensor2D), db);
-        if (i + 1 < denses.length) d = activate(d, options.activation);
+        if (i + 1 < denses.length) d = activate(d, options.activation, mode.frozen);
       });
       return d as tf.Tensor2D;
     },

@@ -27,11 +27,11 @@ export function buildMlp(options: MlpOptions): Model {
   const model: Model = {
     groups: builder.groups,
     state: builder.state,
-    apply(x) {
+    apply(x, mode) {
       let h: tf.Tensor = tf.reshape(x, [x.shape[0]!, inputSize]);
       layers.forEach(([w, b], i) => {
         h = tf.add(tf.matMul(h as tf.Tensor2D, w as tf.Tensor2D), b);
-        if (i + 1 < layers.length) h = activate(h, options.activation);
+        if (i + 1 < layers.length) h = activate(h, options.activation, mode.frozen);
       });
       return h as tf.Tensor2D;
     },

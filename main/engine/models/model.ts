@@ -1,12 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerGroup, ParamRole } from './layer-group';
 import type { LayerInfo } from '../../../common/metrics';
+import type { FrozenActivations } from './frozen-activations';
 
 export interface ForwardMode {
   /** batch-norm uses batch statistics when training */
   training: boolean;
   /** fold this batch's statistics into batch-norm running averages (only the real step does) */
   updateStats: boolean;
+  /** record (or replay) the ReLU/ELU masks and max-pool choices, for curvature estimates (frozen-activations.ts) */
+  frozen?: FrozenActivations;
 }
 
 /** A network as a pure forward function over per-layer parameter groups. */
@@ -71,7 +74,9 @@ export function disposeModel(model: Pick<Model, 'groups' | 'state'>): void {
   model.state.forEach((s) => s.dispose());
 }
 
-export function activate(x: tf.Tensor, activation: string): tf.Tensor {
+export function activate(x: tf.Tensor, activation: string, frozen?: FrozenActivations): tf.Tensor {
+  if (frozen && activation === 'relu') return frozen.relu(x);
+  if (frozen && activation === 'elu') return frozen.elu(x);
   switch (activation) {
     case 'relu':
       return tf.relu(x);
@@ -84,6 +89,16 @@ export function activate(x: tf.Tensor, activation: string): tf.Tensor {
     default:
       throw new Error(`unknown activation '${activation}'`);
   }
+}
+
+/** maxPool(x, size, size, 'valid'), or its frozen selection (frozen-activations.ts) */
+export function maxPool(x: tf.Tensor4D, size: number, frozen?: FrozenActivations): tf.Tensor4D {
+  return frozen ? frozen.maxPool(x, size) : tf.maxPool(x, size, size, 'valid');
+}
+
+/** relu(x), or its frozen mask */
+export function relu<T extends tf.Tensor>(x: T, frozen?: FrozenActivations): T {
+  return (frozen ? frozen.relu(x) : tf.relu(x)) as T;
 }
 
 export function describeLayers(groups: LayerGroup[]): LayerInfo[] {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { disposeModel, GroupBuilder, type ForwardMode, type Model } from './model';
+import { disposeModel, GroupBuilder, relu, type ForwardMode, type Model } from './model';
 import { imageShape } from './cnn';
 
 export interface ResnetOptions {
@@ -65,10 +65,10 @@ export function buildResnet(options: ResnetOptions): Model {
       const projConv = needsProjection ? conv(`${id}_shortcut_conv`, cin, cout, 1, stride) : null;
       const projBn = needsProjection ? batchNorm(`${id}_shortcut_bn`, cout) : null;
       blocks.push((x, mode) => {
-        const a = tf.relu(bnA(convA(x, mode), mode)) as tf.Tensor4D;
+        const a = relu(bnA(convA(x, mode), mode), mode.frozen);
         const y = bnB(convB(a, mode), mode);
         const shortcut = projConv && projBn ? projBn(projConv(x, mode), mode) : x;
-        return tf.relu(tf.add(y, shortcut)) as tf.Tensor4D;
+        return relu(tf.add(y, shortcut) as tf.Tensor4D, mode.frozen);
       });
       cin = cout;
     }
@@ -83,7 +83,7 @@ export function buildResnet(options: ResnetOptions): Model {
     state: builder.state,
     apply(x, mode) {
       let t = tf.reshape(x, [x.shape[0]!, height, width, channels]) as tf.Tensor4D;
-      t = tf.relu(stem[1]!(stem[0]!(t, mode), mode)) as tf.Tensor4D;
+      t = relu(stem[1]!(stem[0]!(t, mode), mode), mode.frozen);
       for (const block of blocks) t = block(t, mode);
       const pooled = tf.mean(t, [1, 2]) as tf.Tensor2D;
       return tf.add(tf.matMul(pooled, headW as tf.Tensor2D), headB as tf.Tensor) as tf.Tensor2D;

@@ -33,7 +33,7 @@ export class AdamOptimizer implements LayerOptimizer {
     this.v = new Slots(groups);
   }
 
-  apply(input: OptimizerStepInput): number[] {
+  async apply(input: OptimizerStepInput): Promise<number[]> {
     assertStepInput(this.name, this.groups, input);
     const { beta1, beta2, epsilon, weightDecay } = this.spec;
     const decoupled = this.spec.name === 'adamw';

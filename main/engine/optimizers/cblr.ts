@@ -16,13 +16,14 @@ export type CblrSpec = Extract<OptimizerSpec, { name: 'cblr' }>;
 class OracleCurvature implements CurvatureSource {
   constructor(private readonly spec: CblrSpec) {}
 
-  measure(input: OptimizerStepInput): CurvatureMeasurement {
+  async measure(input: OptimizerStepInput): Promise<CurvatureMeasurement> {
     if (!input.curvature) {
       throw new Error(
         `cblr: step ${input.step} refreshes the curvature (refreshEvery ${this.spec.refreshEvery}) but the step has no curvature oracle`,
       );
     }
-    return { kappas: input.curvature.layerCurvature(this.spec.curvature), provisional: false };
+    const { kappa } = await input.curvature.layerCurvature(this.spec.curvature);
+    return { kappas: kappa, provisional: false };
   }
 
   dispose(): void {}

@@ -51,7 +51,7 @@ export interface CurvatureMeasurement {
 
 /** Where a curvature-scaled optimizer gets κ_l from. */
 export interface CurvatureSource {
-  measure(input: OptimizerStepInput): CurvatureMeasurement;
+  measure(input: OptimizerStepInput): Promise<CurvatureMeasurement>;
   /** sees every step before its update; `nextRefreshes` says whether the next step will measure */
   observe?(input: OptimizerStepInput, nextRefreshes: boolean): void;
   dispose(): void;
@@ -72,11 +72,11 @@ export class CurvatureScaledSgd implements LayerOptimizer {
     this.buffers = new Slots(groups);
   }
 
-  apply(input: OptimizerStepInput): number[] {
+  async apply(input: OptimizerStepInput): Promise<number[]> {
     assertStepInput(this.name, this.groups, input);
     const every = this.spec.refreshEvery;
     if (this.kappas === null || this.remeasure || input.step % every === 0) {
-      const measured = this.source.measure(input);
+      const measured = await this.source.measure(input);
       if (measured.kappas.length !== this.groups.length) {
         throw new Error(`${this.name}: curvature has ${measured.kappas.length} values for ${this.groups.length} layers`);
       }

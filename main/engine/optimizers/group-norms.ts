@@ -6,12 +6,16 @@ import * as tf from '@tensorflow/tfjs-core';
  * and one batched read per step is far cheaper than one per layer.
  * An empty list has norm 0.
  */
-export function groupNorms(lists: readonly (readonly tf.Tensor[])[]): number[] {
+export async function groupNorms(lists: readonly (readonly tf.Tensor[])[]): Promise<number[]> {
   if (lists.length === 0) return [];
   const squares = tf.tidy(() =>
     tf.stack(lists.map((list) => (list.length === 0 ? tf.scalar(0) : tf.addN(list.map((t) => tf.sum(tf.square(t))))))),
   );
-  const data = squares.dataSync();
-  squares.dispose();
+  let data: Float32Array | Int32Array | Uint8Array;
+  try {
+    data = await squares.data();
+  } finally {
+    squares.dispose();
+  }
   return Array.from(data, (s) => Math.sqrt(s));
 }

@@ -38,7 +38,7 @@ export class LambOptimizer implements LayerOptimizer {
     this.adapted = adaptedParams(groups, spec.excludeBiasAndNorm);
   }
 
-  apply(input: OptimizerStepInput): number[] {
+  async apply(input: OptimizerStepInput): Promise<number[]> {
     assertStepInput(this.name, this.groups, input);
     const { beta1, beta2, epsilon, weightDecay, trustClip } = this.spec;
     const { lr } = input;
@@ -70,7 +70,7 @@ export class LambOptimizer implements LayerOptimizer {
         lists.push(group.params.filter((_, p) => keep[p]));
         lists.push(updates[l]!.filter((_, p) => keep[p]));
       });
-      const norms = groupNorms(lists);
+      const norms = await groupNorms(lists);
       const rates = input.groups.map((_, l) => {
         if (!this.adapted[l]!.some(Boolean)) return lr;
         const wNorm = norms[2 * l]!;

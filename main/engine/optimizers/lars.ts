@@ -39,7 +39,7 @@ export class LarsOptimizer implements LayerOptimizer {
   }
 
   /** The local rate of each layer's adapted params, from one batched read of the norms. */
-  private localRates(input: OptimizerStepInput): number[] {
+  private async localRates(input: OptimizerStepInput): Promise<number[]> {
     const { trustCoefficient, weightDecay, epsilon, clip } = this.spec;
     const lists: tf.Tensor[][] = [];
     input.groups.forEach((group, l) => {
@@ -47,7 +47,7 @@ export class LarsOptimizer implements LayerOptimizer {
       lists.push(group.params.filter((_, p) => keep[p]));
       lists.push(input.grads[l]!.filter((_, p) => keep[p]));
     });
-    const norms = groupNorms(lists);
+    const norms = await groupNorms(lists);
     return input.groups.map((_, l) => {
       if (!this.adapted[l]!.some(Boolean)) return input.lr;
       const wNorm = norms[2 * l]!;
@@ -57,9 +57,9 @@ export class LarsOptimizer implements LayerOptimizer {
     });
   }
 
-  apply(input: OptimizerStepInput): number[] {
+  async apply(input: OptimizerStepInput): Promise<number[]> {
     assertStepInput(this.name, this.groups, input);
-    const local = this.localRates(input);
+    const local = await this.localRates(input);
     const { momentum, weightDecay } = this.spec;
     tf.tidy(() => {
       input.groups.forEach((group, l) => {

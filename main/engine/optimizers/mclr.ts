@@ -23,27 +23,30 @@ export type MclrSpec = Extract<OptimizerSpec, { name: 'mclr' }>;
 /** Relative size below which a weight change is float32 rounding, not a step. */
 const minRelativeStep = 1e-6;
 
-function hutchinsonMedians(oracle: CurvatureOracle, groups: readonly LayerGroup[]): number[] {
-  return groups.map((group, l) => {
-    const diagonal = oracle.diagonalCurvature(l);
+async function hutchinsonMedians(oracle: CurvatureOracle, groups: readonly LayerGroup[]): Promise<number[]> {
+  const medians: number[] = [];
+  // one layer at a time: each diagonal costs gradient passes, and they share the variables
+  for (const [l, group] of groups.entries()) {
+    const diagonal = await oracle.diagonalCurvature(l);
     const size = group.params.reduce((n, w) => n + w.size, 0);
     if (diagonal.length !== size) {
       throw new Error(`mclr: the Hutchinson diagonal of layer ${group.name} has ${diagonal.length} entries, expected ${size}`);
     }
-    return medianAbs(diagonal);
-  });
+    medians.push(medianAbs(diagonal));
+  }
+  return medians;
 }
 
 class HutchinsonMedian implements CurvatureSource {
   constructor(private readonly spec: MclrSpec) {}
 
-  measure(input: OptimizerStepInput): CurvatureMeasurement {
+  async measure(input: OptimizerStepInput): Promise<CurvatureMeasurement> {
     if (!input.curvature) {
       throw new Error(
         `mclr: step ${input.step} refreshes the Hutchinson curvature (refreshEvery ${this.spec.refreshEvery}) but the step has no curvature oracle`,
       );
     }
-    return { kappas: hutchinsonMedians(input.curvature, input.groups), provisional: false };
+    return { kappas: await hutchinsonMedians(input.curvature, input.groups), provisional: false };
   }
 
   dispose(): void {}
@@ -60,10 +63,10 @@ class SecantMedian implements CurvatureSource {
     this.previousGrads = new Slots(groups);
   }
 
-  measure(input: OptimizerStepInput): CurvatureMeasurement {
+  async measure(input: OptimizerStepInput): Promise<CurvatureMeasurement> {
     if (this.snapshotStep === null || this.snapshotStep !== input.step - 1) {
       const kappas = input.curvature
-        ? hutchinsonMedians(input.curvature, input.groups)
+        ? await hutchinsonMedians(input.curvature, input.groups)
         : input.groups.map(() => Number.NaN);
       return { kappas, provisional: true };
     }
@@ -84,8 +87,12 @@ class SecantMedian implements CurvatureSource {
         ),
       ),
     );
-    const values = secants.dataSync();
-    secants.dispose();
+    let values: Float32Array;
+    try {
+      values = (await secants.data()) as Float32Array;
+    } finally {
+      secants.dispose();
+    }
     let offset = 0;
     const kappas = input.groups.map((group) => {
       const size = group.params.reduce((n, w) => n + w.size, 0);

@@ -43,7 +43,7 @@ export class MomentumOptimizer implements LayerOptimizer {
     this.buffers = new Slots(groups);
   }
 
-  apply(input: OptimizerStepInput): number[] {
+  async apply(input: OptimizerStepInput): Promise<number[]> {
     assertStepInput(this.name, this.groups, input);
     const { lr } = input;
     tf.tidy(() => {

@@ -1,6 +1,12 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { LayerGroup } from '../models/layer-group';
 
+/** κ_l per layer and an estimate of each one's error (NaN where there is none) */
+export interface LayerCurvature {
+  kappa: number[];
+  error: number[];
+}
+
 /**
  * Curvature on demand, for the optimizers that need it (CBLR, MCLR). The training
  * loop supplies it for the current batch; calls cost extra gradient passes, so
@@ -8,9 +14,9 @@ import type { LayerGroup } from '../models/layer-group';
  */
 export interface CurvatureOracle {
   /** κ_l per layer with the given estimator (see ../shared/paper.md) */
-  layerCurvature(estimator: 'gradient-difference' | 'loss-difference' | 'hutchinson' | 'all-layers' | 'lars-proxy'): number[];
+  layerCurvature(estimator: 'gradient-difference' | 'loss-difference' | 'hutchinson' | 'all-layers' | 'lars-proxy'): Promise<LayerCurvature>;
   /** element-wise |diag H_ll| estimates for layer l (Hutchinson), flattened over its params */
-  diagonalCurvature(layer: number): Float32Array;
+  diagonalCurvature(layer: number): Promise<Float32Array>;
 }
 
 export interface OptimizerStepInput {
@@ -30,7 +36,7 @@ export interface LayerOptimizer {
    * Updates the variables in place and returns the learning rate it applied to
    * each layer (what the charts show as the effective learning rate).
    */
-  apply(input: OptimizerStepInput): number[];
+  apply(input: OptimizerStepInput): Promise<number[]>;
   /** the per-layer curvature the optimizer last used, if it uses one */
   lastCurvature?(): number[] | null;
   dispose(): void;

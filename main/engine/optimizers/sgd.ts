@@ -19,7 +19,7 @@ export class SgdOptimizer implements LayerOptimizer {
     private readonly groups: readonly LayerGroup[],
   ) {}
 
-  apply(input: OptimizerStepInput): number[] {
+  async apply(input: OptimizerStepInput): Promise<number[]> {
     assertStepInput(this.name, this.groups, input);
     const { lr } = input;
     const weightDecay = this.spec.weightDecay;

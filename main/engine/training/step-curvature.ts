@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DiagnosticsSpec } from '../../../common/spec';
 import type { Model } from '../models/model';
 import type { CurvatureOracle } from '../optimizers/optimizer';
-import { createCurvatureOracle } from '../diagnostics/curvature';
+import { createCurvatureOracle, type DisposableCurvatureOracle, type LossFn } from '../diagnostics/curvature';
 import { rowsOf, type Batch } from './batch-source';
 import { perSampleCrossEntropy } from './loss';
 
@@ -17,14 +17,16 @@ export interface StepCurvature {
 }
 
 export function createStepCurvature(model: Model, batch: Batch, diag: DiagnosticsSpec, seed: number): StepCurvature {
-  let inner: CurvatureOracle | null = null;
+  let inner: DisposableCurvatureOracle | null = null;
   let tensors: tf.Tensor[] = [];
   const oracle = (): CurvatureOracle => {
     if (inner) return inner;
     const size = Math.min(diag.curvatureBatch, batch.size);
     const { x, oneHot, labels } = rowsOf(batch, 0, size);
     tensors = [x, oneHot, labels];
-    const lossFn = (): tf.Scalar => tf.mean(perSampleCrossEntropy(model.apply(x, { training: true, updateStats: false }), oneHot as tf.Tensor2D));
+    // the estimators record the activation pattern at w and replay it at w ± h·d (frozen-activations.ts)
+    const lossFn: LossFn = (frozen) =>
+      tf.mean(perSampleCrossEntropy(model.apply(x, { training: true, updateStats: false, frozen }), oneHot as tf.Tensor2D));
     const created = createCurvatureOracle(model.groups, lossFn, { relativeStep: diag.relativeStep, seed });
     inner = created;
     return created;
@@ -34,6 +36,9 @@ export function createStepCurvature(model: Model, batch: Batch, diag: Diagnostic
       layerCurvature: (estimator) => oracle().layerCurvature(estimator),
       diagonalCurvature: (layer) => oracle().diagonalCurvature(layer),
     },
-    dispose: () => tensors.forEach((t) => t.dispose()),
+    dispose: () => {
+      inner?.dispose();
+      tensors.forEach((t) => t.dispose());
+    },
   };
 }

@@ -130,7 +130,7 @@ async function loop(
       const batch = source.next(epochPlan.batchSize);
       let outcome: StepOutcome;
       try {
-        outcome = trainStep(spec, model, optimizer, batch, lr, step, discardRuleAt(spec, epoch), optimizerNeedsCurvature);
+        outcome = await trainStep(spec, model, optimizer, batch, lr, step, discardRuleAt(spec, epoch), optimizerNeedsCurvature);
       } finally {
         disposeBatch(batch);
       }
@@ -198,7 +198,7 @@ interface StepOutcome {
   layers: Omit<LayerMetrics, 'step'>[] | null;
 }
 
-function trainStep(
+async function trainStep(
   spec: RunSpec,
   model: Model,
   optimizer: LayerOptimizer,
@@ -207,7 +207,7 @@ function trainStep(
   step: number,
   discard: DiscardRule | null,
   optimizerNeedsCurvature: boolean,
-): StepOutcome {
+): Promise<StepOutcome> {
   const diag = spec.diagnostics;
   const microBatch = spec.batch.microBatch;
   const withLayerStats = step % diag.every === 0;
@@ -218,9 +218,9 @@ function trainStep(
     if (!Number.isFinite(gradients.loss)) {
       return { loss: gradients.loss, accuracy: gradients.accuracy, discarded: gradients.discarded, lossUpdate: null, layers: null };
     }
-    const curvature = withCurvature ? stepCurvature!.oracle.layerCurvature(diag.curvatureEstimator) : null;
+    const curvature = withCurvature ? await stepCurvature!.oracle.layerCurvature(diag.curvatureEstimator) : null;
     const before = withLayerStats ? snapshotWeights(model.groups) : null;
-    const effectiveLr = optimizer.apply({
+    const effectiveLr = await optimizer.apply({
       groups: model.groups,
       grads: gradients.grads,
       lr,
@@ -240,7 +240,8 @@ function trainStep(
         updateNorm: s.updateNorm,
         effectiveLr: effectiveLr[l] ?? lr,
         lossUpdateShare: s.lossUpdateShare,
-        curvature: curvature ? (curvature[l] ?? null) : null,
+        curvature: curvature ? (curvature.kappa[l] ?? null) : null,
+        curvatureError: curvature ? (curvature.error[l] ?? null) : null,
       }));
     }
     return { loss: gradients.loss, accuracy: gradients.accuracy, discarded: gradients.discarded, lossUpdate, layers };

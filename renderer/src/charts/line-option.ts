@@ -65,6 +65,7 @@ function valueAxis(name: string | undefined, log: boolean, position: 'left' | 'r
   };
 }
 
+
 export function lineChartOption(spec: LineChartSpec): ChartOption {
   const xKind = spec.xKind ?? 'number';
   const usesRight = spec.lines.some((l) => l.axis === 1);
@@ -100,16 +101,16 @@ export function lineChartOption(spec: LineChartSpec): ChartOption {
     series: spec.lines.flatMap((line) => [...bandSeries(line, spec), {
       id: line.id,
       name: line.name,
-      type: 'line',
+      type: 'line' as const,
       yAxisIndex: line.axis ?? 0,
       data: points(line.x, line.y, (line.axis === 1 ? spec.logY2 : spec.logY) ?? false),
       showSymbol: spec.symbols ?? false,
       symbolSize: 5,
-      step: line.step ? 'end' : undefined,
+      step: line.step ? ('end' as const) : undefined,
       connectNulls: false,
-      sampling: 'lttb',
+      sampling: 'lttb' as const,
       color: line.color,
-      lineStyle: { width: 1.6, type: line.dashed ? 'dashed' : 'solid' },
+      lineStyle: { width: 1.6, type: line.dashed ? ('dashed' as const) : ('solid' as const) },
       emphasis: { disabled: true },
     }]),
   };

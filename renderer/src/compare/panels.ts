@@ -30,6 +30,7 @@ export const metricTitles: Record<string, string> = {
   'layer:effectiveLr': 'Effective learning rate η_l',
   'layer:lossUpdateShare': 'Share of ΔL (g_l·Δw_l)',
   'layer:curvature': 'Curvature κ_l',
+  'layer:curvatureError': 'Curvature error estimate (± on κ_l)',
 };
 
 export function metricKey(metric: PanelMetric): string {

@@ -14,6 +14,9 @@ export const liveStepFields = ['loss', 'accuracy', 'lr', 'batchSize'] as const s
 export const liveLayerFields = ['gradNorm', 'updateNorm', 'effectiveLr', 'curvature'] as const satisfies readonly LayerField[];
 export type LiveStepField = (typeof liveStepFields)[number];
 export type LiveLayerField = (typeof liveLayerFields)[number];
+/** read with the charted fields but drawn on another's chart: κ_l's error estimate is its band */
+const liveExtraLayerFields = ['curvatureError'] as const satisfies readonly LayerField[];
+type LiveLayerSeries = Partial<Record<LiveLayerField | (typeof liveExtraLayerFields)[number], LayerSeries>>;
 
 const stepPoints = 1500;
 const layerPoints = 400;
@@ -23,7 +26,7 @@ export function useRunMetrics(runId: Readonly<Ref<number | null>>) {
   const missing = shallowRef(false);
   const steps = shallowRef<Partial<Record<LiveStepField, StepSeries>>>({});
   const evals = shallowRef<EvalSeries | null>(null);
-  const layers = shallowRef<Partial<Record<LiveLayerField, LayerSeries>>>({});
+  const layers = shallowRef<LiveLayerSeries>({});
   let failedOnce = false;
   let layersRequested = false;
 
@@ -34,12 +37,12 @@ export function useRunMetrics(runId: Readonly<Ref<number | null>>) {
       const [stepList, evalList, layerList] = await Promise.all([
         Promise.all(liveStepFields.map((field) => api.stepSeries({ runIds: [id], field, maxPoints: stepPoints }))),
         api.evalSeries({ runIds: [id] }),
-        Promise.all(liveLayerFields.map((field) => api.layerSeries({ runId: id, field, maxPoints: layerPoints }))),
+        Promise.all([...liveLayerFields, ...liveExtraLayerFields].map((field) => api.layerSeries({ runId: id, field, maxPoints: layerPoints }))),
       ]);
       if (id !== runId.value) return;
       steps.value = Object.fromEntries(liveStepFields.map((field, i) => [field, stepList[i]?.[0]])) as Partial<Record<LiveStepField, StepSeries>>;
       evals.value = evalList[0] ?? null;
-      layers.value = Object.fromEntries(liveLayerFields.map((field, i) => [field, layerList[i]])) as Partial<Record<LiveLayerField, LayerSeries>>;
+      layers.value = Object.fromEntries([...liveLayerFields, ...liveExtraLayerFields].map((field, i) => [field, layerList[i]])) as LiveLayerSeries;
       failedOnce = false;
     } catch (error) {
       // one message per outage, not one per event

@@ -10,6 +10,7 @@ import {
   type LossFn,
 } from '../../../main/engine/diagnostics/curvature';
 import type { LayerGroup } from '../../../main/engine/models/layer-group';
+import type { CurvatureOracle } from '../../../main/engine/optimizers/optimizer';
 import {
   LAYER_OFFSETS,
   LAYER_SIZES,
@@ -30,6 +31,10 @@ beforeAll(async () => {
   await selectBackend('cpu');
 });
 
+const kappaOf = async (...args: Parameters<typeof estimateLayerCurvature>): Promise<number[]> => (await estimateLayerCurvature(...args)).kappa;
+const diagonalOf = async (...args: Parameters<typeof hutchinsonDiagonal>): Promise<Float32Array> => (await hutchinsonDiagonal(...args)).diagonal;
+const oracleKappa = async (oracle: CurvatureOracle, estimator: CurvatureEstimator): Promise<number[]> => (await oracle.layerCurvature(estimator)).kappa;
+
 /** lossFn wrapped to count its calls: one call is one gradient (or forward) pass */
 function counted(lossFn: LossFn): { lossFn: LossFn; calls: () => number } {
   let calls = 0;
@@ -49,7 +54,7 @@ function gradsOf(groups: LayerGroup[], lossFn: LossFn): tf.Tensor[][] {
 }
 
 describe('tiny MLP reference', () => {
-  it('agrees with the tfjs model on the loss and the gradient', () => {
+  it('agrees with the tfjs model on the loss and the gradient', async () => {
     const mlp = createTinyMlp();
     try {
       expect(mlp.lossFn().dataSync()[0]).toBeCloseTo(referenceLoss(initialParams), 6);
@@ -63,7 +68,7 @@ describe('tiny MLP reference', () => {
     }
   });
 
-  it('has an analytic gradient that matches central differences of the loss', () => {
+  it('has an analytic gradient that matches central differences of the loss', async () => {
     const g = referenceGradient(initialParams);
     const eps = 1e-6;
     for (let i = 0; i < initialParams.length; i++) {
@@ -75,7 +80,7 @@ describe('tiny MLP reference', () => {
     }
   });
 
-  it('has curvatures large enough for relative errors to mean something', () => {
+  it('has curvatures large enough for relative errors to mean something', async () => {
     for (const e of exact) expect(e.kappa).toBeGreaterThan(0.1);
   });
 });
@@ -87,33 +92,33 @@ describe('per-layer curvature against the exact Hessian of a tiny MLP', () => {
   });
   afterEach(() => mlp.dispose());
 
-  it('gradient-difference is within 5% of ĝᵀH_llĝ', () => {
-    const kappa = estimateLayerCurvature(mlp.groups, mlp.lossFn, 'gradient-difference');
+  it('gradient-difference is within 5% of ĝᵀH_llĝ', async () => {
+    const kappa = await kappaOf(mlp.groups, mlp.lossFn, 'gradient-difference');
     kappa.forEach((k, l) => expect(relative(k, exact[l]!.kappa)).toBeLessThan(0.05));
   });
 
-  it('loss-difference is within 5% of ĝᵀH_llĝ', () => {
-    const kappa = estimateLayerCurvature(mlp.groups, mlp.lossFn, 'loss-difference');
+  it('loss-difference is within 5% of ĝᵀH_llĝ', async () => {
+    const kappa = await kappaOf(mlp.groups, mlp.lossFn, 'loss-difference');
     kappa.forEach((k, l) => expect(relative(k, exact[l]!.kappa)).toBeLessThan(0.05));
   });
 
-  it('all-layers is within 5% once the sign draws cancel the cross-layer terms', () => {
+  it('all-layers is within 5% once the sign draws cancel the cross-layer terms', async () => {
     for (const signDraws of [2, 4]) {
       for (const seed of [1, 2, 3]) {
-        const kappa = estimateLayerCurvature(mlp.groups, mlp.lossFn, 'all-layers', { signDraws, seed });
+        const kappa = await kappaOf(mlp.groups, mlp.lossFn, 'all-layers', { signDraws, seed });
         kappa.forEach((k, l) => expect(relative(k, exact[l]!.kappa)).toBeLessThan(0.05));
       }
     }
   });
 
-  it('all-layers with a single draw still carries the cross-layer terms (they are real on this net)', () => {
-    const kappa = estimateLayerCurvature(mlp.groups, mlp.lossFn, 'all-layers', { signDraws: 1, seed: 1 });
+  it('all-layers with a single draw still carries the cross-layer terms (they are real on this net)', async () => {
+    const kappa = await kappaOf(mlp.groups, mlp.lossFn, 'all-layers', { signDraws: 1, seed: 1 });
     expect(kappa.some((k, l) => relative(k, exact[l]!.kappa) > 0.5)).toBe(true);
   });
 
-  it('hutchinson recovers diag(H_ll) within 5% with a full probe design', () => {
+  it('hutchinson recovers diag(H_ll) within 5% with a full probe design', async () => {
     for (const layer of [0, 1] as const) {
-      const diag = hutchinsonDiagonal(mlp.groups, layer, mlp.lossFn, { samples: 16, seed: 3 });
+      const diag = await diagonalOf(mlp.groups, layer, mlp.lossFn, { samples: 16, seed: 3 });
       const reference = exact[layer]!.diagonal;
       expect(diag.length).toBe(LAYER_SIZES[layer]);
       const scale = Math.max(...reference.map(Math.abs));
@@ -123,13 +128,13 @@ describe('per-layer curvature against the exact Hessian of a tiny MLP', () => {
     }
   });
 
-  it("hutchinson's κ is ĝᵀ diag(H_ll) ĝ within 5%", () => {
-    const kappa = estimateLayerCurvature(mlp.groups, mlp.lossFn, 'hutchinson', { hutchinsonSamples: 16 });
+  it("hutchinson's κ is ĝᵀ diag(H_ll) ĝ within 5%", async () => {
+    const kappa = await kappaOf(mlp.groups, mlp.lossFn, 'hutchinson', { hutchinsonSamples: 16 });
     kappa.forEach((k, l) => expect(relative(k, exact[l]!.diagonalKappa)).toBeLessThan(0.05));
   });
 
-  it('lars-proxy is ‖g_l‖ / ‖w_l‖', () => {
-    const kappa = estimateLayerCurvature(mlp.groups, mlp.lossFn, 'lars-proxy');
+  it('lars-proxy is ‖g_l‖ / ‖w_l‖', async () => {
+    const kappa = await kappaOf(mlp.groups, mlp.lossFn, 'lars-proxy');
     const g = referenceGradient(initialParams);
     kappa.forEach((k, l) => {
       const at = LAYER_OFFSETS[l as 0 | 1];
@@ -139,11 +144,11 @@ describe('per-layer curvature against the exact Hessian of a tiny MLP', () => {
     });
   });
 
-  it('uses given gradients as the direction and leaves them alive', () => {
+  it('uses given gradients as the direction and leaves them alive', async () => {
     const grads = gradsOf(mlp.groups, mlp.lossFn);
     try {
-      const withGiven = estimateLayerCurvature(mlp.groups, mlp.lossFn, 'gradient-difference', { grads });
-      const computed = estimateLayerCurvature(mlp.groups, mlp.lossFn, 'gradient-difference');
+      const withGiven = await kappaOf(mlp.groups, mlp.lossFn, 'gradient-difference', { grads });
+      const computed = await kappaOf(mlp.groups, mlp.lossFn, 'gradient-difference');
       withGiven.forEach((k, l) => expect(relative(k, computed[l]!)).toBeLessThan(1e-5));
       expect(grads.flat().every((g) => !g.isDisposed)).toBe(true);
     } finally {
@@ -151,27 +156,27 @@ describe('per-layer curvature against the exact Hessian of a tiny MLP', () => {
     }
   });
 
-  it('rejects gradients that do not match the layers', () => {
+  it('rejects gradients that do not match the layers', async () => {
     const grads = gradsOf(mlp.groups, mlp.lossFn);
     try {
-      expect(() => estimateLayerCurvature(mlp.groups, mlp.lossFn, 'gradient-difference', { grads: grads.slice(1) })).toThrow(/1 layers, the model has 2/);
+      await expect(kappaOf(mlp.groups, mlp.lossFn, 'gradient-difference', { grads: grads.slice(1) })).rejects.toThrow(/1 layers, the model has 2/);
     } finally {
       tf.dispose(grads);
     }
   });
 
-  it.each(ESTIMATORS)('%s restores the variables bit-exactly and leaks no tensors', (estimator) => {
+  it.each(ESTIMATORS)('%s restores the variables bit-exactly and leaks no tensors', async (estimator) => {
     const before = mlp.read();
     const options = { hutchinsonSamples: 2, signDraws: 2 };
-    estimateLayerCurvature(mlp.groups, mlp.lossFn, estimator, options);
+    await kappaOf(mlp.groups, mlp.lossFn, estimator, options);
     const tensors = tf.memory().numTensors;
-    for (let i = 0; i < 3; i++) estimateLayerCurvature(mlp.groups, mlp.lossFn, estimator, options);
+    for (let i = 0; i < 3; i++) await kappaOf(mlp.groups, mlp.lossFn, estimator, options);
     expect(tf.memory().numTensors).toBe(tensors);
     const after = mlp.read();
     expect(Array.from(after)).toEqual(Array.from(before));
   });
 
-  it('restores the variables when the loss throws half-way', () => {
+  it('restores the variables when the loss throws half-way', async () => {
     const before = mlp.read();
     const tensors = tf.memory().numTensors;
     for (const estimator of ESTIMATORS.filter((e) => e !== 'lars-proxy')) {
@@ -181,26 +186,27 @@ describe('per-layer curvature against the exact Hessian of a tiny MLP', () => {
         if (calls === 3) throw new Error('loss failed');
         return mlp.lossFn();
       };
-      expect(() => estimateLayerCurvature(mlp.groups, failing, estimator, { hutchinsonSamples: 2 })).toThrow('loss failed');
+      await expect(kappaOf(mlp.groups, failing, estimator, { hutchinsonSamples: 2 })).rejects.toThrow('loss failed');
       expect(Array.from(mlp.read())).toEqual(Array.from(before));
     }
     expect(tf.memory().numTensors).toBe(tensors);
   });
 
-  it('costs the documented number of passes', () => {
+  it('costs the documented number of passes', async () => {
     const L = mlp.groups.length;
-    const passes = (estimator: CurvatureEstimator, options = {}): number => {
+    const passes = async (estimator: CurvatureEstimator, options = {}): Promise<number> => {
       const c = counted(mlp.lossFn);
-      estimateLayerCurvature(mlp.groups, c.lossFn, estimator, options);
+      await kappaOf(mlp.groups, c.lossFn, estimator, options);
       return c.calls();
     };
-    // each count includes the one pass for g, which given grads would save
-    expect(passes('gradient-difference')).toBe(1 + 2 * L);
-    expect(passes('loss-difference')).toBe(1 + 1 + 2 * L);
-    expect(passes('all-layers', { signDraws: 2 })).toBe(1 + 2 * 2);
-    expect(passes('all-layers', { signDraws: 8 })).toBe(1 + 2 * 2); // only 2 distinct sign patterns for 2 layers
-    expect(passes('hutchinson', { hutchinsonSamples: 3 })).toBe(1 + 2 * 3 * L);
-    expect(passes('lars-proxy')).toBe(1);
+    // each count includes the one pass for g, which given grads would save, and the
+    // forward pass that records the activation pattern (and gives L(w))
+    expect(await passes('gradient-difference')).toBe(1 + 1 + 2 * L);
+    expect(await passes('loss-difference')).toBe(1 + 1 + 4 * L);
+    expect(await passes('all-layers', { signDraws: 2 })).toBe(1 + 1 + 2 * 2);
+    expect(await passes('all-layers', { signDraws: 8 })).toBe(1 + 1 + 2 * 2); // only 2 distinct sign patterns for 2 layers
+    expect(await passes('hutchinson', { hutchinsonSamples: 3 })).toBe(1 + 1 + 2 * 3 * L);
+    expect(await passes('lars-proxy')).toBe(1);
   });
 });
 
@@ -211,38 +217,40 @@ describe('curvature oracle', () => {
   });
   afterEach(() => mlp.dispose());
 
-  it('caches within a step and shares Hutchinson diagonals with the hutchinson κ', () => {
+  it('caches within a step and shares Hutchinson diagonals with the hutchinson κ', async () => {
     const c = counted(mlp.lossFn);
     const oracle = createCurvatureOracle(mlp.groups, c.lossFn, { hutchinsonSamples: 16, seed: 3 });
-    const first = oracle.layerCurvature('gradient-difference');
+    const first = await oracleKappa(oracle, 'gradient-difference');
     const afterFirst = c.calls();
-    expect(oracle.layerCurvature('gradient-difference')).toEqual(first);
+    expect(await oracleKappa(oracle, 'gradient-difference')).toEqual(first);
     expect(c.calls()).toBe(afterFirst);
     first.forEach((k, l) => expect(relative(k, exact[l]!.kappa)).toBeLessThan(0.05));
 
-    const diag = oracle.diagonalCurvature(0);
+    const diag = await oracle.diagonalCurvature(0);
     const afterDiag = c.calls();
-    oracle.diagonalCurvature(0);
+    await oracle.diagonalCurvature(0);
     expect(c.calls()).toBe(afterDiag);
-    const kappa = oracle.layerCurvature('hutchinson');
-    // layer 1's diagonal (2 · 16 passes) and g (1 pass): layer 0's diagonal is reused
-    expect(c.calls()).toBe(afterDiag + 2 * 16 + 1);
+    const kappa = await oracleKappa(oracle, 'hutchinson');
+    // layer 1's diagonal (2 · 16 passes): layer 0's diagonal, g and the activation pattern are reused
+    expect(c.calls()).toBe(afterDiag + 2 * 16);
     kappa.forEach((k, l) => expect(relative(k, exact[l]!.diagonalKappa)).toBeLessThan(0.05));
 
     const reference = exact[0]!.diagonal;
     reference.forEach((d, i) => expect(diag[i]).toBeCloseTo(Math.abs(d), 3));
     expect(Array.from(diag).every((d) => d >= 0)).toBe(true);
+    oracle.dispose();
   });
 
-  it('returns copies, rejects a bad layer and leaks nothing', () => {
+  it('returns copies, rejects a bad layer and leaks nothing', async () => {
     const tensors = tf.memory().numTensors;
     const before = mlp.read();
     const oracle = createCurvatureOracle(mlp.groups, mlp.lossFn, { hutchinsonSamples: 2 });
-    for (const estimator of ESTIMATORS) oracle.layerCurvature(estimator);
-    const kappa = oracle.layerCurvature('lars-proxy');
+    for (const estimator of ESTIMATORS) await oracleKappa(oracle, estimator);
+    const kappa = await oracleKappa(oracle, 'lars-proxy');
     kappa[0] = -1;
-    expect(oracle.layerCurvature('lars-proxy')[0]).not.toBe(-1);
-    expect(() => oracle.diagonalCurvature(2)).toThrow(RangeError);
+    expect((await oracleKappa(oracle, 'lars-proxy'))[0]).not.toBe(-1);
+    await expect(oracle.diagonalCurvature(2)).rejects.toThrow(RangeError);
+    oracle.dispose();
     expect(tf.memory().numTensors).toBe(tensors);
     expect(Array.from(mlp.read())).toEqual(Array.from(before));
   });
@@ -287,36 +295,36 @@ function quadraticModel(sizes: number[], matrix: (i: number, j: number) => numbe
 }
 
 describe('known curvature of quadratic losses', () => {
-  it('0.5 Σ a_i w_i²: every estimator gives Σ ĝ_i² a_i and Hutchinson gives a exactly', () => {
+  it('0.5 Σ a_i w_i²: every estimator gives Σ ĝ_i² a_i and Hutchinson gives a exactly', async () => {
     const diagonal = (i: number): number => 0.5 + i * 0.25;
     const q = quadraticModel([5, 4], (i, j) => (i === j ? diagonal(i) : 0));
     try {
       for (const estimator of ['gradient-difference', 'loss-difference', 'hutchinson', 'all-layers'] as const) {
-        const kappa = estimateLayerCurvature(q.groups, q.lossFn, estimator, { hutchinsonSamples: 1, signDraws: 1 });
+        const kappa = await kappaOf(q.groups, q.lossFn, estimator, { hutchinsonSamples: 1, signDraws: 1 });
         kappa.forEach((k, l) => expect(relative(k, q.kappa[l]!)).toBeLessThan(estimator === 'loss-difference' ? 1e-2 : 1e-3));
       }
-      const diag = hutchinsonDiagonal(q.groups, 1, q.lossFn, { samples: 1 });
+      const diag = await diagonalOf(q.groups, 1, q.lossFn, { samples: 1 });
       Array.from(diag).forEach((d, i) => expect(d).toBeCloseTo(diagonal(5 + i), 3));
     } finally {
       q.dispose();
     }
   });
 
-  it('all-layers cancels cross-layer coupling exactly with a full sign design (3 layers, 4 draws)', () => {
+  it('all-layers cancels cross-layer coupling exactly with a full sign design (3 layers, 4 draws)', async () => {
     const q = quadraticModel([4, 3, 3], (i, j) => (i === j ? 2 + (i % 3) : 0.6 * Math.cos(i * 1.3 + j * 1.3)));
     try {
       for (const seed of [1, 2]) {
-        const kappa = estimateLayerCurvature(q.groups, q.lossFn, 'all-layers', { signDraws: 4, seed });
+        const kappa = await kappaOf(q.groups, q.lossFn, 'all-layers', { signDraws: 4, seed });
         kappa.forEach((k, l) => expect(relative(k, q.kappa[l]!)).toBeLessThan(1e-3));
       }
-      const single = estimateLayerCurvature(q.groups, q.lossFn, 'all-layers', { signDraws: 1, seed: 1 });
+      const single = await kappaOf(q.groups, q.lossFn, 'all-layers', { signDraws: 1, seed: 1 });
       expect(single.some((k, l) => relative(k, q.kappa[l]!) > 0.1)).toBe(true);
     } finally {
       q.dispose();
     }
   });
 
-  it('secant curvature of 0.5 Σ a_i w_i² is a_i, NaN where the step is ~0', () => {
+  it('secant curvature of 0.5 Σ a_i w_i² is a_i, NaN where the step is ~0', async () => {
     const a = [0.5, 2, 3, 7, 1e-3];
     const w0 = [1, -0.5, 0.25, 2, 1].map(Math.fround);
     const w1 = [0.9, -0.45, 0.3, 1.5, 1].map(Math.fround); // the last weight did not move

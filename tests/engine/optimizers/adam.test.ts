@@ -52,13 +52,13 @@ describe('adam and adamw', () => {
     { label: 'adamw', beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.1, decoupled: true },
   ];
   for (const c of cases) {
-    it(`${c.label} matches the published update and reports η·√(1−β2^t)/(1−β1^t)`, () => {
+    it(`${c.label} matches the published update and reports η·√(1−β2^t)/(1−β1^t)`, async () => {
       const groups = makeGroups(twoLayers);
       const optimizer = new AdamOptimizer(
         { name: c.decoupled ? 'adamw' : 'adam', beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, weightDecay: c.weightDecay },
         groups,
       );
-      const actual = runOptimizer(optimizer, groups, run);
+      const actual = await runOptimizer(optimizer, groups, run);
       expectSameTrace(actual, runReference(twoLayers, run, adamReference(c)));
       expect(actual.rates[0]![0]).toBeCloseTo((0.02 * Math.sqrt(1 - c.beta2)) / (1 - c.beta1), 12);
       optimizer.dispose();

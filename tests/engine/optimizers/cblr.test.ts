@@ -29,7 +29,8 @@ function fixedOracle(sequence: number[][]) {
   const oracle: CurvatureOracle = {
     layerCurvature(estimator) {
       calls.push(estimator);
-      return [...sequence[Math.min(calls.length - 1, sequence.length - 1)]!];
+      const kappa = [...sequence[Math.min(calls.length - 1, sequence.length - 1)]!];
+      return Promise.resolve({ kappa, error: kappa.map(() => 0) });
     },
     diagonalCurvature() {
       throw new Error('cblr must not ask for the diagonal');
@@ -63,11 +64,11 @@ const base: CblrSpec = {
   weightDecay: 0.01,
 };
 
-function compare(spec: CblrSpec, sequence: number[][], run: Run) {
+async function compare(spec: CblrSpec, sequence: number[][], run: Run) {
   const groups = makeGroups(twoLayers);
   const optimizer = createCblr(spec, groups);
   const { oracle, calls } = fixedOracle(sequence);
-  const actual = runOptimizer(optimizer, groups, { ...run, oracle: () => oracle });
+  const actual = await runOptimizer(optimizer, groups, { ...run, oracle: () => oracle });
   expectSameTrace(actual, runReference(twoLayers, run, cblrReference(spec, sequence)));
   const last = optimizer.lastCurvature?.();
   optimizer.dispose();
@@ -85,46 +86,46 @@ describe('cblr', () => {
     [1, 1],
   ];
 
-  it('absolute mode: η_l = η/κ_l, with momentum and weight decay', () => {
-    const { actual, calls, last } = compare(base, sequence, run);
+  it('absolute mode: η_l = η/κ_l, with momentum and weight decay', async () => {
+    const { actual, calls, last } = await compare(base, sequence, run);
     expect(calls).toEqual(Array(5).fill('gradient-difference'));
     expectClose(actual.rates[0]!, [0.1 / 0.5, 0.1 / 2], 1e-12, 'rates at step 0');
     expect(last).toEqual([1, 1]);
   });
 
-  it('relative mode: η_l = η·(geometric mean of κ)/κ_l', () => {
-    const { actual } = compare({ ...base, mode: 'relative', curvature: 'hutchinson' }, sequence, run);
+  it('relative mode: η_l = η·(geometric mean of κ)/κ_l', async () => {
+    const { actual } = await compare({ ...base, mode: 'relative', curvature: 'hutchinson' }, sequence, run);
     expectClose(actual.rates[0]!, [0.1 * (1 / 0.5), 0.1 * (1 / 2)], 1e-12, 'rates at step 0');
     expectClose(actual.rates[1]!, [0.125 * (Math.sqrt(0.8 * 1.6) / 0.8), 0.125 * (Math.sqrt(0.8 * 1.6) / 1.6)], 1e-12, 'rates at step 1');
   });
 
-  it('clips the ratio to [ratioMin, ratioMax], floors κ at κ_min and takes a negative κ by its size', () => {
+  it('clips the ratio to [ratioMin, ratioMax], floors κ at κ_min and takes a negative κ by its size', async () => {
     const spec: CblrSpec = { ...base, ratioMin: 0.5, ratioMax: 2, momentum: 0 };
-    const { actual } = compare(spec, [[0.1, 10], [-3, 1e-9]], { steps: 3, lr: () => 0.05 });
+    const { actual } = await compare(spec, [[0.1, 10], [-3, 1e-9]], { steps: 3, lr: () => 0.05 });
     expectClose(actual.rates[0]!, [0.05 * 2, 0.05 * 0.5], 1e-12, 'rates at step 0');
     // κ = −3 counts as 3 (ratio 1/3, clipped to 0.5); a tiny κ floors at κ_min and hits ratioMax
     expectClose(actual.rates[1]!, [0.05 * 0.5, 0.05 * 2], 1e-12, 'rates at step 1');
   });
 
-  it(`asks the oracle only every refreshEvery steps and keeps κ in between`, () => {
+  it(`asks the oracle only every refreshEvery steps and keeps κ in between`, async () => {
     const spec: CblrSpec = { ...base, refreshEvery: 3, mode: 'relative' };
-    const { actual, calls, last } = compare(spec, sequence, { steps: 7, lr: (t) => 0.05 + 0.01 * t });
+    const { actual, calls, last } = await compare(spec, sequence, { steps: 7, lr: (t) => 0.05 + 0.01 * t });
     expect(calls).toHaveLength(3); // steps 0, 3, 6
     expect(last).toEqual(sequence[2]);
     expect(actual.rates[1]![0]! / actual.rates[0]![0]!).toBeCloseTo(0.06 / 0.05, 12);
   });
 
-  it('says which step needed an oracle when none is given', () => {
+  it('says which step needed an oracle when none is given', async () => {
     const groups = makeGroups(twoLayers);
     const optimizer = createCblr(base, groups);
     const grads = groups.map((g) => g.params.map((p) => tf.onesLike(p)));
-    expect(() => optimizer.apply({ groups, grads, lr: 0.1, step: 0 })).toThrow(/step 0 .*no curvature oracle/);
+    await expect(optimizer.apply({ groups, grads, lr: 0.1, step: 0 })).rejects.toThrow(/step 0 .*no curvature oracle/);
     tf.dispose(grads);
     optimizer.dispose();
     disposeGroups(groups);
   });
 
-  it("with the lars-proxy curvature ‖g‖/‖w‖ in absolute mode gives LARS's rate η·‖w‖/‖g‖", () => {
+  it("with the lars-proxy curvature ‖g‖/‖w‖ in absolute mode gives LARS's rate η·‖w‖/‖g‖", async () => {
     // Gao & Zhong: LARS is CBLR with κ_l ≈ ‖g_l‖/‖w_l‖ (trust coefficient η, no weight decay, eps 0)
     const eta = 0.3;
     const cblrGroups = makeGroups(twoLayers);
@@ -140,14 +141,15 @@ describe('cblr', () => {
     const proxy = (w: Weights, g: Weights): CurvatureOracle => ({
       layerCurvature: (estimator) => {
         expect(estimator).toBe('lars-proxy');
-        return w.map((layer, l) => norm(g[l]!) / norm(layer));
+        const kappa = w.map((layer, l) => norm(g[l]!) / norm(layer));
+        return Promise.resolve({ kappa, error: kappa.map(() => Number.NaN) });
       },
       diagonalCurvature: () => {
         throw new Error('unused');
       },
     });
     const expectedRates: number[][] = [];
-    const cblrTrace = runOptimizer(cblr, cblrGroups, {
+    const cblrTrace = await runOptimizer(cblr, cblrGroups, {
       steps: 4,
       lr: () => eta,
       oracle: (w, g) => {
@@ -155,7 +157,7 @@ describe('cblr', () => {
         return proxy(w, g);
       },
     });
-    const larsTrace = runOptimizer(lars, larsGroups, { steps: 4, lr: () => 1 });
+    const larsTrace = await runOptimizer(lars, larsGroups, { steps: 4, lr: () => 1 });
     cblrTrace.rates.forEach((rates, t) => {
       expectClose(rates, expectedRates[t]!, 1e-6, `cblr rates at step ${t}`);
       expectClose(larsTrace.rates[t]!, expectedRates[t]!, 1e-6, `lars rates at step ${t}`);

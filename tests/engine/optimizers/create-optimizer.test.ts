@@ -11,8 +11,8 @@ beforeAll(async () => {
 });
 
 const oracle: CurvatureOracle = {
-  layerCurvature: () => [1, 2, 0.5],
-  diagonalCurvature: (layer) => Float32Array.from({ length: [9, 8, 4][layer]! }, (_, i) => 0.5 + (i % 3)),
+  layerCurvature: () => Promise.resolve({ kappa: [1, 2, 0.5], error: [0, 0, 0] }),
+  diagonalCurvature: async (layer) => Float32Array.from({ length: [9, 8, 4][layer]! }, (_, i) => 0.5 + (i % 3)),
 };
 
 const inputs = [
@@ -31,7 +31,7 @@ const inputs = [
 describe('createOptimizer', () => {
   for (const input of inputs) {
     const spec: OptimizerSpec = optimizerSpecSchema.parse(input);
-    it(`${JSON.stringify(input)}: builds from the parsed spec, keeps the tensor count flat over steps and frees everything on dispose`, () => {
+    it(`${JSON.stringify(input)}: builds from the parsed spec, keeps the tensor count flat over steps and frees everything on dispose`, async () => {
       const groups = makeGroups(withBatchNorm);
       const before = tf.memory().numTensors;
       const optimizer = createOptimizer(spec, groups);
@@ -39,7 +39,7 @@ describe('createOptimizer', () => {
       const counts: number[] = [];
       for (let step = 0; step < 6; step++) {
         const grads = groups.map((g) => g.params.map((p) => tf.mul(p, 0.5 + 0.1 * step)));
-        const rates = optimizer.apply({ groups, grads, lr: 0.1, step, curvature: oracle });
+        const rates = await optimizer.apply({ groups, grads, lr: 0.1, step, curvature: oracle });
         tf.dispose(grads);
         expect(rates).toHaveLength(groups.length);
         rates.forEach((r) => expect(Number.isFinite(r) && r > 0).toBe(true));
@@ -52,13 +52,13 @@ describe('createOptimizer', () => {
     });
   }
 
-  it('rejects gradients that do not match the parameters, naming the layer', () => {
+  it('rejects gradients that do not match the parameters, naming the layer', async () => {
     const groups = makeGroups(withBatchNorm);
     const optimizer = createOptimizer(optimizerSpecSchema.parse({ name: 'momentum' }), groups);
     const grads = groups.map((g) => g.params.map((p) => tf.onesLike(p)));
     const wrong = grads.map((layer, l) => (l === 1 ? [tf.ones([2, 3]), layer[1]!] : layer));
-    expect(() => optimizer.apply({ groups, grads: wrong, lr: 0.1, step: 0 })).toThrow(/dense_2 param 0 has shape \[2,3\], expected \[3,2\]/);
-    expect(() => optimizer.apply({ groups, grads: grads.slice(1), lr: 0.1, step: 0 })).toThrow(/built for 3 layer groups/);
+    await expect(optimizer.apply({ groups, grads: wrong, lr: 0.1, step: 0 })).rejects.toThrow(/dense_2 param 0 has shape \[2,3\], expected \[3,2\]/);
+    await expect(optimizer.apply({ groups, grads: grads.slice(1), lr: 0.1, step: 0 })).rejects.toThrow(/built for 3 layer groups/);
     tf.dispose([grads, wrong]);
     optimizer.dispose();
     disposeGroups(groups);

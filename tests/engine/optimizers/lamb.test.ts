@@ -59,10 +59,10 @@ function lambReference(defs: LayerDef[], s: LambSpec) {
   };
 }
 
-function compare(defs: LayerDef[], spec: LambSpec, run: Run) {
+async function compare(defs: LayerDef[], spec: LambSpec, run: Run) {
   const groups = makeGroups(defs);
   const optimizer = new LambOptimizer(spec, groups);
-  const actual = runOptimizer(optimizer, groups, run);
+  const actual = await runOptimizer(optimizer, groups, run);
   expectSameTrace(actual, runReference(defs, run, lambReference(defs, spec)));
   optimizer.dispose();
   disposeGroups(groups);
@@ -82,20 +82,20 @@ const base: LambSpec = {
 describe('lamb', () => {
   const run: Run = { steps: 5, lr: (t) => 0.02 * (1 + t) };
 
-  it('matches Algorithm 2 with bias and batch-norm params excluded (ratio 1, no decay)', () => {
-    const trace = compare(withBatchNorm, base, run);
+  it('matches Algorithm 2 with bias and batch-norm params excluded (ratio 1, no decay)', async () => {
+    const trace = await compare(withBatchNorm, base, run);
     trace.rates.forEach((rates, t) => expect(rates[2]).toBeCloseTo(run.lr(t), 12));
   });
 
-  it('uses the whole group when exclusion is off', () => {
-    compare(twoLayers, { ...base, excludeBiasAndNorm: false, weightDecay: 0.1 }, run);
+  it('uses the whole group when exclusion is off', async () => {
+    await compare(twoLayers, { ...base, excludeBiasAndNorm: false, weightDecay: 0.1 }, run);
   });
 
-  it('caps the trust ratio at trustClip', () => {
-    const trace = compare(twoLayers, { ...base, trustClip: 0.3 }, run);
+  it('caps the trust ratio at trustClip', async () => {
+    const trace = await compare(twoLayers, { ...base, trustClip: 0.3 }, run);
     // ‖w‖/‖u‖ is about 0.5 for both layers here, so the cap binds
     trace.rates.forEach((rates, t) => rates.forEach((r) => expect(r).toBeCloseTo(run.lr(t) * 0.3, 12)));
-    const open = compare(twoLayers, { ...base, trustClip: 0 }, run);
+    const open = await compare(twoLayers, { ...base, trustClip: 0 }, run);
     expect(open.rates[0]![0]).toBeGreaterThan(run.lr(0) * 0.3);
   });
 });

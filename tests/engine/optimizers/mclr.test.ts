@@ -104,19 +104,19 @@ function diagonalOracle(diagonals: number[][]) {
     },
     diagonalCurvature(layer) {
       calls.push(layer);
-      return Float32Array.from(diagonals[layer]!);
+      return Promise.resolve(Float32Array.from(diagonals[layer]!));
     },
   };
   return { oracle, calls };
 }
 
 describe('mclr', () => {
-  it('secant: on a quadratic the median of |Δg/Δw| is the median of the true |curvature|', () => {
+  it('secant: on a quadratic the median of |Δg/Δw| is the median of the true |curvature|', async () => {
     const run: Run = { steps: 4, lr: (t) => 0.3 + 0.05 * t, grad: quadratic };
     const groups = makeGroups(twoLayers);
     const optimizer = createMclr(base, groups);
     const seen: (number[] | null)[] = [];
-    const trace = runOptimizer(optimizer, groups, {
+    const trace = await runOptimizer(optimizer, groups, {
       ...run,
       oracle: () => {
         seen.push(optimizer.lastCurvature?.() ?? null);
@@ -138,13 +138,13 @@ describe('mclr', () => {
     disposeGroups(groups);
   });
 
-  it('secant: entries that move (weight decay) but whose gradient never changes (dead units) stay out of the median', () => {
+  it('secant: entries that move (weight decay) but whose gradient never changes (dead units) stay out of the median', async () => {
     const spec: MclrSpec = { ...base, weightDecay: 0.1 };
     const run: Run = { steps: 4, lr: (t) => 0.3 + 0.05 * t, grad: quadratic };
     const groups = makeGroups(twoLayers);
     const optimizer = createMclr(spec, groups);
     const seen: (number[] | null)[] = [];
-    runOptimizer(optimizer, groups, {
+    await runOptimizer(optimizer, groups, {
       ...run,
       oracle: () => {
         seen.push(optimizer.lastCurvature?.() ?? null);
@@ -159,13 +159,13 @@ describe('mclr', () => {
     disposeGroups(groups);
   });
 
-  it('secant with refresh every 3 steps, relative mode, momentum and weight decay', () => {
+  it('secant with refresh every 3 steps, relative mode, momentum and weight decay', async () => {
     const spec: MclrSpec = { ...base, refreshEvery: 3, mode: 'relative', momentum: 0.9, weightDecay: 0.01 };
     const run: Run = { steps: 7, lr: (t) => 0.1 + 0.02 * t, grad: quadraticGradient };
     const groups = makeGroups(twoLayers);
     const optimizer = createMclr(spec, groups);
     const reference = mclrReference(spec);
-    expectSameTrace(runOptimizer(optimizer, groups, run), runReference(twoLayers, run, reference.step));
+    expectSameTrace(await runOptimizer(optimizer, groups, run), runReference(twoLayers, run, reference.step));
     expect(reference.kappas).toHaveLength(4); // steps 0 (no history), 1 (first secant), 3, 6
     expect(optimizer.lastCurvature?.()).not.toBeNull();
     expectClose(optimizer.lastCurvature!()!, reference.kappas[3]!, 1e-3, 'last κ');
@@ -173,7 +173,7 @@ describe('mclr', () => {
     disposeGroups(groups);
   });
 
-  it("secant falls back to the oracle's Hutchinson diagonal before it has history", () => {
+  it("secant falls back to the oracle's Hutchinson diagonal before it has history", async () => {
     const diagonals = [
       [0.5, -1, 2, 4, 0.1, 3, 1, 1, 2],
       [2, 2, -3, 0.5, 1, 6, 0.2, 0.7],
@@ -183,7 +183,7 @@ describe('mclr', () => {
     const groups = makeGroups(twoLayers);
     const optimizer = createMclr(spec, groups);
     const { oracle, calls } = diagonalOracle(diagonals);
-    const trace = runOptimizer(optimizer, groups, { ...run, oracle: () => oracle });
+    const trace = await runOptimizer(optimizer, groups, { ...run, oracle: () => oracle });
     expect(calls).toEqual([0, 1]); // step 0 only; the secant takes over from step 1
     const reference = mclrReference(spec, (l) => diagonals[l]!);
     expectSameTrace(trace, runReference(twoLayers, run, reference.step));
@@ -191,7 +191,7 @@ describe('mclr', () => {
     disposeGroups(groups);
   });
 
-  it('hutchinson: median |diag| per layer, oracle asked only every refreshEvery steps', () => {
+  it('hutchinson: median |diag| per layer, oracle asked only every refreshEvery steps', async () => {
     const diagonals = [
       [0.5, -1, 2, 4, 0.1, 3, 1, 1, 2],
       [2, 2, -3, 0.5, 1, 6, 0.2, 0.7],
@@ -201,7 +201,7 @@ describe('mclr', () => {
     const groups = makeGroups(twoLayers);
     const optimizer = createMclr(spec, groups);
     const { oracle, calls } = diagonalOracle(diagonals);
-    const trace = runOptimizer(optimizer, groups, { ...run, oracle: () => oracle });
+    const trace = await runOptimizer(optimizer, groups, { ...run, oracle: () => oracle });
     expect(calls).toEqual([0, 1, 0, 1, 0, 1]); // steps 0, 2, 4
     expect(optimizer.lastCurvature?.()).toEqual([1, 1.5]); // odd and even counts
     expectSameTrace(trace, runReference(twoLayers, run, mclrReference(spec, (l) => diagonals[l]!).step));

@@ -40,10 +40,10 @@ describe('momentum', () => {
     { nesterov: true, weightDecay: 0.01, label: 'Nesterov with weight decay' },
   ];
   for (const c of cases) {
-    it(`matches the ${c.label} update over ${run.steps} steps with a changing rate`, () => {
+    it(`matches the ${c.label} update over ${run.steps} steps with a changing rate`, async () => {
       const groups = makeGroups(twoLayers);
       const optimizer = new MomentumOptimizer({ name: 'momentum', momentum: 0.9, nesterov: c.nesterov, weightDecay: c.weightDecay }, groups);
-      const actual = runOptimizer(optimizer, groups, run);
+      const actual = await runOptimizer(optimizer, groups, run);
       expectSameTrace(actual, runReference(twoLayers, run, momentumReference(0.9, c.nesterov, c.weightDecay)));
       optimizer.dispose();
       disposeGroups(groups);

@@ -20,10 +20,10 @@ describe('sgd', () => {
   const run: Run = { steps: 4, lr: (t) => 0.1 + 0.05 * t };
 
   for (const weightDecay of [0, 0.05]) {
-    it(`matches w ← w − η(g + λw) with λ = ${weightDecay}`, () => {
+    it(`matches w ← w − η(g + λw) with λ = ${weightDecay}`, async () => {
       const groups = makeGroups(twoLayers);
       const optimizer = new SgdOptimizer({ name: 'sgd', weightDecay }, groups);
-      const actual = runOptimizer(optimizer, groups, run);
+      const actual = await runOptimizer(optimizer, groups, run);
       expectSameTrace(actual, runReference(twoLayers, run, sgdReference(weightDecay)));
       optimizer.dispose();
       disposeGroups(groups);

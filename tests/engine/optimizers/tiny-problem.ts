@@ -109,7 +109,7 @@ export interface Run {
   oracle?: (w: Weights, g: Weights, t: number) => CurvatureOracle | undefined;
 }
 
-export function runOptimizer(optimizer: LayerOptimizer, groups: LayerGroup[], run: Run): Trace {
+export async function runOptimizer(optimizer: LayerOptimizer, groups: LayerGroup[], run: Run): Promise<Trace> {
   const trace: Trace = { weights: [], rates: [] };
   const gradient = run.grad ?? quadraticGradient;
   for (let t = 0; t < run.steps; t++) {
@@ -117,7 +117,7 @@ export function runOptimizer(optimizer: LayerOptimizer, groups: LayerGroup[], ru
     const g = gradient(w, t);
     const grads = g.map((layer, l) => layer.map((values, p) => tf.tensor(values, groups[l]!.params[p]!.shape)));
     const curvature = run.oracle?.(w, g, t);
-    trace.rates.push(optimizer.apply({ groups, grads, lr: run.lr(t), step: t, ...(curvature ? { curvature } : {}) }));
+    trace.rates.push(await optimizer.apply({ groups, grads, lr: run.lr(t), step: t, ...(curvature ? { curvature } : {}) }));
     tf.dispose(grads);
     trace.weights.push(readWeights(groups));
   }

@@ -57,9 +57,10 @@ describe('training loop', () => {
     expect(first).toMatchObject({ step: 1, batchSize: 32, samplesSeen: 32, discarded: 0 });
     expect(first.lossUpdate).not.toBeNull();
     const row = sink.layerRows[0]!;
-    for (const key of ['gradNorm', 'weightNorm', 'updateNorm', 'effectiveLr', 'lossUpdateShare', 'curvature'] as const) {
+    for (const key of ['gradNorm', 'weightNorm', 'updateNorm', 'effectiveLr', 'lossUpdateShare', 'curvature', 'curvatureError'] as const) {
       expect(Number.isFinite(row[key])).toBe(true);
     }
+    expect(row.curvatureError).toBeGreaterThanOrEqual(0);
     expect(row.gradNorm).toBeGreaterThan(0);
   });
 
