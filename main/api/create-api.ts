@@ -31,6 +31,8 @@ export interface ApiOptions {
   dbPath: string;
   /** parallel runs; default: the number of cores */
   concurrency?: number;
+  /** cores the runs share, threads included (default: the machine's); see JobRunnerOptions.cores */
+  cores?: number;
   executor?: RunExecutor;
   /** start queued runs left from an earlier session (default true) */
   resumeQueued?: boolean;
@@ -61,6 +63,7 @@ export async function createApi(options: ApiOptions): Promise<BatchscopeBackend>
   const runnerStore = createRunnerStore(store, (error) => console.error(`[batchscope] ${error.message}`));
   const runner = new JobRunner(runnerStore, options.executor ?? createChildProcessExecutor(), {
     concurrency: options.concurrency ?? Math.max(1, availableParallelism()),
+    ...(options.cores !== undefined ? { cores: options.cores } : {}),
   });
   const experimentSpecs = new Map<number, unknown>();
   const experimentSpecOf = (experimentId: number): unknown => {

@@ -134,6 +134,13 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description: 'runs: the threads a run trained on (data-parallel shards)',
+    up(db) {
+      db.exec(`ALTER TABLE runs ADD COLUMN threads INTEGER CHECK (threads IS NULL OR threads >= 1)`);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
