@@ -3,6 +3,7 @@
  * cancelled, diverges or fails, and the engine's other features keep working with them.
  */
 import { readFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunSpecInput } from '../../../common/spec';
 import { selectBackend } from '../../../main/engine/backend';
@@ -39,14 +40,18 @@ describe('replica threads', () => {
   it('run beside the main thread while training and end with the run', async () => {
     const sink = new RecordingSink();
     let during = 0;
+    const tensors: number[] = [];
     const step = sink.step.bind(sink);
     sink.step = (m) => {
       step(m);
       if (m.step === 1) during = osThreads();
+      if (m.step === 3 || m.step === 11) tensors.push(tf.memory().numTensors);
     };
     const summary = await trainRun(base, sink);
     expect(summary.status).toBe('completed');
     expect(sink.info!.threads).toBe(3);
+    // the sharded step frees what it makes (shard batches, gradient copies, sums)
+    expect(tensors[1]).toBe(tensors[0]);
     expect(during).toBeGreaterThanOrEqual(baseline + 2);
     expect(osThreads()).toBeLessThanOrEqual(baseline);
   });
