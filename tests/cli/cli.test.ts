@@ -63,7 +63,7 @@ describe('batchscope CLI', () => {
     const badSpec = batchscope('run', specFile('t2.json', { ...spec, threads: 'many' }), '--no-db');
     expect(badSpec.code).toBe(2);
     expect(badSpec.stderr).toMatch(/threads: expected a whole number of threads ≥ 1 or "auto"/);
-  });
+  }, 300_000);
 
   it('stores runs, then lists, shows and exports them', () => {
     const db = join(dir, 'cli.db');
