@@ -3,6 +3,7 @@
  *   out/main/index.js              Electron main (ESM), from main/electron/index.ts
  *   out/main/window-options.js     its window options, importable without Electron (tests)
  *   out/main/training-worker.js    the training worker, forked by main/worker/fork-worker.ts
+ *   out/main/shard-worker.js       a run's replica thread, started by main/engine/shards/shard-pool.ts
  *   out/preload/index.cjs          the preload; CommonJS because sandboxed preloads cannot be ESM
  *   out/renderer/                  the Vue app (root renderer/), also served in browser mode
  */
@@ -22,13 +23,15 @@ export default defineConfig({
           index: resolve(root, 'main/electron/index.ts'),
           'window-options': resolve(root, 'main/electron/window-options.ts'),
           'training-worker': resolve(root, 'main/worker/training-worker.ts'),
+          'shard-worker': resolve(root, 'main/engine/shards/shard-worker.ts'),
         },
         // native or backend-selecting modules load from node_modules at run time (dependencies are external
         // by default; this also covers the optional tfjs-node backends, which are not in `dependencies`)
         external: ['better-sqlite3', /^@tensorflow\//],
         output: {
           entryFileNames: '[name].js',
-          // shared chunks beside the entries: fork-worker.ts looks for training-worker.js next to itself
+          // shared chunks beside the entries: fork-worker.ts looks for training-worker.js next to itself,
+          // shard-pool.ts for shard-worker.js
           chunkFileNames: '[name]-[hash].js',
         },
       },

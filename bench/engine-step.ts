@@ -15,7 +15,7 @@ import { makeBatch, type Batch } from '../main/engine/training/batch-source';
 import { perSampleCrossEntropy } from '../main/engine/training/loss';
 import { emitResult } from './child-process';
 import { profileKernels } from './kernel-profile';
-import { timePerCall } from './stats';
+import { timePerCall, timePerCallAsync } from './stats';
 import { parseStepArgs, type StepResult } from './step-result';
 import { BENCH_LR, workloadNamed } from './workloads';
 
@@ -43,8 +43,8 @@ const batch: Batch = makeBatch(
 );
 
 let step = 0;
-const trainStep = (): void => {
-  const gradients = batchGradients(model, batch, undefined, null);
+const trainStep = async (): Promise<void> => {
+  const gradients = await batchGradients(model, batch, undefined, null);
   try {
     optimizer.apply({ groups: model.groups, grads: gradients.grads, lr: BENCH_LR, step: step++ });
   } finally {
@@ -59,7 +59,7 @@ const forward = (): void => {
 
 const options = { warmup: args.warmup, reps: args.reps, callsPerRep: args.callsPerRep };
 const tensorsBefore = tf.memory().numTensors;
-const stepTimes = timePerCall(trainStep, options);
+const stepTimes = await timePerCallAsync(trainStep, options);
 const forwardTimes = timePerCall(forward, options);
 if (tf.memory().numTensors !== tensorsBefore) throw new Error(`tensor leak: ${tf.memory().numTensors - tensorsBefore} tensors after the timed steps`);
 

@@ -27,7 +27,7 @@ export interface KernelProfile {
 const shapeText = (shapes: number[][]): string => shapes.map((s) => (s.length ? s.join('x') : 'scalar')).join(' · ');
 
 /** Profiles `fn` once, `rounds` times, and averages the per-kernel totals per round. */
-export async function profileKernels(fn: () => void, rounds = 3): Promise<KernelProfile> {
+export async function profileKernels(fn: () => void | Promise<void>, rounds = 3): Promise<KernelProfile> {
   const groups = new Map<string, KernelTotal>();
   let wallMs = 0;
   let calls = 0;

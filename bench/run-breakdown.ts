@@ -18,7 +18,7 @@ import { batchGradients, batchLoss } from '../main/engine/training/batch-gradien
 import { BatchSource, disposeBatch } from '../main/engine/training/batch-source';
 import { createStepCurvature } from '../main/engine/training/step-curvature';
 import { profileKernels } from './kernel-profile';
-import { timePerCall } from './stats';
+import { timePerCall, timePerCallAsync } from './stats';
 import { parseStepArgs } from './step-result';
 import { workloads } from './workloads';
 
@@ -34,14 +34,14 @@ const source = new BatchSource(data.train, data.inputShape, data.numClasses, 2);
 source.startEpoch();
 const batch = source.next(B);
 const options = { warmup: args.warmup, reps: args.reps, callsPerRep: args.callsPerRep };
-const grads = batchGradients(model, batch, undefined, null).grads;
+const grads = (await batchGradients(model, batch, undefined, null)).grads;
 
-const parts: [string, () => void][] = [
+const parts: [string, () => void | Promise<void>][] = [
   ['batch gather + upload (BatchSource.next)', () => disposeBatch(source.next(B))],
   [
     'training step (batchGradients + optimizer.apply)',
-    () => {
-      const g = batchGradients(model, batch, undefined, null);
+    async () => {
+      const g = await batchGradients(model, batch, undefined, null);
       optimizer.apply({ groups: model.groups, grads: g.grads, lr: 0, step: 0 });
       tf.dispose(g.grads);
     },
@@ -54,12 +54,12 @@ const parts: [string, () => void][] = [
       tf.dispose(before);
     },
   ],
-  ['ΔL forward pass (batchLoss), every step', () => void batchLoss(model, batch, undefined)],
+  ['ΔL forward pass (batchLoss), every step', async () => void (await batchLoss(model, batch, undefined))],
 ];
 console.log(`MLP 784-256-128-10, B=${B}, MNIST, wasm; median ms per call over ${options.reps} repetitions`);
 let perStepMs = 0;
 for (const [name, fn] of parts) {
-  const { wall } = timePerCall(fn, options);
+  const { wall } = await timePerCallAsync(async () => fn(), options);
   perStepMs += wall.median;
   console.log(`  ${wall.median.toFixed(2).padStart(7)} ms  ${name}`);
 }

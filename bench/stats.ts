@@ -62,3 +62,18 @@ export function timePerCall(fn: () => void, options: RepeatOptions): CallTimes {
   }
   return { wall: summarize(wallMs), cpu: summarize(cpuMs) };
 }
+
+/** timePerCall for a function that awaits (the engine's training step reads its loss asynchronously). */
+export async function timePerCallAsync(fn: () => Promise<void>, options: RepeatOptions): Promise<CallTimes> {
+  for (let i = 0; i < options.warmup; i++) await fn();
+  const wallMs: number[] = [];
+  const cpuMs: number[] = [];
+  for (let r = 0; r < options.reps; r++) {
+    const t0 = performance.now();
+    const c0 = cpuMsNow();
+    for (let i = 0; i < options.callsPerRep; i++) await fn();
+    cpuMs.push((cpuMsNow() - c0) / options.callsPerRep);
+    wallMs.push((performance.now() - t0) / options.callsPerRep);
+  }
+  return { wall: summarize(wallMs), cpu: summarize(cpuMs) };
+}

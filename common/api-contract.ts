@@ -126,6 +126,8 @@ export interface RunRecord {
   startedAt: string | null;
   endedAt: string | null;
   totalSteps: number | null;
+  /** threads the run trains on (data-parallel shards), known once it started */
+  threads: number | null;
   progress: Progress | null;
   summary: RunSummary | null;
   /** the remote worker (`batchscope worker`) that took the run; absent or null for a local run */

@@ -27,6 +27,8 @@ export interface RunStarted {
   /** planned total optimizer steps (follows the batch-size schedule) */
   totalSteps: number;
   epochs: number;
+  /** threads the run trains on (data-parallel shards of each batch); 1 when not split */
+  threads?: number;
 }
 
 export interface StepMetrics {

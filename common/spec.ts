@@ -281,6 +281,15 @@ export const diagnosticsSpecSchema = z
   })
   .default({ every: 1, curvatureEvery: 50, curvatureEstimator: 'gradient-difference', curvatureBatch: 256, relativeStep: 1e-3, lossUpdate: true });
 
+/**
+ * Threads one run trains on: its batch (each micro-batch) is split into this many
+ * data-parallel shards (worker_threads). "auto" leaves it to the runner's core budget.
+ */
+export const threadsSchema = z.union([z.number().int().min(1).max(256), z.literal('auto')], {
+  error: 'expected a whole number of threads ≥ 1 or "auto"',
+});
+export type Threads = z.infer<typeof threadsSchema>;
+
 export const backendPreferenceSchema = z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
 export type BackendPreference = z.infer<typeof backendPreferenceSchema>;
 
@@ -295,6 +304,7 @@ export const runSpecShape = {
   training: trainingSpecSchema,
   diagnostics: diagnosticsSpecSchema,
   backend: backendPreferenceSchema.default('auto'),
+  threads: threadsSchema.default('auto'),
 };
 
 export function checkRunConsistency(spec: RunSpecShape, ctx: z.RefinementCtx): void {

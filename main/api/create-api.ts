@@ -39,6 +39,8 @@ export interface ApiOptions {
   dbPath: string;
   /** parallel runs; default: the number of cores */
   concurrency?: number;
+  /** cores the runs share, threads included (default: the machine's); see JobRunnerOptions.cores */
+  cores?: number;
   executor?: RunExecutor;
   /** start queued runs left from an earlier session (default true) */
   resumeQueued?: boolean;
@@ -91,6 +93,7 @@ export async function createApi(options: ApiOptions): Promise<BatchscopeBackend>
   }
   const runner = new JobRunner(runnerStore, executor ?? createChildProcessExecutor(), {
     concurrency: options.concurrency ?? (options.redisUrl ? REMOTE_IN_FLIGHT : Math.max(1, availableParallelism())),
+    ...(options.cores !== undefined ? { cores: options.cores } : {}),
   });
   if (executor instanceof RedisExecutor) {
     // follow the remote runs a previous coordinator left running, and forget the streams of the others

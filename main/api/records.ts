@@ -33,6 +33,7 @@ export function toRunRecord(run: StoredRun, experimentSpec: unknown, progress: P
     startedAt: iso(run.startedAtMs),
     endedAt: iso(run.endedAtMs),
     totalSteps: run.totalSteps,
+    threads: run.threads,
     progress,
     summary: run.summary,
     worker: run.workerName !== null ? { name: run.workerName, host: run.workerHost ?? '' } : null,

@@ -26,8 +26,9 @@ import { DownloadError } from '../download/http-download';
 const usage = `usage: batchscope <command> [options]
 
 commands:
-  run <spec.json> [--db file] [--parallel N]
-                     store the experiment (and its sweep) and train its runs, N at a time
+  run <spec.json> [--db file] [--parallel N] [--threads T|auto]
+                     store the experiment (and its sweep) and train its runs, N at a time;
+                     --threads overrides the spec's threads per run (data-parallel shards)
   run --preset <id>  the same with a shipped preset (see: batchscope presets)
   run <spec.json> --no-db [--out metrics.jsonl]
                      train one run spec without storing it; every metric as JSON lines
@@ -98,6 +99,7 @@ async function runCommand(args: string[]): Promise<number> {
       quiet: { type: 'boolean' },
       db: { type: 'string' },
       parallel: { type: 'string' },
+      threads: { type: 'string' },
       'no-db': { type: 'boolean' },
       preset: { type: 'string' },
       ...remoteArgs,
@@ -113,12 +115,21 @@ async function runCommand(args: string[]): Promise<number> {
     if (!file) throw new UsageError('run: give the spec file, e.g. batchscope run spec.json');
     spec = readSpecFile(file);
   }
+  if (values.threads !== undefined) spec = withThreads(spec, values.threads);
   if (!values['no-db']) {
     const parallel = values.parallel === undefined ? undefined : Number(values.parallel);
     if (parallel !== undefined && (!Number.isInteger(parallel) || parallel < 1)) throw new UsageError(`run: --parallel must be a positive integer, got '${values.parallel}'`);
     return runStored(spec, { ...(values.db ? { db: values.db } : {}), ...(parallel ? { parallel } : {}), ...remoteOptions(values) });
   }
   return runUnstored(spec, values.out, values.quiet ?? false);
+}
+
+/** The spec with its `threads` replaced by --threads (the spec's own schema checks the rest). */
+function withThreads(spec: unknown, threads: string): unknown {
+  const value = threads === 'auto' ? 'auto' : Number(threads);
+  if (value !== 'auto' && (!Number.isInteger(value) || value < 1)) throw new UsageError(`run: --threads must be a positive integer or 'auto', got '${threads}'`);
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) return spec;
+  return { ...spec, threads: value };
 }
 
 async function runUnstored(input: unknown, outFile: string | undefined, quiet: boolean): Promise<number> {

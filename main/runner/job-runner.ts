@@ -5,7 +5,9 @@
  * failed, crashed, killed — into a recorded status with its metrics kept.
  */
 import type { EvalMetrics, LayerMetrics, Progress, RunEvent, RunStarted, RunStatus, RunSummary, StepMetrics } from '../../common/metrics';
+import { availableParallelism } from 'node:os';
 import type { RunSpec } from '../../common/spec';
+import { largestBatch, resolveThreads } from '../../common/threads';
 import type { WorkerMessage } from '../../common/worker-protocol';
 import type { Execution, ExecutionExit, RunExecutor } from './executor';
 
@@ -43,6 +45,12 @@ export type RunnerEvent =
 
 export interface JobRunnerOptions {
   concurrency: number;
+  /**
+   * Cores the runs share (default: the machine's). Runs never keep more threads busy than
+   * this: a run's "auto" threads are max(1, ⌊cores / runs sharing them⌋), and a queued run
+   * waits while its threads would not fit beside the running ones.
+   */
+  cores?: number;
   /** at most one progress/metrics event per run per this many ms */
   eventThrottleMs?: number;
   /** a cancelled run that has not stopped after this long is killed */
@@ -51,6 +59,8 @@ export interface JobRunnerOptions {
 
 interface ActiveRun {
   execution: Execution;
+  /** threads reserved for it out of the cores */
+  threads: number;
   cancelRequested: boolean;
   outcome: { summary?: RunSummary; error?: string } | null;
   lastEventMs: number;
@@ -67,6 +77,7 @@ export class JobRunner {
   private storeFailure: Error | null = null;
   private readonly throttleMs: number;
   private readonly cancelGraceMs: number;
+  private readonly cores: number;
 
   constructor(
     private readonly store: RunnerStore,
@@ -76,6 +87,7 @@ export class JobRunner {
     if (!Number.isInteger(options.concurrency) || options.concurrency < 1) throw new Error(`runner: concurrency must be a positive integer, got ${options.concurrency}`);
     this.throttleMs = options.eventThrottleMs ?? 250;
     this.cancelGraceMs = options.cancelGraceMs ?? 15_000;
+    this.cores = Math.max(1, Math.floor(options.cores ?? availableParallelism()));
   }
 
   subscribe(listener: (event: RunnerEvent) => void): () => void {
@@ -89,6 +101,13 @@ export class JobRunner {
 
   get activeRunIds(): number[] {
     return [...this.active.keys()];
+  }
+
+  /** threads the running runs were given, together (never more than the cores, unless one run alone asked for more) */
+  get busyThreads(): number {
+    let busy = 0;
+    for (const run of this.active.values()) busy += run.threads;
+    return busy;
   }
 
   /** the latest progress of a run this runner is executing */
@@ -115,19 +134,32 @@ export class JobRunner {
 
   /** Starts queued runs while slots are free. Call after queueing runs. */
   wake(): void {
-    if (!this.closed && !this.storeFailure) {
-      const free = this.options.concurrency - this.active.size;
-      if (free > 0) {
-        const running = new Set(this.active.keys());
-        let started = 0;
-        const queued = this.guarded(() => this.store.queuedRuns(free + running.size + 8)) ?? [];
-        for (const run of queued.filter((r) => !running.has(r.id))) {
-          if (started >= free || this.storeFailure) break;
-          if (this.launch(run.id, run.spec)) started++;
-        }
-      }
-    }
+    if (!this.closed && !this.storeFailure) this.startQueued();
     this.settleWaiters();
+  }
+
+  private startQueued(): void {
+    const free = this.options.concurrency - this.active.size;
+    if (free <= 0) return;
+    const running = new Set(this.active.keys());
+    const queued = (this.guarded(() => this.store.queuedRuns(free + running.size + 8)) ?? []).filter((r) => !running.has(r.id));
+    // the cores are shared by the runs running and those about to start
+    const sharing = Math.min(this.options.concurrency, this.active.size + queued.length);
+    const share = Math.max(1, Math.floor(this.cores / Math.max(1, sharing)));
+    let started = 0;
+    for (const run of queued) {
+      if (started >= free || this.storeFailure) break;
+      if (this.executor.queueName !== undefined) {
+        // a remote run takes no core here: its worker resolves "auto" against its own machine
+        if (this.launch(run.id, run.spec, 0)) started++;
+        continue;
+      }
+      // specs stored before `threads` existed have none: "auto"
+      const threads = resolveThreads(run.spec.threads ?? 'auto', largestBatch(run.spec), share);
+      // in queue order: a run that does not fit waits (and those behind it), unless nothing runs at all
+      if (this.active.size > 0 && this.busyThreads + threads > this.cores) break;
+      if (this.launch(run.id, { ...run.spec, threads }, threads)) started++;
+    }
   }
 
   private settleWaiters(): void {
@@ -159,8 +191,9 @@ export class JobRunner {
     for (const { id, spec } of runs) {
       if (this.active.has(id)) continue;
       let run: ActiveRun | null = null;
-      const execution = attach(id, spec, (message) => run && this.onMessage(id, run, message));
-      run = { execution, cancelRequested: false, outcome: null, lastEventMs: 0, lastStep: 0, progress: null };
+      const execution = attach(id, spec, (message) => run && this.guarded(() => this.onMessage(id, run!, message)));
+      // a remote run busies no local thread
+      run = { execution, threads: 0, cancelRequested: false, outcome: null, lastEventMs: 0, lastStep: 0, progress: null };
       this.active.set(id, run);
       void execution.exited.then((exit) => this.onExit(id, run!, exit));
     }
@@ -236,13 +269,13 @@ export class JobRunner {
     }
   }
 
-  private launch(runId: number, spec: RunSpec): boolean {
+  private launch(runId: number, spec: RunSpec, threads: number): boolean {
     // claim before starting anything: another app instance on the same file may race for it
     if (!this.guarded(() => this.store.claim(runId))) return false;
     let run: ActiveRun | null = null;
     if (this.executor.queueName) this.store.recordQueue(runId, this.executor.queueName);
     const execution = this.executor.start(spec, (message) => run && this.guarded(() => this.onMessage(runId, run!, message)), { runId });
-    run = { execution, cancelRequested: false, outcome: null, lastEventMs: 0, lastStep: 0, progress: null };
+    run = { execution, threads, cancelRequested: false, outcome: null, lastEventMs: 0, lastStep: 0, progress: null };
     this.active.set(runId, run);
     this.guarded(() => this.store.recordWorker(runId, execution.pid));
     this.emit({ type: 'run-updated', runId, status: 'running', progress: null, error: null, summary: null });

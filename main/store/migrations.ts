@@ -159,6 +159,13 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec(`ALTER TABLE layer_metrics ADD COLUMN curvature_error REAL;`);
     },
   },
+  {
+    version: 5,
+    description: 'runs: the threads a run trained on (data-parallel shards)',
+    up(db) {
+      db.exec(`ALTER TABLE runs ADD COLUMN threads INTEGER CHECK (threads IS NULL OR threads >= 1)`);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -23,6 +23,8 @@ export interface RunRecord {
   endedAtMs: number | null;
   /** planned optimizer steps, known once the worker started */
   totalSteps: number | null;
+  /** threads the run trains on, known once the worker started (null for runs recorded before) */
+  threads: number | null;
   /** the final metrics, for runs that finished (completed, diverged, or cancelled by the worker) */
   summary: RunSummary | null;
   workerPid: number | null;
@@ -119,6 +121,7 @@ interface RunRow {
   started_at_ms: number | null;
   ended_at_ms: number | null;
   total_steps: number | null;
+  threads: number | null;
   summary: string | null;
   worker_pid: number | null;
   heartbeat_at_ms: number | null;
@@ -149,6 +152,7 @@ function toRecord(row: RunRow): RunRecord {
     startedAtMs: row.started_at_ms,
     endedAtMs: row.ended_at_ms,
     totalSteps: row.total_steps,
+    threads: row.threads ?? null,
     summary: parseJson<RunSummary>(row.summary),
     workerPid: row.worker_pid,
     heartbeatAtMs: row.heartbeat_at_ms,
@@ -266,8 +270,8 @@ export function createRunStore(ctx: StoreContext): RunStore {
       return ctx.guard(`recording the start of run ${id}`, () =>
         ctx.db.transaction(() => {
           const result = ctx
-            .statement(`UPDATE runs SET backend = ?, layers = ?, total_steps = ? WHERE id = ? AND status IN ('queued', 'running')`)
-            .run(JSON.stringify(info.backend), JSON.stringify(info.layers), info.totalSteps, id);
+            .statement(`UPDATE runs SET backend = ?, layers = ?, total_steps = ?, threads = ? WHERE id = ? AND status IN ('queued', 'running')`)
+            .run(JSON.stringify(info.backend), JSON.stringify(info.layers), info.totalSteps, info.threads ?? null, id);
           const run = mustGet(id);
           if (result.changes === 0) {
             throw new StoreError('invalid-transition', ctx.file, `run ${id} is ${run.status}: its start can only be recorded while it is queued or running`);

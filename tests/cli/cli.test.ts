@@ -76,6 +76,17 @@ describe('batchscope CLI', () => {
     expect(huge.code).toBe(2);
     expect(huge.stderr).toMatch(/model\.hidden: the run would need about .* of memory/);
   });
+  it('run --threads overrides the spec (data-parallel shards) and is checked', () => {
+    const { code, stdout } = batchscope('run', specFile('t.json', { ...spec, threads: 1 }), '--no-db', '--quiet', '--threads', '2');
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout.split('\n')[0]!)).toMatchObject({ type: 'started', threads: 2 });
+    const bad = batchscope('run', specFile('t.json', spec), '--no-db', '--threads', '0');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--threads must be a positive integer or 'auto', got '0'");
+    const badSpec = batchscope('run', specFile('t2.json', { ...spec, threads: 'many' }), '--no-db');
+    expect(badSpec.code).toBe(2);
+    expect(badSpec.stderr).toMatch(/threads: expected a whole number of threads ≥ 1 or "auto"/);
+  }, 300_000);
 
   it('stores runs, then lists, shows and exports them', () => {
     const db = join(dir, 'cli.db');

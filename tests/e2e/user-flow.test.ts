@@ -153,6 +153,8 @@ it('designs, launches, watches, compares, exports and reports a two-run sweep', 
     // progress only moves forward, and a completed run shows a full bar
     expect(seen.every((p, i) => i === 0 || p >= seen[i - 1]! - 1e-9), `run ${id}: ${seen.join(' ')}`).toBe(true);
     expect(seen.at(-1)).toBe(1);
+    // the threads each run trained on (how many the runner's core budget gave it depends on the machine)
+    await expect.poll(() => t(`run-threads-${id}`).textContent()).toMatch(/^[1-9]\d* thr$/);
   }
   await screenshot(page, 'runs-done');
 

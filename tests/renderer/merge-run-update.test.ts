@@ -21,6 +21,7 @@ function run(overrides: Partial<RunRecord>): RunRecord {
     startedAt: null,
     endedAt: null,
     totalSteps: null,
+    threads: null,
     progress: null,
     summary: null,
     ...overrides,

@@ -8,8 +8,8 @@ import type { ApiEvent } from '../../common/api-contract';
 const base = { dataset: { kind: 'spirals', samples: 1000 }, model: { kind: 'mlp', hidden: [16] }, batch: { size: 32 } };
 let api: BatchscopeBackend | null = null;
 
-async function open(concurrency: number): Promise<BatchscopeBackend> {
-  api = await createApi({ dbPath: join(mkdtempSync(join(tmpdir(), 'batchscope-runner-')), 'runs.db'), concurrency });
+async function open(concurrency: number, cores?: number): Promise<BatchscopeBackend> {
+  api = await createApi({ dbPath: join(mkdtempSync(join(tmpdir(), 'batchscope-runner-')), 'runs.db'), concurrency, ...(cores ? { cores } : {}) });
   return api;
 }
 
@@ -59,6 +59,33 @@ describe('job runner with real worker processes', () => {
     expect(backend.runner.activeRunIds).toEqual([]);
     expect((await backend.listRuns({})).map((r) => [r.id, r.status]).sort((a, b) => (a[0] as number) - (b[0] as number))).toEqual(runs.map((r) => [r.id, 'completed']));
   });
+  it('keeps at most as many threads busy as cores: a sweep of 4 runs on 2 cores', async () => {
+    const backend = await open(4, 2);
+    let maxBusy = 0;
+    let maxRunning = 0;
+    const probe = (): void => {
+      maxBusy = Math.max(maxBusy, backend.runner.busyThreads);
+      maxRunning = Math.max(maxRunning, backend.runner.activeRunIds.length);
+    };
+    backend.subscribe(probe);
+    // B=600 fills 2 shards of ≥ minSamplesPerShard: alone, a run would take both cores
+    const spec = { ...base, name: 'budget', batch: { size: 600 }, training: { steps: 4 }, diagnostics: { curvatureEvery: 0 } };
+    const { runs } = await backend.createExperiment({ spec: { ...spec, sweep: { seed: [1, 2, 3, 4] } } });
+    probe();
+    await backend.idle();
+    expect(maxBusy).toBe(2);
+    expect(maxRunning).toBe(2);
+    const stored = await Promise.all(runs.map((r) => backend.getRun({ id: r.id })));
+    expect(stored.map((r) => r.status)).toEqual(['completed', 'completed', 'completed', 'completed']);
+    // four runs share two cores: the first two get one thread each (the others wait for a core)
+    expect(stored.slice(0, 2).map((r) => r.threads)).toEqual([1, 1]);
+    // a run alone gets both cores under "auto"
+    const { runs: single } = await backend.createExperiment({ spec: { ...spec, name: 'alone' } });
+    probe();
+    await backend.idle();
+    expect((await backend.getRun({ id: single[0]!.id })).threads).toBe(2);
+    expect(maxBusy).toBe(2);
+  }, 240_000);
 
   it('cancels queued and running runs', async () => {
     const backend = await open(1);

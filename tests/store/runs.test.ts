@@ -79,7 +79,10 @@ describe('runs', () => {
     expect(running.workerPid).toBe(31337);
     expect(running.endedAtMs).toBeNull();
 
-    const started = store.runs.recordStarted(runId, sampleStarted(4, 250));
+    expect(running.threads).toBeNull();
+    const started = store.runs.recordStarted(runId, { ...sampleStarted(4, 250), threads: 3 });
+    expect(started.threads).toBe(3);
+    expect(store.runs.get(runId)?.threads).toBe(3);
     expect(started.backend?.package).toBe('@tensorflow/tfjs-backend-cpu');
     expect(started.layers?.map((l) => l.name)).toEqual(['dense_0', 'dense_1', 'dense_2', 'dense_3']);
     expect(started.totalSteps).toBe(250);

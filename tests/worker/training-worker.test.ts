@@ -50,4 +50,14 @@ describe('training worker process', () => {
     expect(finished.summary.status).toBe('cancelled');
     expect(finished.summary.steps).toBeLessThan(1000);
   });
+
+  it('ends its replica threads with the run, so the process exits by itself', async () => {
+    const { messages, handle } = collect({ ...spec, batch: { size: 64 }, training: { steps: 6 }, threads: 2 });
+    const exit = await handle.exited;
+    expect(exit.code).toBe(0);
+    const started = messages.find((m) => m.type === 'started') as Extract<WorkerMessage, { type: 'started' }>;
+    expect(started.info.threads).toBe(2);
+    const finished = messages.at(-1) as Extract<WorkerMessage, { type: 'finished' }>;
+    expect(finished.summary).toMatchObject({ status: 'completed', steps: 6 });
+  });
 });

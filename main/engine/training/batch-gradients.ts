@@ -1,12 +1,14 @@
 /**
  * The gradient of one logical batch: accumulated over micro-batches of at most
  * `microBatch` samples (same gradient as one pass over B, memory bounded by M),
- * optionally leaving the smallest-loss samples out (the paper's discarding).
+ * optionally leaving the smallest-loss samples out (the paper's discarding), and
+ * optionally split into data-parallel shards computed by other threads.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Model } from '../models/model';
 import { disposeBatch, rowsOf, type Batch } from './batch-source';
 import { correctCount, perSampleCrossEntropy } from './loss';
+import { shardMicroBatch, shardRanges, type ShardRange } from './shard-ranges';
 
 export interface DiscardRule {
   fraction?: number;
@@ -20,6 +22,33 @@ export interface BatchGradients {
   loss: number;
   accuracy: number;
   discarded: number;
+}
+
+/** Per-sample losses of some rows, with how many of them the model classifies right. */
+export interface SampleLosses {
+  losses: Float32Array;
+  correct: number;
+}
+
+/** A shard's share of the gradient (host copies, one per parameter in model order) and of the loss. */
+export interface ShardGradients {
+  grads: Float32Array[];
+  /** loss summed over the shard's samples, and its correct count (both NaN when not asked for) */
+  lossSum: number;
+  correct: number;
+}
+
+/**
+ * Threads that compute shards of a batch on replicas of the model (main/engine/shards).
+ * Shard 0 is always computed here, on the model itself; shard s ≥ 1 by `compute(s - 1, …)`.
+ */
+export interface GradientShards {
+  /** how many shards a batch of this size is split into (1: not split) */
+  shardsFor(batchSize: number): number;
+  /** hands the model's current weights and the batch's samples to the replicas */
+  prepare(model: Model, batch: Batch): Promise<void>;
+  losses(replica: number, range: ShardRange, microBatch: number | undefined): Promise<SampleLosses>;
+  gradients(replica: number, range: ShardRange, microBatch: number | undefined, mask: Float32Array | null, divisor: number): Promise<ShardGradients>;
 }
 
 interface Chunk {
@@ -52,31 +81,42 @@ export function discardMask(losses: Float32Array, rule: DiscardRule): Float32Arr
   return mask;
 }
 
-export function batchGradients(model: Model, batch: Batch, microBatch: number | undefined, discard: DiscardRule | null): BatchGradients {
-  const vars = model.groups.flatMap((g) => g.params);
-  const chunks = chunksOf(batch.size, microBatch);
-  let mask: Float32Array | null = null;
-  let stats: { lossSum: number; correct: number } | null = null;
-  if (discard) {
-    // one forward pass without a tape to rank the samples by loss
-    const losses = new Float32Array(batch.size);
-    let correct = 0;
-    for (const c of chunks) {
-      const part = rowsOf(batch, c.start, c.size);
-      const [l, k] = tf.tidy(() => {
-        const logits = model.apply(part.x, { training: true, updateStats: false });
-        return [perSampleCrossEntropy(logits, part.oneHot), correctCount(logits, part.labels)];
-      });
-      disposeBatch(part);
-      losses.set(l!.dataSync() as Float32Array, c.start);
-      correct += k!.dataSync()[0]!;
+/** Per-sample losses at the current weights, one forward pass without a tape, micro-batched. */
+export async function sampleLosses(model: Model, batch: Batch, microBatch: number | undefined): Promise<SampleLosses> {
+  const losses = new Float32Array(batch.size);
+  let correct = 0;
+  for (const c of chunksOf(batch.size, microBatch)) {
+    const part = c.size === batch.size ? batch : rowsOf(batch, c.start, c.size);
+    const [l, k] = tf.tidy(() => {
+      const logits = model.apply(part.x, { training: true, updateStats: false });
+      return [perSampleCrossEntropy(logits, part.oneHot), correctCount(logits, part.labels)];
+    });
+    if (part !== batch) disposeBatch(part);
+    try {
+      const [lossValues, correctValue] = await Promise.all([l!.data(), k!.data()]);
+      losses.set(lossValues as Float32Array, c.start);
+      correct += correctValue[0]!;
+    } finally {
       l!.dispose();
       k!.dispose();
     }
-    mask = discardMask(losses, discard);
-    stats = { lossSum: losses.reduce((a, b) => a + b, 0), correct };
   }
-  const kept = mask ? mask.reduce((a, b) => a + b, 0) : batch.size;
+  return { losses, correct };
+}
+
+/**
+ * ∇ Σ_i mask_i·loss_i / divisor over a batch, accumulated over micro-batches: tensors in
+ * model parameter order. With no mask it also sums the loss and the correct count on device.
+ */
+export function gradientSum(
+  model: Model,
+  batch: Batch,
+  microBatch: number | undefined,
+  mask: Float32Array | null,
+  divisor: number,
+): { grads: tf.Tensor[]; stats: tf.Tensor | null } {
+  const vars = model.groups.flatMap((g) => g.params);
+  const chunks = chunksOf(batch.size, microBatch);
   let summed: tf.Tensor[] | null = null;
   let onDevice: tf.Tensor | null = null;
   for (const c of chunks) {
@@ -90,7 +130,7 @@ export function batchGradients(model: Model, batch: Batch, microBatch: number | 
       const perSample = perSampleCrossEntropy(logits, oneHot);
       if (!mask) aux = tf.keep(tf.stack([tf.sum(perSample), correctCount(logits, labels)]));
       const weighted = chunkMask ? tf.mul(perSample, chunkMask) : perSample;
-      return tf.div(tf.sum(weighted), kept) as tf.Scalar;
+      return tf.div(tf.sum(weighted), divisor) as tf.Scalar;
     }, vars);
     value.dispose();
     chunkMask?.dispose();
@@ -113,27 +153,144 @@ export function batchGradients(model: Model, batch: Batch, microBatch: number | 
       }
     }
   }
-  if (!stats) {
-    const values = onDevice!.dataSync();
-    onDevice!.dispose();
-    stats = { lossSum: values[0]!, correct: values[1]! };
-  }
-  const grads: tf.Tensor[][] = [];
-  let i = 0;
-  for (const g of model.groups) grads.push(g.params.map(() => summed![i++]!));
-  return { grads, loss: stats.lossSum / batch.size, accuracy: stats.correct / batch.size, discarded: batch.size - kept };
+  return { grads: summed!, stats: onDevice };
 }
 
-/** Mean loss of the batch at the current weights (no tape), micro-batched. */
-export function batchLoss(model: Model, batch: Batch, microBatch: number | undefined): number {
-  let sum = 0;
-  const chunks = chunksOf(batch.size, microBatch);
-  for (const c of chunks) {
-    const part = chunks.length === 1 ? batch : rowsOf(batch, c.start, c.size);
-    const s = tf.tidy(() => tf.sum(perSampleCrossEntropy(model.apply(part.x, { training: true, updateStats: false }), part.oneHot)));
-    if (part !== batch) disposeBatch(part);
-    sum += s.dataSync()[0]!;
-    s.dispose();
+/** Reads (and frees) the on-device [lossSum, correct] pair of gradientSum. */
+export async function readStats(stats: tf.Tensor): Promise<{ lossSum: number; correct: number }> {
+  try {
+    const values = await stats.data();
+    return { lossSum: values[0]!, correct: values[1]! };
+  } finally {
+    stats.dispose();
   }
+}
+
+/** The values of settled requests, or the first failure (all are awaited first, so none is left running). */
+function fulfilled<T>(settled: PromiseSettledResult<T>[]): T[] {
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
+}
+
+function byLayer(model: Model, flat: tf.Tensor[]): tf.Tensor[][] {
+  let i = 0;
+  return model.groups.map((g) => g.params.map(() => flat[i++]!));
+}
+
+export async function batchGradients(
+  model: Model,
+  batch: Batch,
+  microBatch: number | undefined,
+  discard: DiscardRule | null,
+  shards: GradientShards | null = null,
+): Promise<BatchGradients> {
+  const shardCount = shards ? shards.shardsFor(batch.size) : 1;
+  if (shards && shardCount > 1) return shardedGradients(model, batch, microBatch, discard, shards, shardCount);
+  let mask: Float32Array | null = null;
+  let stats: { lossSum: number; correct: number } | null = null;
+  if (discard) {
+    // one forward pass without a tape to rank the samples by loss
+    const ranked = await sampleLosses(model, batch, microBatch);
+    mask = discardMask(ranked.losses, discard);
+    stats = { lossSum: ranked.losses.reduce((a, b) => a + b, 0), correct: ranked.correct };
+  }
+  const kept = mask ? mask.reduce((a, b) => a + b, 0) : batch.size;
+  const summed = gradientSum(model, batch, microBatch, mask, kept);
+  if (!stats) {
+    try {
+      stats = await readStats(summed.stats!);
+    } catch (error) {
+      summed.grads.forEach((t) => t.dispose());
+      throw error;
+    }
+  }
+  return { grads: byLayer(model, summed.grads), loss: stats.lossSum / batch.size, accuracy: stats.correct / batch.size, discarded: batch.size - kept };
+}
+
+/**
+ * The same gradient, the batch split into contiguous shards: shard 0 here, the others on
+ * replicas at the same weights, each micro-batched at ⌈M / shards⌉ (so each micro-batch of M
+ * is, in effect, split across the threads). Per-sample losses come back from every shard
+ * before the discard cut, which is made over the whole batch as without shards; the shards'
+ * gradients are summed in shard order, so a run is reproducible for a given thread count.
+ */
+async function shardedGradients(
+  model: Model,
+  batch: Batch,
+  microBatch: number | undefined,
+  discard: DiscardRule | null,
+  shards: GradientShards,
+  shardCount: number,
+): Promise<BatchGradients> {
+  const ranges = shardRanges(batch.size, shardCount);
+  const micro = shardMicroBatch(microBatch, shardCount);
+  const local = (range: ShardRange): Batch => rowsOf(batch, range.start, range.size);
+  await shards.prepare(model, batch);
+  let mask: Float32Array | null = null;
+  let stats: { lossSum: number; correct: number } | null = null;
+  if (discard) {
+    const remote = Promise.allSettled(ranges.slice(1).map((r, s) => shards.losses(s, r, micro)));
+    const own = local(ranges[0]!);
+    const parts = [await sampleLosses(model, own, micro).finally(() => disposeBatch(own)), ...fulfilled(await remote)];
+    const losses = new Float32Array(batch.size);
+    parts.forEach((p, s) => losses.set(p.losses, ranges[s]!.start));
+    mask = discardMask(losses, discard);
+    stats = { lossSum: losses.reduce((a, b) => a + b, 0), correct: parts.reduce((n, p) => n + p.correct, 0) };
+  }
+  const kept = mask ? mask.reduce((a, b) => a + b, 0) : batch.size;
+  const maskOf = (r: ShardRange): Float32Array | null => (mask ? mask.slice(r.start, r.start + r.size) : null);
+  const remote = ranges.slice(1).map((r, s) => shards.gradients(s, r, micro, maskOf(r), kept));
+  // settle every request before returning, even on failure: a replica must not be written to mid-step
+  const remoteSettled = Promise.allSettled(remote);
+  const own = local(ranges[0]!);
+  let summed: tf.Tensor[];
+  let ownStats: tf.Tensor | null;
+  try {
+    ({ grads: summed, stats: ownStats } = gradientSum(model, own, micro, maskOf(ranges[0]!), kept));
+  } finally {
+    disposeBatch(own);
+  }
+  const settled = await remoteSettled;
+  try {
+    const parts = fulfilled(settled);
+    if (!stats) {
+      const first = await readStats(ownStats!);
+      ownStats = null;
+      stats = parts.reduce((acc, p) => ({ lossSum: acc.lossSum + p.lossSum, correct: acc.correct + p.correct }), first);
+    }
+    // fixed order: ((g0 + g1) + g2) + …
+    for (const part of parts) {
+      summed = summed.map((g, i) =>
+        tf.tidy(() => {
+          const sum = tf.add(g, tf.tensor(part.grads[i]!, g.shape, 'float32'));
+          g.dispose();
+          return sum;
+        }),
+      );
+    }
+  } catch (error) {
+    summed.forEach((t) => t.dispose());
+    ownStats?.dispose();
+    throw error;
+  }
+  return { grads: byLayer(model, summed), loss: stats.lossSum / batch.size, accuracy: stats.correct / batch.size, discarded: batch.size - kept };
+}
+
+/** Mean loss of the batch at the current weights (no tape), micro-batched, sharded like the gradient. */
+export async function batchLoss(model: Model, batch: Batch, microBatch: number | undefined, shards: GradientShards | null = null): Promise<number> {
+  const shardCount = shards ? shards.shardsFor(batch.size) : 1;
+  if (!shards || shardCount === 1) {
+    const { losses } = await sampleLosses(model, batch, microBatch);
+    return losses.reduce((a, b) => a + b, 0) / batch.size;
+  }
+  const ranges = shardRanges(batch.size, shardCount);
+  const micro = shardMicroBatch(microBatch, shardCount);
+  await shards.prepare(model, batch);
+  const remote = Promise.allSettled(ranges.slice(1).map((r, s) => shards.losses(s, r, micro)));
+  const own = rowsOf(batch, ranges[0]!.start, ranges[0]!.size);
+  const parts = [await sampleLosses(model, own, micro).finally(() => disposeBatch(own)), ...fulfilled(await remote)];
+  let sum = 0;
+  for (const p of parts) sum += p.losses.reduce((a, b) => a + b, 0);
   return sum / batch.size;
 }

@@ -5,6 +5,8 @@
  */
 import type { EvalMetrics, LayerMetrics, RunSummary } from '../../../common/metrics';
 import { parseRunSpec, type RunSpec } from '../../../common/spec';
+import { largestBatch, resolveThreads } from '../../../common/threads';
+import { availableParallelism } from 'node:os';
 import { resolvePreference, selectBackend } from '../backend';
 import { loadDataset } from '../data/load-dataset';
 import type { Dataset } from '../data/dataset';
@@ -21,6 +23,7 @@ import { evaluateSplit } from './evaluate';
 import { learningRateAt } from './lr-schedule';
 import { neverCancelled, type RunControl, type RunSink } from './run-sink';
 import { createStepCurvature } from './step-curvature';
+import { ShardPool } from '../shards/shard-pool';
 import { layerStats, snapshotWeights } from '../diagnostics/layer-stats';
 
 const progressEveryMs = 200;
@@ -34,7 +37,26 @@ export async function trainRun(input: unknown, sink: RunSink, control: RunContro
   const plan = planBatches(spec, data.train.count);
   const model = buildModel(spec.model, data.inputShape, data.numClasses, spec.training.seed);
   const optimizer = createOptimizer(spec.optimizer, model.groups);
+  let shards: ShardPool | null = null;
   try {
+    // "auto" here is the whole machine: the runner resolves it against its core budget before a run starts
+    let threads = resolveThreads(spec.threads, largestBatch(spec), availableParallelism());
+    if (threads > 1 && backend.name !== 'wasm' && backend.name !== 'cpu') {
+      // native backends run their own thread pools; replicas of them in worker_threads are not supported
+      sink.event({ step: 0, kind: 'note', detail: { threads: 1, reason: `threads need the wasm or cpu backend, not ${backend.name}` } });
+      threads = 1;
+    }
+    if (threads > 1) {
+      shards = await ShardPool.start({
+        threads,
+        backend: backend.name as 'wasm' | 'cpu',
+        model: spec.model,
+        reference: model,
+        inputShape: data.inputShape,
+        numClasses: data.numClasses,
+        seed: spec.training.seed,
+      });
+    }
     sink.started({
       backend,
       layers: describeLayers(model.groups),
@@ -43,9 +65,11 @@ export async function trainRun(input: unknown, sink: RunSink, control: RunContro
       testSamples: data.test.count,
       totalSteps: plan.totalSteps,
       epochs: plan.totalEpochs,
+      threads,
     });
-    return await loop(spec, data, plan, model, optimizer, sink, control);
+    return await loop(spec, data, plan, model, optimizer, shards, sink, control);
   } finally {
+    await shards?.dispose();
     optimizer.dispose();
     model.dispose();
   }
@@ -68,6 +92,7 @@ async function loop(
   plan: BatchPlan,
   model: Model,
   optimizer: LayerOptimizer,
+  shards: ShardPool | null,
   sink: RunSink,
   control: RunControl,
 ): Promise<RunSummary> {
@@ -130,7 +155,7 @@ async function loop(
       const batch = source.next(epochPlan.batchSize);
       let outcome: StepOutcome;
       try {
-        outcome = await trainStep(spec, model, optimizer, batch, lr, step, discardRuleAt(spec, epoch), optimizerNeedsCurvature);
+        outcome = await trainStep(spec, model, optimizer, shards, batch, lr, step, discardRuleAt(spec, epoch), optimizerNeedsCurvature);
       } finally {
         disposeBatch(batch);
       }
@@ -202,6 +227,7 @@ async function trainStep(
   spec: RunSpec,
   model: Model,
   optimizer: LayerOptimizer,
+  shards: ShardPool | null,
   batch: Batch,
   lr: number,
   step: number,
@@ -212,7 +238,7 @@ async function trainStep(
   const microBatch = spec.batch.microBatch;
   const withLayerStats = step % diag.every === 0;
   const withCurvature = diag.curvatureEvery > 0 && step % diag.curvatureEvery === 0;
-  const gradients = batchGradients(model, batch, microBatch, discard);
+  const gradients = await batchGradients(model, batch, microBatch, discard, shards);
   const stepCurvature = withCurvature || optimizerNeedsCurvature ? createStepCurvature(model, batch, diag, spec.training.seed * 1_000_003 + step) : null;
   try {
     if (!Number.isFinite(gradients.loss)) {
@@ -232,7 +258,7 @@ async function trainStep(
     if (before) {
       const stats = layerStats(model.groups, gradients.grads, before);
       before.forEach((group) => group.forEach((t) => t.dispose()));
-      if (diag.lossUpdate) lossUpdate = batchLoss(model, batch, microBatch) - gradients.loss;
+      if (diag.lossUpdate) lossUpdate = (await batchLoss(model, batch, microBatch, shards)) - gradients.loss;
       layers = stats.map((s, l) => ({
         layer: l,
         gradNorm: s.gradNorm,

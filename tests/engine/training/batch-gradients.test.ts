@@ -29,22 +29,22 @@ describe('batch gradients', () => {
     data = await loadDataset({ kind: 'spirals', samples: 600, arms: 3, noise: 0.1, testFraction: 0.2 }, 1);
   });
 
-  it('micro-batch accumulation gives the gradient of one batch of B', () => {
+  it('micro-batch accumulation gives the gradient of one batch of B', async () => {
     const model = buildModel({ kind: 'mlp', hidden: [24, 12], activation: 'tanh' }, data.inputShape, data.numClasses, 3);
     const source = new BatchSource(data.train, data.inputShape, data.numClasses, 5);
     source.startEpoch();
     const batch = source.next(96);
-    const whole = batchGradients(model, batch, undefined, null);
+    const whole = await batchGradients(model, batch, undefined, null);
     for (const micro of [7, 32, 96]) {
-      const parts = batchGradients(model, batch, micro, null);
+      const parts = await batchGradients(model, batch, micro, null);
       expect(maxRelativeDifference(parts.grads, whole.grads)).toBeLessThan(1e-5);
       expect(parts.loss).toBeCloseTo(whole.loss, 5);
       expect(parts.accuracy).toBe(whole.accuracy);
       parts.grads.flat().forEach((t) => t.dispose());
     }
     // discarding picks the same samples whether or not the batch is split
-    const dropWhole = batchGradients(model, batch, undefined, { fraction: 0.3 });
-    const dropParts = batchGradients(model, batch, 10, { fraction: 0.3 });
+    const dropWhole = await batchGradients(model, batch, undefined, { fraction: 0.3 });
+    const dropParts = await batchGradients(model, batch, 10, { fraction: 0.3 });
     expect(dropWhole.discarded).toBe(28);
     expect(dropParts.discarded).toBe(28);
     expect(maxRelativeDifference(dropParts.grads, dropWhole.grads)).toBeLessThan(1e-5);

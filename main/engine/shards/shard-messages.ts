@@ -1,0 +1,39 @@
+/** Messages between a run's main thread (shard-pool.ts) and one replica thread (shard-worker.ts). */
+import type { ModelSpec } from '../../../common/spec';
+
+export interface ReplicaSetup {
+  /** which replica this is: its gradient lives at [replica · P, (replica + 1) · P) of `grads` */
+  replica: number;
+  backend: 'wasm' | 'cpu';
+  model: ModelSpec;
+  inputShape: number[];
+  numClasses: number;
+  seed: number;
+  /** the main model's weights, flat in parameter order (P floats) */
+  params: SharedArrayBuffer;
+  /** every replica's gradient, flat (replicas · P floats) */
+  grads: SharedArrayBuffer;
+  /** TypeScript entry to load in development (through tsx); absent in a built app */
+  entry?: string;
+}
+
+export type ToReplica =
+  /** the batch buffers changed (grown); samples are row-major features and int32 labels */
+  | { type: 'inputs'; x: SharedArrayBuffer; labels: SharedArrayBuffer }
+  | { type: 'losses'; id: number; version: number; start: number; size: number; microBatch: number | undefined }
+  | {
+      type: 'gradients';
+      id: number;
+      version: number;
+      start: number;
+      size: number;
+      microBatch: number | undefined;
+      mask: Float32Array | null;
+      divisor: number;
+    };
+
+export type FromReplica =
+  | { type: 'ready'; shapes: number[][]; backend: string }
+  | { type: 'losses'; id: number; losses: Float32Array; correct: number }
+  | { type: 'gradients'; id: number; lossSum: number; correct: number }
+  | { type: 'failed'; id: number | null; error: { name: string; message: string; stack?: string } };

@@ -1,0 +1,120 @@
+/**
+ * A replica thread: the run's model, built again from the same spec on this thread's own
+ * tfjs backend, computing the per-sample losses and the gradient of the rows it is sent.
+ * Weights arrive through shared memory (loaded when their version changes), gradients
+ * leave through it.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { parentPort, workerData } from 'node:worker_threads';
+import { selectBackend } from '../backend';
+import { buildModel } from '../models/build-model';
+import type { Model } from '../models/model';
+import { disposeBatch, makeBatch, type Batch } from '../training/batch-source';
+import { gradientSum, readStats, sampleLosses } from '../training/batch-gradients';
+import type { FromReplica, ReplicaSetup, ToReplica } from './shard-messages';
+
+const setup = workerData as ReplicaSetup;
+const port = parentPort!;
+const post = (message: FromReplica, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
+
+interface Replica {
+  model: Model;
+  vars: tf.Variable[];
+  offsets: number[];
+  paramCount: number;
+  params: Float32Array;
+  grads: Float32Array;
+  version: number;
+  x: Float32Array;
+  labels: Int32Array;
+  featureSize: number;
+}
+
+async function start(): Promise<Replica> {
+  const backend = await selectBackend(setup.backend);
+  const model = buildModel(setup.model, setup.inputShape, setup.numClasses, setup.seed);
+  const vars = model.groups.flatMap((g) => g.params);
+  const offsets: number[] = [];
+  let paramCount = 0;
+  for (const v of vars) {
+    offsets.push(paramCount);
+    paramCount += v.size;
+  }
+  post({ type: 'ready', shapes: vars.map((v) => v.shape.slice()), backend: backend.name });
+  return {
+    model,
+    vars,
+    offsets,
+    paramCount,
+    params: new Float32Array(setup.params),
+    grads: new Float32Array(setup.grads, setup.replica * paramCount * 4, paramCount),
+    version: -1,
+    x: new Float32Array(0),
+    labels: new Int32Array(0),
+    featureSize: setup.inputShape.reduce((a, b) => a * b, 1),
+  };
+}
+
+function loadWeights(r: Replica, version: number): void {
+  if (r.version === version) return;
+  r.vars.forEach((v, i) => {
+    // a copy: the cpu backend would otherwise keep the shared view, which the next step overwrites
+    const value = tf.tensor(r.params.slice(r.offsets[i]!, r.offsets[i]! + v.size), v.shape, 'float32');
+    v.assign(value);
+    value.dispose();
+  });
+  r.version = version;
+}
+
+function rows(r: Replica, start: number, size: number): Batch {
+  const f = r.featureSize;
+  return makeBatch(r.x.slice(start * f, (start + size) * f), r.labels.slice(start, start + size), setup.inputShape, setup.numClasses);
+}
+
+async function handle(r: Replica, message: ToReplica): Promise<void> {
+  if (message.type === 'inputs') {
+    r.x = new Float32Array(message.x);
+    r.labels = new Int32Array(message.labels);
+    return;
+  }
+  loadWeights(r, message.version);
+  const batch = rows(r, message.start, message.size);
+  try {
+    if (message.type === 'losses') {
+      const { losses, correct } = await sampleLosses(r.model, batch, message.microBatch);
+      post({ type: 'losses', id: message.id, losses, correct }, [losses.buffer as ArrayBuffer]);
+      return;
+    }
+    const { grads, stats } = gradientSum(r.model, batch, message.microBatch, message.mask, message.divisor);
+    try {
+      for (let i = 0; i < grads.length; i++) r.grads.set(await grads[i]!.data(), r.offsets[i]!);
+    } finally {
+      grads.forEach((g) => g.dispose());
+    }
+    const { lossSum, correct } = stats ? await readStats(stats) : { lossSum: NaN, correct: NaN };
+    post({ type: 'gradients', id: message.id, lossSum, correct });
+  } finally {
+    disposeBatch(batch);
+  }
+}
+
+function describe(error: unknown): { name: string; message: string; stack?: string } {
+  const e = error instanceof Error ? error : new Error(String(error));
+  return { name: e.name, message: e.message, stack: e.stack };
+}
+
+const replica = start();
+replica.catch((error) => post({ type: 'failed', id: null, error: describe(error) }));
+// one request at a time, in the order sent (an 'inputs' message must land before the request that follows it)
+let queue: Promise<unknown> = replica;
+port.on('message', (message: ToReplica) => {
+  queue = queue.then(async () => {
+    const r = await replica;
+    try {
+      await handle(r, message);
+    } catch (error) {
+      post({ type: 'failed', id: 'id' in message ? message.id : null, error: describe(error) });
+    }
+  });
+  queue.catch(() => undefined);
+});
