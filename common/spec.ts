@@ -272,7 +272,7 @@ export const diagnosticsSpecSchema = z
   })
   .default({ every: 1, curvatureEvery: 50, curvatureEstimator: 'gradient-difference', curvatureBatch: 256, relativeStep: 1e-3, lossUpdate: true });
 
-export const backendPreferenceSchema = z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+export const backendPreferenceSchema = z.enum(['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']);
 export type BackendPreference = z.infer<typeof backendPreferenceSchema>;
 
 export const runSpecShape = {

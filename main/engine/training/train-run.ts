@@ -22,6 +22,7 @@ import { learningRateAt } from './lr-schedule';
 import { neverCancelled, type RunControl, type RunSink } from './run-sink';
 import { createStepCurvature } from './step-curvature';
 import { layerStats, snapshotWeights } from '../diagnostics/layer-stats';
+import { assertDeviceAlive } from '../webgpu/device-loss';
 
 const progressEveryMs = 200;
 
@@ -88,9 +89,9 @@ async function loop(
   let lastAccuracy = NaN;
   let discardLogged = false;
 
-  const evaluate = (epoch: number): EvalMetrics => {
-    const train = evaluateSplit(model, data.train, trainEval, data.inputShape, data.numClasses);
-    const test = evaluateSplit(model, data.test, testEval, data.inputShape, data.numClasses);
+  const evaluate = async (epoch: number): Promise<EvalMetrics> => {
+    const train = await evaluateSplit(model, data.train, trainEval, data.inputShape, data.numClasses);
+    const test = await evaluateSplit(model, data.test, testEval, data.inputShape, data.numClasses);
     return {
       step,
       epoch,
@@ -117,6 +118,7 @@ async function loop(
     }
     for (let s = 0; s < epochPlan.steps; s++) {
       if (control.cancelled()) return summary('cancelled');
+      assertDeviceAlive();
       const stepStart = performance.now();
       const epoch = epochPlan.epoch + s / fullSteps;
       const lr = learningRateAt(spec.lr, {
@@ -130,7 +132,7 @@ async function loop(
       const batch = source.next(epochPlan.batchSize);
       let outcome: StepOutcome;
       try {
-        outcome = trainStep(spec, model, optimizer, batch, lr, step, discardRuleAt(spec, epoch), optimizerNeedsCurvature);
+        outcome = await trainStep(spec, model, optimizer, batch, lr, step, discardRuleAt(spec, epoch), optimizerNeedsCurvature);
       } finally {
         disposeBatch(batch);
       }
@@ -163,7 +165,7 @@ async function loop(
       }
       if (outcome.layers) sink.layers(outcome.layers.map((l) => ({ ...l, step })));
       if (shouldEvaluate(step, epochProgress)) {
-        const metrics = evaluate(epochProgress);
+        const metrics = await evaluate(epochProgress);
         const badLoss = [metrics.trainLoss, metrics.testLoss].find((l) => !Number.isFinite(l));
         if (badLoss !== undefined) return summary('diverged', `loss became ${badLoss} at step ${step} (evaluation after the update)`);
         lastEval = metrics;
@@ -198,7 +200,7 @@ interface StepOutcome {
   layers: Omit<LayerMetrics, 'step'>[] | null;
 }
 
-function trainStep(
+async function trainStep(
   spec: RunSpec,
   model: Model,
   optimizer: LayerOptimizer,
@@ -207,20 +209,20 @@ function trainStep(
   step: number,
   discard: DiscardRule | null,
   optimizerNeedsCurvature: boolean,
-): StepOutcome {
+): Promise<StepOutcome> {
   const diag = spec.diagnostics;
   const microBatch = spec.batch.microBatch;
   const withLayerStats = step % diag.every === 0;
   const withCurvature = diag.curvatureEvery > 0 && step % diag.curvatureEvery === 0;
-  const gradients = batchGradients(model, batch, microBatch, discard);
+  const gradients = await batchGradients(model, batch, microBatch, discard);
   const stepCurvature = withCurvature || optimizerNeedsCurvature ? createStepCurvature(model, batch, diag, spec.training.seed * 1_000_003 + step) : null;
   try {
     if (!Number.isFinite(gradients.loss)) {
       return { loss: gradients.loss, accuracy: gradients.accuracy, discarded: gradients.discarded, lossUpdate: null, layers: null };
     }
-    const curvature = withCurvature ? stepCurvature!.oracle.layerCurvature(diag.curvatureEstimator) : null;
+    const curvature = withCurvature ? await stepCurvature!.oracle.layerCurvature(diag.curvatureEstimator) : null;
     const before = withLayerStats ? snapshotWeights(model.groups) : null;
-    const effectiveLr = optimizer.apply({
+    const effectiveLr = await optimizer.apply({
       groups: model.groups,
       grads: gradients.grads,
       lr,
@@ -230,9 +232,8 @@ function trainStep(
     let layers: StepOutcome['layers'] = null;
     let lossUpdate: number | null = null;
     if (before) {
-      const stats = layerStats(model.groups, gradients.grads, before);
-      before.forEach((group) => group.forEach((t) => t.dispose()));
-      if (diag.lossUpdate) lossUpdate = batchLoss(model, batch, microBatch) - gradients.loss;
+      const stats = await layerStats(model.groups, gradients.grads, before).finally(() => before.forEach((group) => group.forEach((t) => t.dispose())));
+      if (diag.lossUpdate) lossUpdate = (await batchLoss(model, batch, microBatch)) - gradients.loss;
       layers = stats.map((s, l) => ({
         layer: l,
         gradNorm: s.gradNorm,
