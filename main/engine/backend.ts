@@ -9,7 +9,8 @@ import { createRequire } from 'node:module';
 import type { BackendPreference } from '../../common/spec';
 import type { BackendInfo, GpuAdapterInfo } from '../../common/metrics';
 import { registerFastKernels } from './kernels/register';
-import { adapterLabel, probeAdapter, withTimeout } from './webgpu/gpu-adapter';
+import { adapterLabel } from '../../common/adapter-label';
+import { probeAdapter, withTimeout } from './webgpu/gpu-adapter';
 import { installNodeWebGPU } from './webgpu/node-webgpu';
 import { watchDeviceLoss } from './webgpu/device-loss';
 

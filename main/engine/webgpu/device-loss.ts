@@ -5,7 +5,7 @@
  * training on garbage or waiting forever.
  */
 import type { GpuAdapterInfo } from '../../../common/metrics';
-import { adapterLabel } from './gpu-adapter';
+import { adapterLabel } from '../../../common/adapter-label';
 
 export class DeviceLostError extends Error {
   override name = 'DeviceLostError';

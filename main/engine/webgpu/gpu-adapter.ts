@@ -2,6 +2,7 @@
  * Finding and describing a WebGPU adapter, the same in Node (Dawn via the `webgpu`
  * package) and in a Chromium window (its own WebGPU). Nothing here loads tfjs.
  */
+import { adapterLabel } from '../../../common/adapter-label';
 import type { GpuAdapterInfo } from '../../../common/metrics';
 
 /** The slice of the WebGPU API used here; structural, so no DOM WebGPU typings are needed. */
@@ -29,12 +30,6 @@ export function describeAdapter(adapter: AdapterLike): GpuAdapterInfo {
   const fallback = adapter.isFallbackAdapter === true || info.isFallbackAdapter === true;
   const named = SOFTWARE_NAMES.test(Object.values(described).join(' '));
   return { ...described, software: fallback || named };
-}
-
-/** One line for logs and the UI: "mesa / llvmpipe (software)". */
-export function adapterLabel(info: GpuAdapterInfo): string {
-  const name = [info.vendor, info.architecture].filter(Boolean).join(' / ') || info.description || info.device || 'unknown adapter';
-  return info.software ? `${name} (software)` : name;
 }
 
 /** Resolves with what `promise` resolves to, or rejects after `ms` saying what hung. */
