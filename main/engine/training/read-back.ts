@@ -8,5 +8,5 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { unlessDeviceLost } from '../webgpu/device-loss';
 
 export function readValues(t: tf.Tensor): Promise<Float32Array | Int32Array | Uint8Array> {
-  return unlessDeviceLost(t.data() as Promise<Float32Array | Int32Array | Uint8Array>);
+  return unlessDeviceLost(() => t.data() as Promise<Float32Array | Int32Array | Uint8Array>);
 }

@@ -36,9 +36,14 @@ export function assertDeviceAlive(): void {
   if (lostError) throw lostError;
 }
 
-/** `promise`, or a DeviceLostError as soon as the device is lost, whichever comes first. */
-export function unlessDeviceLost<T>(promise: Promise<T>): Promise<T> {
+/**
+ * What `start()` resolves to, or a DeviceLostError as soon as the device is lost,
+ * whichever comes first. A thunk, so nothing is started on a device already lost
+ * (its rejection would go unheard).
+ */
+export function unlessDeviceLost<T>(start: () => Promise<T>): Promise<T> {
   if (lostError) return Promise.reject(lostError);
+  const promise = start();
   return new Promise<T>((resolve, reject) => {
     const onLost = (error: DeviceLostError): void => reject(error);
     rejectWaiters.push(onLost);
