@@ -11,7 +11,7 @@ import type { BackendInfo, GpuAdapterInfo } from '../../common/metrics';
 import { registerFastKernels } from './kernels/register';
 import { adapterLabel } from '../../common/adapter-label';
 import { probeAdapter, withTimeout } from './webgpu/gpu-adapter';
-import { installNodeWebGPU } from './webgpu/node-webgpu';
+import { installNodeWebGPU, noGpuDeviceNodeReason } from './webgpu/node-webgpu';
 import { watchDeviceLoss } from './webgpu/device-loss';
 
 const requireModule = createRequire(import.meta.url);
@@ -46,6 +46,8 @@ const candidates: Candidate[] = [
     backendName: 'webgpu',
     gpu: true,
     load: async (forced) => {
+      const noDevice = forced ? null : noGpuDeviceNodeReason();
+      if (noDevice) throw new Error(noDevice);
       const gpu = await installNodeWebGPU();
       webgpuAdapter = await probeAdapter(gpu, forced);
       // registers the 'webgpu' backend; it must come after navigator.gpu exists

@@ -5,6 +5,7 @@
  * by name, so this must run before that import. In a browser window navigator.gpu is
  * native and this is a no-op.
  */
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { GpuLike } from './gpu-adapter';
 
@@ -50,4 +51,24 @@ export function webgpuPackageVersion(): string {
   } catch {
     return 'unknown';
   }
+}
+
+/**
+ * On Linux a hardware adapter needs a GPU device node: a DRM render node (Mesa, AMD,
+ * Intel, nouveau), NVIDIA's, or WSL's /dev/dxg. Without one, Dawn could only offer a
+ * software adapter, which the automatic chain refuses anyway; checking first spares
+ * every worker Dawn's Vulkan enumeration (a second or more with lavapipe installed).
+ * Elsewhere (macOS, Windows) the answer is always "ask Dawn".
+ */
+export function noGpuDeviceNodeReason(): string | null {
+  if (process.platform !== 'linux') return null;
+  const renderNodes = (() => {
+    try {
+      return readdirSync('/dev/dri').some((name) => name.startsWith('renderD'));
+    } catch {
+      return false;
+    }
+  })();
+  if (renderNodes || existsSync('/dev/nvidia0') || existsSync('/dev/dxg')) return null;
+  return 'no GPU device node (/dev/dri/renderD*, /dev/nvidia0, /dev/dxg), so only a software WebGPU adapter could exist; it is used only when forced (BATCHSCOPE_BACKEND=webgpu)';
 }

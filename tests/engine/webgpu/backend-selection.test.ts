@@ -41,7 +41,8 @@ describeWebgpu('WebGPU in the backend chain', availability, () => {
     const info = (outcome as { info: BackendInfo }).info;
     if (availability.available && availability.info.adapter?.software) {
       expect(info.name).not.toBe('webgpu');
-      expect(info.fallbacks.find((f) => f.name === 'webgpu')?.error).toMatch(/only a software WebGPU adapter .* used only when forced/);
+      // without a GPU device node the chain does not even ask Dawn
+      expect(info.fallbacks.find((f) => f.name === 'webgpu')?.error).toMatch(/only a software WebGPU adapter.* used only when forced/);
     } else {
       expect(info.name).toBe('webgpu');
       expect(info.adapter?.software).toBe(false);
@@ -59,7 +60,7 @@ describeWebgpu('WebGPU in the backend chain', availability, () => {
     expect(auto.ok).toBe(true);
     const info = (auto as { info: BackendInfo }).info;
     expect(info.name).not.toBe('webgpu');
-    expect(info.fallbacks.find((f) => f.name === 'webgpu')?.error).toMatch(/no WebGPU adapter/);
+    expect(info.fallbacks.find((f) => f.name === 'webgpu')?.error).toMatch(/no WebGPU adapter|no GPU device node/);
   }, 180_000);
 
   it('a lost device turns a pending read and the next step into an error, not a hang', async () => {
