@@ -27,7 +27,7 @@ export default defineConfig({
         },
         // native or backend-selecting modules load from node_modules at run time (dependencies are external
         // by default; this also covers the optional tfjs-node backends, which are not in `dependencies`)
-        external: ['better-sqlite3', /^@tensorflow\//],
+        external: ['better-sqlite3', 'webgpu', /^@tensorflow\//],
         output: {
           entryFileNames: '[name].js',
           // shared chunks beside the entries: fork-worker.ts looks for training-worker.js next to itself,

@@ -11,7 +11,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { diagnosticsSpecSchema } from '../common/spec';
 import { selectBackend } from '../main/engine/backend';
 import { loadDataset } from '../main/engine/data/load-dataset';
-import { layerStats, snapshotWeights } from '../main/engine/diagnostics/layer-stats';
+import { layerStatsTensor, snapshotWeights } from '../main/engine/diagnostics/layer-stats';
+import type { LayerGroup } from '../main/engine/models/layer-group';
 import { buildModel } from '../main/engine/models/build-model';
 import { createOptimizer } from '../main/engine/optimizers/create-optimizer';
 import { batchGradients, batchLoss } from '../main/engine/training/batch-gradients';
@@ -21,6 +22,13 @@ import { profileKernels } from './kernel-profile';
 import { timePerCall, timePerCallAsync } from './stats';
 import { parseStepArgs } from './step-result';
 import { workloads } from './workloads';
+
+/** layerStats' work with its one read-back done synchronously, so timePerCall can time it */
+function readStatsSync(groups: LayerGroup[], grads: tf.Tensor[][], before: tf.Tensor[][]): void {
+  const table = layerStatsTensor(groups, grads, before);
+  table.dataSync();
+  table.dispose();
+}
 
 const args = parseStepArgs(process.argv.slice(2));
 await selectBackend('wasm');
@@ -50,7 +58,7 @@ const parts: [string, () => void | Promise<void>][] = [
     'layer statistics (snapshotWeights + layerStats), every step',
     () => {
       const before = snapshotWeights(model.groups);
-      layerStats(model.groups, grads, before);
+      readStatsSync(model.groups, grads, before);
       tf.dispose(before);
     },
   ],
@@ -78,7 +86,7 @@ console.log(`  ${perStepMs.toFixed(2).padStart(7)} ms  per step in all → ${Mat
 
 const stats = await profileKernels(() => {
   const before = snapshotWeights(model.groups);
-  layerStats(model.groups, grads, before);
+  readStatsSync(model.groups, grads, before);
   tf.dispose(before);
 });
 console.log(`\nlayer statistics: ${stats.kernelCalls} kernel calls, ${stats.kernelMs.toFixed(2)} ms in kernels, ${stats.outsideKernelsMs.toFixed(2)} ms outside (profiled)`);

@@ -4,7 +4,7 @@
  * `BatchscopeApi`; every method's input is validated in main with `apiInputs`.
  */
 import { z } from 'zod';
-import type { BackendInfo, LayerInfo, Progress, RunStatus, RunSummary } from './metrics';
+import type { BackendInfo, GpuAdapterInfo, LayerInfo, Progress, RunStatus, RunSummary } from './metrics';
 import type { RunSpec, SpecIssue } from './spec';
 import { datasetSpecSchema } from './spec';
 
@@ -121,6 +121,8 @@ export interface RunRecord {
   status: RunStatus;
   error: string | null;
   backend: BackendInfo | null;
+  /** the WebGPU adapter the run trained on (vendor/architecture), null for other backends */
+  gpuAdapter: GpuAdapterInfo | null;
   layers: LayerInfo[];
   createdAt: string;
   startedAt: string | null;

@@ -1,7 +1,7 @@
 /** Metric records produced by the engine, carried by the worker protocol and kept by the store. */
 
 export interface BackendInfo {
-  /** the tfjs backend that ran: 'tensorflow' (tfjs-node or tfjs-node-gpu), 'wasm' or 'cpu' */
+  /** the tfjs backend that ran: 'tensorflow' (tfjs-node or tfjs-node-gpu), 'webgpu', 'wasm' or 'cpu' */
   name: string;
   /** which package provided it, e.g. '@tensorflow/tfjs-node-gpu' */
   package: string;
@@ -9,6 +9,18 @@ export interface BackendInfo {
   gpu: boolean;
   /** preferred backends that failed to load, with why */
   fallbacks: { name: string; error: string }[];
+  /** the WebGPU adapter the run used (absent for the other backends) */
+  adapter?: GpuAdapterInfo;
+}
+
+/** What a WebGPU adapter says about itself (GPUAdapterInfo), plus whether it is a software one. */
+export interface GpuAdapterInfo {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** a fallback/software adapter (lavapipe, llvmpipe, SwiftShader): correct, not fast */
+  software: boolean;
 }
 
 export interface LayerInfo {

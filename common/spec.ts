@@ -290,7 +290,7 @@ export const threadsSchema = z.union([z.number().int().min(1).max(256), z.litera
 });
 export type Threads = z.infer<typeof threadsSchema>;
 
-export const backendPreferenceSchema = z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+export const backendPreferenceSchema = z.enum(['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']);
 export type BackendPreference = z.infer<typeof backendPreferenceSchema>;
 
 export const runSpecShape = {

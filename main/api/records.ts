@@ -28,6 +28,7 @@ export function toRunRecord(run: StoredRun, experimentSpec: unknown, progress: P
     status: run.status,
     error: run.error,
     backend: run.backend,
+    gpuAdapter: run.gpuAdapter,
     layers: run.layers ?? [],
     createdAt: iso(run.createdAtMs)!,
     startedAt: iso(run.startedAtMs),

@@ -1,13 +1,18 @@
 /**
- * Chooses the tfjs backend at run time: tfjs-node-gpu → tfjs-node → wasm → cpu.
+ * Chooses the tfjs backend at run time: tfjs-node-gpu → WebGPU → tfjs-node → wasm → cpu.
  * A preferred backend that fails to load is a logged fallback, never a crash.
- * BATCHSCOPE_BACKEND (or the spec's `backend`) forces one.
+ * BATCHSCOPE_BACKEND (or the spec's `backend`) forces one. WebGPU joins the automatic
+ * chain only with a hardware adapter; a software one (lavapipe …) only when forced.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
 import type { BackendPreference } from '../../common/spec';
-import type { BackendInfo } from '../../common/metrics';
+import type { BackendInfo, GpuAdapterInfo } from '../../common/metrics';
 import { registerFastKernels } from './kernels/register';
+import { adapterLabel } from '../../common/adapter-label';
+import { probeAdapter, withTimeout } from './webgpu/gpu-adapter';
+import { installNodeWebGPU, noGpuDeviceNodeReason } from './webgpu/node-webgpu';
+import { watchDeviceLoss } from './webgpu/device-loss';
 
 const requireModule = createRequire(import.meta.url);
 // tfjs-core's Node bundle carries no gradient functions; the umbrella package registers them
@@ -18,8 +23,14 @@ interface Candidate {
   pkg: string;
   backendName: string;
   gpu: boolean;
-  load: () => Promise<void>;
+  /** `forced`: this backend was asked for by name, not reached through the chain */
+  load: (forced: boolean) => Promise<void>;
 }
+
+// Dawn compiles a pipeline per kernel on first use; with a cold shader cache on a
+// software adapter the backend's own start-up takes seconds, not minutes.
+const webgpuStartTimeoutMs = 120_000;
+let webgpuAdapter: GpuAdapterInfo | undefined;
 
 const candidates: Candidate[] = [
   {
@@ -28,6 +39,20 @@ const candidates: Candidate[] = [
     backendName: 'tensorflow',
     gpu: true,
     load: async () => void requireModule('@tensorflow/tfjs-node-gpu'),
+  },
+  {
+    preference: 'webgpu',
+    pkg: '@tensorflow/tfjs-backend-webgpu',
+    backendName: 'webgpu',
+    gpu: true,
+    load: async (forced) => {
+      const noDevice = forced ? null : noGpuDeviceNodeReason();
+      if (noDevice) throw new Error(noDevice);
+      const gpu = await installNodeWebGPU();
+      webgpuAdapter = await probeAdapter(gpu, forced);
+      // registers the 'webgpu' backend; it must come after navigator.gpu exists
+      await import('@tensorflow/tfjs-backend-webgpu');
+    },
   },
   {
     preference: 'tensorflow',
@@ -82,11 +107,14 @@ export async function selectBackend(preference: BackendPreference = 'auto'): Pro
   const fallbacks: BackendInfo['fallbacks'] = [];
   for (const candidate of chain) {
     try {
-      await candidate.load();
-      const ok = await tf.setBackend(candidate.backendName);
+      await candidate.load(preference !== 'auto');
+      const isWebgpu = candidate.backendName === 'webgpu';
+      const started = tf.setBackend(candidate.backendName);
+      const ok = isWebgpu ? await withTimeout(started, webgpuStartTimeoutMs, 'the WebGPU device') : await started;
       if (!ok) throw new Error(`tf.setBackend('${candidate.backendName}') returned false`);
       await tf.ready();
-      if (candidate.gpu && !(await hasGpuDevice())) throw new Error('no GPU device visible to TensorFlow');
+      if (candidate.backendName === 'tensorflow' && candidate.gpu && !(await hasGpuDevice())) throw new Error('no GPU device visible to TensorFlow');
+      if (isWebgpu) watchDeviceLoss(tf.backend(), webgpuAdapter);
       registerFastKernels(candidate.backendName);
       active = {
         name: candidate.backendName,
@@ -94,7 +122,11 @@ export async function selectBackend(preference: BackendPreference = 'auto'): Pro
         version: packageVersion(candidate.pkg),
         gpu: candidate.gpu,
         fallbacks,
+        ...(isWebgpu && webgpuAdapter ? { adapter: webgpuAdapter } : {}),
       };
+      if (isWebgpu && webgpuAdapter?.software && process.env.BATCHSCOPE_QUIET !== '1') {
+        console.error(`[batchscope] WebGPU on ${adapterLabel(webgpuAdapter)}: correct but slow`);
+      }
       return active;
     } catch (error) {
       const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);

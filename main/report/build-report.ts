@@ -4,6 +4,7 @@
  * target against batch size for batch-size sweeps, per-layer structure and curvature
  * heatmaps (inline SVG), and a table of final metrics with mean ± the 95 % interval over seeds.
  */
+import { adapterLabel } from '../../common/adapter-label';
 import type { BatchscopeApi, RunRecord } from '../../common/api-contract';
 import { layerFields } from '../../common/api-contract';
 import { groupRuns, meanStd } from '../../common/report/run-groups';
@@ -68,6 +69,7 @@ export async function buildReportHtml(api: BatchscopeApi, experimentId: number, 
     .join('\n')}</tbody></table>`;
   const unfinished = runs.filter((r) => r.summary === null);
   const backend = finished[0]?.backend;
+  const adapter = finished.find((r) => r.gpuAdapter)?.gpuAdapter;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
@@ -81,7 +83,7 @@ table{border-collapse:collapse;margin-top:8px}th,td{border-bottom:1px solid #e3e
 th:first-child,td:first-child{text-align:left}.ids{color:#8a93a0;font-size:12px}
 </style></head><body>
 <h1>${escapeHtml(experiment.name)}</h1>
-<div class="meta">experiment #${experiment.id} · created ${escapeHtml(experiment.createdAt.slice(0, 16).replace('T', ' '))} UTC · ${runs.length} run(s)${backend ? ` · ${escapeHtml(backend.package)} ${escapeHtml(backend.version)}` : ''}${experiment.tags.length ? ` · ${escapeHtml(experiment.tags.join(', '))}` : ''}</div>
+<div class="meta">experiment #${experiment.id} · created ${escapeHtml(experiment.createdAt.slice(0, 16).replace('T', ' '))} UTC · ${runs.length} run(s)${backend ? ` · ${escapeHtml(backend.package)} ${escapeHtml(backend.version)}` : ''}${adapter ? ` · ${escapeHtml(adapterLabel(adapter))}` : ''}${experiment.tags.length ? ` · ${escapeHtml(experiment.tags.join(', '))}` : ''}</div>
 ${claim ? `<div class="claim"><strong>Claim tested.</strong> ${escapeHtml(claim)}</div>` : ''}
 ${experiment.notes ? `<p>${escapeHtml(experiment.notes)}</p>` : ''}
 <h2>Final metrics${groups.some((g) => g.finalTestAccuracy.n > 1) ? ' (mean ± 95 % t-interval over seeds; min–max for two)' : ''}</h2>

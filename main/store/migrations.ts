@@ -166,6 +166,14 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec(`ALTER TABLE runs ADD COLUMN threads INTEGER CHECK (threads IS NULL OR threads >= 1)`);
     },
   },
+  {
+    version: 6,
+    description: 'the GPU adapter a run trained on (WebGPU vendor/architecture)',
+    up(db) {
+      // its own column, not only inside backend's JSON, so runs can be listed and grouped by it
+      db.exec(`ALTER TABLE runs ADD COLUMN gpu_adapter TEXT CHECK (gpu_adapter IS NULL OR json_valid(gpu_adapter));`);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,5 +1,5 @@
 /** Runs: one attempt at training an experiment's (sweep-expanded) config, and its lifecycle. */
-import type { BackendInfo, LayerInfo, RunStarted, RunStatus, RunSummary } from '../../common/metrics';
+import type { BackendInfo, GpuAdapterInfo, LayerInfo, RunStarted, RunStatus, RunSummary } from '../../common/metrics';
 import { parseRunSpec, type RunSpec, type RunSpecInput } from '../../common/spec';
 import { RUN_STATUS_TRANSITIONS, statusesLeadingTo } from './run-status';
 import { likePattern } from './search-pattern';
@@ -15,6 +15,8 @@ export interface RunRecord {
   config: RunSpec;
   seed: number;
   backend: BackendInfo | null;
+  /** the WebGPU adapter it trained on; null for other backends and runs not started */
+  gpuAdapter: GpuAdapterInfo | null;
   layers: LayerInfo[] | null;
   status: RunStatus;
   error: string | null;
@@ -114,6 +116,7 @@ interface RunRow {
   config: string;
   seed: number;
   backend: string | null;
+  gpu_adapter: string | null;
   layers: string | null;
   status: RunStatus;
   error: string | null;
@@ -132,8 +135,9 @@ interface RunRow {
 
 const SELECT = `SELECT r.*, e.name AS experiment_name FROM runs r JOIN experiments e ON e.id = r.experiment_id`;
 
-function parseJson<T>(text: string | null): T | null {
-  return text === null ? null : (JSON.parse(text) as T);
+function parseJson<T>(text: string | null | undefined): T | null {
+  // undefined: a column a file opened at an older schema version does not have yet
+  return text === null || text === undefined ? null : (JSON.parse(text) as T);
 }
 
 function toRecord(row: RunRow): RunRecord {
@@ -145,6 +149,7 @@ function toRecord(row: RunRow): RunRecord {
     config: JSON.parse(row.config) as RunSpec,
     seed: row.seed,
     backend: parseJson<BackendInfo>(row.backend),
+    gpuAdapter: parseJson<GpuAdapterInfo>(row.gpu_adapter),
     layers: parseJson<LayerInfo[]>(row.layers),
     status: row.status,
     error: row.error,
@@ -270,8 +275,8 @@ export function createRunStore(ctx: StoreContext): RunStore {
       return ctx.guard(`recording the start of run ${id}`, () =>
         ctx.db.transaction(() => {
           const result = ctx
-            .statement(`UPDATE runs SET backend = ?, layers = ?, total_steps = ?, threads = ? WHERE id = ? AND status IN ('queued', 'running')`)
-            .run(JSON.stringify(info.backend), JSON.stringify(info.layers), info.totalSteps, info.threads ?? null, id);
+            .statement(`UPDATE runs SET backend = ?, gpu_adapter = ?, layers = ?, total_steps = ?, threads = ? WHERE id = ? AND status IN ('queued', 'running')`)
+            .run(JSON.stringify(info.backend), info.backend.adapter ? JSON.stringify(info.backend.adapter) : null, JSON.stringify(info.layers), info.totalSteps, info.threads ?? null, id);
           const run = mustGet(id);
           if (result.changes === 0) {
             throw new StoreError('invalid-transition', ctx.file, `run ${id} is ${run.status}: its start can only be recorded while it is queued or running`);

@@ -16,6 +16,7 @@ function run(overrides: Partial<RunRecord>): RunRecord {
     status: 'running',
     error: null,
     backend: null,
+    gpuAdapter: null,
     layers: [],
     createdAt: '',
     startedAt: null,

@@ -86,6 +86,7 @@ describe('runs', () => {
     expect(started.backend?.package).toBe('@tensorflow/tfjs-backend-cpu');
     expect(started.layers?.map((l) => l.name)).toEqual(['dense_0', 'dense_1', 'dense_2', 'dense_3']);
     expect(started.totalSteps).toBe(250);
+    expect(started.gpuAdapter).toBeNull();
 
     const done = store.runs.finish(runId, summary('diverged'));
     expect(done.status).toBe('diverged');
@@ -93,6 +94,16 @@ describe('runs', () => {
     expect(done.endedAtMs).toBeGreaterThanOrEqual(running.startedAtMs!);
     expect(() => store.runs.recordStarted(runId, sampleStarted(4))).toThrow(expect.objectContaining({ code: 'invalid-transition' }));
     expect(() => store.runs.updateStatus(runId, { status: 'running' })).toThrow(StoreError);
+  });
+
+  it('keeps the WebGPU adapter a run trained on in its own column', () => {
+    const store = tempStore();
+    const runId = runIn(store, 'running');
+    const adapter = { vendor: 'mesa', architecture: 'llvmpipe', device: '', description: 'llvmpipe (LLVM 19.1.7, 256 bits)', software: true };
+    const base = sampleStarted(4, 10);
+    const started = store.runs.recordStarted(runId, { ...base, backend: { ...base.backend, name: 'webgpu', package: '@tensorflow/tfjs-backend-webgpu', gpu: true, adapter } });
+    expect(started.gpuAdapter).toEqual(adapter);
+    expect(store.db.prepare('SELECT json_extract(gpu_adapter, \'$.architecture\') FROM runs WHERE id = ?').pluck().get(runId)).toBe('llvmpipe');
   });
 
   it('refuses a summary whose status contradicts the new status', () => {

@@ -5,12 +5,13 @@
  *
  *   const before = snapshotWeights(groups);   // before optimizer.apply
  *   optimizer.apply(...);
- *   const stats = layerStats(groups, grads, before);
+ *   const stats = await layerStats(groups, grads, before);
  *   tf.dispose(before);
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerMetrics } from '../../../common/metrics';
 import type { LayerGroup } from '../models/layer-group';
+import { readValues } from '../training/read-back';
 
 /**
  * weightNorm is ‖w_l(t)‖, the weights the gradient g_l(t) was taken at (so gradNorm /
@@ -72,21 +73,11 @@ function toStats(values: ArrayLike<number>, layers: number): LayerStats[] {
   }));
 }
 
-/** All layers' statistics with a single synchronous read-back. */
-export function layerStats(groups: LayerGroup[], grads: tf.Tensor[][], before: tf.Tensor[][]): LayerStats[] {
+/** All layers' statistics with a single asynchronous read-back (a GPU backend need not block). */
+export async function layerStats(groups: LayerGroup[], grads: tf.Tensor[][], before: tf.Tensor[][]): Promise<LayerStats[]> {
   const table = layerStatsTensor(groups, grads, before);
   try {
-    return toStats(table.dataSync(), groups.length);
-  } finally {
-    table.dispose();
-  }
-}
-
-/** As layerStats, reading back with `data()` so a GPU backend need not block. */
-export async function layerStatsAsync(groups: LayerGroup[], grads: tf.Tensor[][], before: tf.Tensor[][]): Promise<LayerStats[]> {
-  const table = layerStatsTensor(groups, grads, before);
-  try {
-    return toStats(await table.data(), groups.length);
+    return toStats(await readValues(table), groups.length);
   } finally {
     table.dispose();
   }

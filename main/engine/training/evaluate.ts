@@ -3,6 +3,7 @@ import type { DataSplit } from '../data/dataset';
 import type { Model } from '../models/model';
 import { disposeBatch, gather } from './batch-source';
 import { correctCount, perSampleCrossEntropy } from './loss';
+import { readValues } from './read-back';
 
 export interface SplitScore {
   loss: number;
@@ -10,14 +11,14 @@ export interface SplitScore {
 }
 
 /** Inference-mode loss and accuracy over the given samples of a split, in chunks. */
-export function evaluateSplit(
+export async function evaluateSplit(
   model: Model,
   split: DataSplit,
   indices: Int32Array,
   inputShape: number[],
   numClasses: number,
   chunkSize = 1000,
-): SplitScore {
+): Promise<SplitScore> {
   const featureSize = inputShape.reduce((a, b) => a * b, 1);
   let lossSum = 0;
   let correct = 0;
@@ -27,11 +28,14 @@ export function evaluateSplit(
       const logits = model.apply(batch.x, { training: false, updateStats: false });
       return tf.stack([tf.sum(perSampleCrossEntropy(logits, batch.oneHot)), correctCount(logits, batch.labels)]);
     });
-    const [l, c] = sums.dataSync();
-    lossSum += l!;
-    correct += c!;
-    sums.dispose();
     disposeBatch(batch);
+    try {
+      const [l, c] = await readValues(sums);
+      lossSum += l!;
+      correct += c!;
+    } finally {
+      sums.dispose();
+    }
   }
   const n = Math.max(indices.length, 1);
   return { loss: lossSum / n, accuracy: correct / n };

@@ -25,6 +25,7 @@ import { neverCancelled, type RunControl, type RunSink } from './run-sink';
 import { createStepCurvature } from './step-curvature';
 import { ShardPool } from '../shards/shard-pool';
 import { layerStats, snapshotWeights } from '../diagnostics/layer-stats';
+import { assertDeviceAlive } from '../webgpu/device-loss';
 
 const progressEveryMs = 200;
 
@@ -113,9 +114,9 @@ async function loop(
   let lastAccuracy = NaN;
   let discardLogged = false;
 
-  const evaluate = (epoch: number): EvalMetrics => {
-    const train = evaluateSplit(model, data.train, trainEval, data.inputShape, data.numClasses);
-    const test = evaluateSplit(model, data.test, testEval, data.inputShape, data.numClasses);
+  const evaluate = async (epoch: number): Promise<EvalMetrics> => {
+    const train = await evaluateSplit(model, data.train, trainEval, data.inputShape, data.numClasses);
+    const test = await evaluateSplit(model, data.test, testEval, data.inputShape, data.numClasses);
     return {
       step,
       epoch,
@@ -142,6 +143,7 @@ async function loop(
     }
     for (let s = 0; s < epochPlan.steps; s++) {
       if (control.cancelled()) return summary('cancelled');
+      assertDeviceAlive();
       const stepStart = performance.now();
       const epoch = epochPlan.epoch + s / fullSteps;
       const lr = learningRateAt(spec.lr, {
@@ -188,7 +190,7 @@ async function loop(
       }
       if (outcome.layers) sink.layers(outcome.layers.map((l) => ({ ...l, step })));
       if (shouldEvaluate(step, epochProgress)) {
-        const metrics = evaluate(epochProgress);
+        const metrics = await evaluate(epochProgress);
         const badLoss = [metrics.trainLoss, metrics.testLoss].find((l) => !Number.isFinite(l));
         if (badLoss !== undefined) return summary('diverged', `loss became ${badLoss} at step ${step} (evaluation after the update)`);
         lastEval = metrics;
@@ -256,8 +258,7 @@ async function trainStep(
     let layers: StepOutcome['layers'] = null;
     let lossUpdate: number | null = null;
     if (before) {
-      const stats = layerStats(model.groups, gradients.grads, before);
-      before.forEach((group) => group.forEach((t) => t.dispose()));
+      const stats = await layerStats(model.groups, gradients.grads, before).finally(() => before.forEach((group) => group.forEach((t) => t.dispose())));
       if (diag.lossUpdate) lossUpdate = (await batchLoss(model, batch, microBatch, shards)) - gradients.loss;
       layers = stats.map((s, l) => ({
         layer: l,

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { selectBackend } from '../../../main/engine/backend';
-import { layerStats, layerStatsAsync, snapshotWeights } from '../../../main/engine/diagnostics/layer-stats';
+import { layerStats, snapshotWeights } from '../../../main/engine/diagnostics/layer-stats';
 import { LAYER_OFFSETS, LAYER_SIZES, createTinyMlp, type TinyMlp } from './tiny-mlp';
 
 beforeAll(async () => {
@@ -42,10 +42,10 @@ describe('per-layer step statistics', () => {
   });
   afterEach(() => mlp.dispose());
 
-  it('match plain-JS norms and dot products, weight norm taken before the step', () => {
+  it('match plain-JS norms and dot products, weight norm taken before the step', async () => {
     const { grads, before, flatGrad, w0, w1 } = sgdStep(mlp);
     try {
-      const stats = layerStats(mlp.groups, grads, before);
+      const stats = await layerStats(mlp.groups, grads, before);
       expect(stats).toHaveLength(2);
       stats.forEach((s, l) => {
         const e = expectedStats(flatGrad, w0, w1, l as 0 | 1);
@@ -71,52 +71,41 @@ describe('per-layer step statistics', () => {
     }
   });
 
-  it('reads all layers back with one dataSync', () => {
+  it('reads all layers back with one asynchronous data() and no synchronous read', async () => {
     const { grads, before } = sgdStep(mlp);
+    const data = vi.spyOn(tf.Tensor.prototype, 'data');
     const dataSync = vi.spyOn(tf.Tensor.prototype, 'dataSync');
     const arraySync = vi.spyOn(tf.Tensor.prototype, 'arraySync');
     try {
-      layerStats(mlp.groups, grads, before);
-      expect(dataSync).toHaveBeenCalledTimes(1);
+      await layerStats(mlp.groups, grads, before);
+      expect(data).toHaveBeenCalledTimes(1);
+      expect(dataSync).not.toHaveBeenCalled();
       expect(arraySync).not.toHaveBeenCalled();
     } finally {
+      data.mockRestore();
       dataSync.mockRestore();
       arraySync.mockRestore();
       tf.dispose([grads, before]);
     }
   });
 
-  it('async read-back gives the same numbers with one data() call', async () => {
-    const { grads, before } = sgdStep(mlp);
-    try {
-      const sync = layerStats(mlp.groups, grads, before);
-      const data = vi.spyOn(tf.Tensor.prototype, 'data');
-      const asynchronous = await layerStatsAsync(mlp.groups, grads, before);
-      expect(data).toHaveBeenCalledTimes(1);
-      data.mockRestore();
-      expect(asynchronous).toEqual(sync);
-    } finally {
-      tf.dispose([grads, before]);
-    }
-  });
-
-  it('leaks no tensors over steps', () => {
-    const step = (): void => {
+  it('leaks no tensors over steps', async () => {
+    const step = async (): Promise<void> => {
       const { grads, before } = sgdStep(mlp);
-      layerStats(mlp.groups, grads, before);
+      await layerStats(mlp.groups, grads, before);
       tf.dispose([grads, before]);
     };
-    step();
+    await step();
     const tensors = tf.memory().numTensors;
-    for (let i = 0; i < 5; i++) step();
+    for (let i = 0; i < 5; i++) await step();
     expect(tf.memory().numTensors).toBe(tensors);
   });
 
-  it('says which argument does not match the layers', () => {
+  it('says which argument does not match the layers', async () => {
     const { grads, before } = sgdStep(mlp);
     try {
-      expect(() => layerStats(mlp.groups, grads, before.slice(0, 1))).toThrow(/before has 1 layers, the model has 2/);
-      expect(() => layerStats(mlp.groups, [grads[0]!, grads[1]!.slice(0, 1)], before)).toThrow(/grads\[1\] has 1 tensors, layer dense_2 has 2/);
+      await expect(layerStats(mlp.groups, grads, before.slice(0, 1))).rejects.toThrow(/before has 1 layers, the model has 2/);
+      await expect(layerStats(mlp.groups, [grads[0]!, grads[1]!.slice(0, 1)], before)).rejects.toThrow(/grads\[1\] has 1 tensors, layer dense_2 has 2/);
     } finally {
       tf.dispose([grads, before]);
     }
