@@ -11,6 +11,7 @@ import { defaultDbPath } from '../api/data-dir';
 import { appMenuTemplate } from './app-menu';
 import { hardenAllContents, hardenSession } from './hardening';
 import { registerIpcBridge } from './ipc-bridge';
+import { isTrustedFrame } from './trusted-sender';
 import { windowOptions } from './window-options';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -22,9 +23,8 @@ const devServerUrl = process.env['ELECTRON_RENDERER_URL'];
 let mainWindow: BrowserWindow | null = null;
 
 function isTrustedSender(event: IpcMainInvokeEvent): boolean {
-  const url = event.senderFrame?.url ?? '';
-  if (devServerUrl) return url.startsWith(new URL(devServerUrl).origin + '/');
-  return url.startsWith(pathToFileURL(dirname(rendererFile)).href + '/');
+  const prefix = devServerUrl ? `${new URL(devServerUrl).origin}/` : `${pathToFileURL(dirname(rendererFile)).href}/`;
+  return isTrustedFrame(event.senderFrame, prefix);
 }
 
 function createWindow(): BrowserWindow {
