@@ -10,6 +10,7 @@
 import { resolve } from 'node:path';
 import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'electron-vite';
+import { cspMetaPlugin } from './main/transport/content-security-policy';
 
 // electron-vite runs from the repository root (npm scripts, tests); it bundles this file
 // elsewhere first, so import.meta paths would point at the bundle, not here
@@ -49,7 +50,8 @@ export default defineConfig({
   },
   renderer: {
     root: resolve(root, 'renderer'),
-    plugins: [vue()],
+    // the CSP meta tag comes from the same source as the header (main/transport/content-security-policy.ts)
+    plugins: [vue(), cspMetaPlugin()],
     build: {
       // electron-vite leaves the renderer unminified by default; minified it loads faster in both modes
       minify: true,

@@ -16,6 +16,7 @@ import { readSpecFile, specFileFromArgv } from './spec-file';
 import { createUtilityProcessExecutor } from './utility-process-executor';
 import { windowOptions, windowSizeLimits } from './window-options';
 import { loadWindowState, restoredBounds, saveWindowState } from './window-state';
+import { isTrustedFrame } from './trusted-sender';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const preloadPath = join(here, '../preload/index.cjs');
@@ -30,9 +31,8 @@ let mainWindow: BrowserWindow | null = null;
 let pendingSpecFile: string | null = specFileFromArgv(process.argv, process.cwd(), app.isPackaged);
 
 function isTrustedSender(event: IpcMainInvokeEvent): boolean {
-  const url = event.senderFrame?.url ?? '';
-  if (devServerUrl) return url.startsWith(new URL(devServerUrl).origin + '/');
-  return url.startsWith(pathToFileURL(dirname(rendererFile)).href + '/');
+  const prefix = devServerUrl ? `${new URL(devServerUrl).origin}/` : `${pathToFileURL(dirname(rendererFile)).href}/`;
+  return isTrustedFrame(event.senderFrame, prefix);
 }
 
 /** Sends a spec file to the designer, or keeps it until the window has loaded. */

@@ -19,13 +19,18 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EvalMetrics } from '../../common/metrics';
 import type { ExperimentRecord } from './experiments';
-import { writeFileInChunks, type FileSink } from './file-sink';
+import { writeFileInChunks } from './file-sink';
 import { EVAL_COLUMNS, EVAL_FIELDS, layerColumnList, LAYER_COLUMNS, LAYER_FIELDS, readLayerRow, readStepRow, stepColumnList, STEP_COLUMNS, STEP_FIELDS } from './metric-columns';
 import type { Store } from './open-store';
 import type { RunRecord } from './runs';
 import { StoreError, guard } from './store-error';
 
-export type ExportTarget = { runId: number } | { experimentId: number };
+export type ExportTarget = { runId: number } | { runIds: number[] } | { experimentId: number };
+
+/** Where export text goes: a file written in chunks (FileSink), or a string in memory. */
+export interface TextSink {
+  write(text: string): void;
+}
 
 export interface CsvExport {
   /** paths of the files written */
@@ -40,11 +45,15 @@ type Row = (number | null)[];
 
 /** The runs a target covers, in id order, with their experiments. */
 function resolveTarget(store: Store, target: ExportTarget): { name: string; experiments: ExperimentRecord[]; runs: RunRecord[] } {
-  if ('runId' in target) {
-    const run = store.runs.get(target.runId);
-    if (!run) throw new StoreError('not-found', store.path, `run ${target.runId} does not exist in ${store.path}`);
-    const experiment = store.experiments.get(run.experimentId)!;
-    return { name: `run-${run.id}`, experiments: [experiment], runs: [run] };
+  if ('runId' in target || 'runIds' in target) {
+    const ids = 'runId' in target ? [target.runId] : target.runIds;
+    const runs = ids.map((id) => {
+      const run = store.runs.get(id);
+      if (!run) throw new StoreError('not-found', store.path, `run ${id} does not exist in ${store.path}`);
+      return run;
+    });
+    const experiments = [...new Set(runs.map((r) => r.experimentId))].map((id) => store.experiments.get(id)!);
+    return { name: ids.length === 1 ? `run-${ids[0]}` : `runs-${ids.join('-')}`.slice(0, 80), experiments, runs };
   }
   const experiment = store.experiments.get(target.experimentId);
   if (!experiment) throw new StoreError('not-found', store.path, `experiment ${target.experimentId} does not exist in ${store.path}`);
@@ -66,7 +75,7 @@ function csvText(value: string): string {
 const STEP_HEADER = ['run_id', 'step', ...STEP_FIELDS.map((f) => STEP_COLUMNS[f]), ...EVAL_FIELDS.map((f) => `eval_${EVAL_COLUMNS[f]}`)];
 const LAYER_HEADER = ['run_id', 'layer', 'layer_name', 'step', ...LAYER_FIELDS.map((f) => LAYER_COLUMNS[f])];
 
-function writeStepRows(store: Store, run: RunRecord, sink: FileSink): number {
+function writeStepRows(store: Store, run: RunRecord, sink: TextSink): number {
   const evaluations = store.metrics.evaluations(run.id);
   const emptyStep = STEP_FIELDS.map(() => '').join(',');
   const emptyEval = EVAL_FIELDS.map(() => '').join(',');
@@ -90,7 +99,7 @@ function writeStepRows(store: Store, run: RunRecord, sink: FileSink): number {
   return rows;
 }
 
-function writeLayerRows(store: Store, run: RunRecord, sink: FileSink): number {
+function writeLayerRows(store: Store, run: RunRecord, sink: TextSink): number {
   const names = (run.layers ?? []).map((layer) => csvText(layer.name));
   const layers = store.db.prepare(`SELECT step, layer, ${layerColumnList} FROM layer_metrics WHERE run_id = ? ORDER BY layer, step`).raw();
   let rows = 0;
@@ -121,7 +130,7 @@ export function exportCsv(store: Store, target: ExportTarget, outDir: string): C
 }
 
 /** Streams `[a,b,…]` of the rows `sql` selects for the run, each turned into a record by `read`. */
-function writeJsonRows(store: Store, sink: FileSink, sql: string, runId: number, read: (row: Row) => object): void {
+function writeJsonRows(store: Store, sink: TextSink, sql: string, runId: number, read: (row: Row) => object): void {
   sink.write('[');
   let first = true;
   for (const row of store.db.prepare(sql).raw().iterate(runId) as IterableIterator<Row>) {
@@ -131,22 +140,43 @@ function writeJsonRows(store: Store, sink: FileSink, sql: string, runId: number,
   sink.write(']');
 }
 
+function writeJsonDocument(store: Store, experiments: ExperimentRecord[], runs: RunRecord[], sink: TextSink): void {
+  sink.write(`{"format":"batchscope-export","version":1,"exportedAtMs":${Date.now()},"experiments":${JSON.stringify(experiments)},"runs":[`);
+  runs.forEach((run, r) => {
+    // the run record's fields, then its metrics, in one object
+    sink.write(`${r > 0 ? ',' : ''}${JSON.stringify(run).slice(0, -1)},"steps":`);
+    writeJsonRows(store, sink, `SELECT step, ${stepColumnList} FROM step_metrics WHERE run_id = ? ORDER BY step`, run.id, readStepRow);
+    sink.write(`,"evaluations":${JSON.stringify(store.metrics.evaluations(run.id))},"layers":`);
+    writeJsonRows(store, sink, `SELECT step, layer, ${layerColumnList} FROM layer_metrics WHERE run_id = ? ORDER BY layer, step`, run.id, readLayerRow);
+    sink.write(`,"events":${JSON.stringify(store.metrics.events(run.id))}}`);
+  });
+  sink.write(']}\n');
+}
+
 /** Writes the target as one JSON document to `outFile`; returns its path. */
 export function exportJson(store: Store, target: ExportTarget, outFile: string): string {
   return guard(store.path, 'exporting JSON', () => {
     const { experiments, runs } = resolveTarget(store, target);
-    writeFileInChunks(outFile, (sink) => {
-      sink.write(`{"format":"batchscope-export","version":1,"exportedAtMs":${Date.now()},"experiments":${JSON.stringify(experiments)},"runs":[`);
-      runs.forEach((run, r) => {
-        // the run record's fields, then its metrics, in one object
-        sink.write(`${r > 0 ? ',' : ''}${JSON.stringify(run).slice(0, -1)},"steps":`);
-        writeJsonRows(store, sink, `SELECT step, ${stepColumnList} FROM step_metrics WHERE run_id = ? ORDER BY step`, run.id, readStepRow);
-        sink.write(`,"evaluations":${JSON.stringify(store.metrics.evaluations(run.id))},"layers":`);
-        writeJsonRows(store, sink, `SELECT step, layer, ${layerColumnList} FROM layer_metrics WHERE run_id = ? ORDER BY layer, step`, run.id, readLayerRow);
-        sink.write(`,"events":${JSON.stringify(store.metrics.events(run.id))}}`);
-      });
-      sink.write(']}\n');
-    });
+    writeFileInChunks(outFile, (sink) => writeJsonDocument(store, experiments, runs, sink));
     return outFile;
+  });
+}
+
+/**
+ * The target as one string, built in memory: the step CSV (`<name>-steps.csv`) or the JSON
+ * document (`<name>.json`), for transports that answer with content rather than a file.
+ */
+export function exportContent(store: Store, target: ExportTarget, format: 'csv' | 'json'): { filename: string; mime: string; content: string } {
+  return guard(store.path, `exporting ${format.toUpperCase()}`, () => {
+    const { name, experiments, runs } = resolveTarget(store, target);
+    const chunks: string[] = [];
+    const sink: TextSink = { write: (text) => void chunks.push(text) };
+    if (format === 'json') {
+      writeJsonDocument(store, experiments, runs, sink);
+      return { filename: `${name}.json`, mime: 'application/json', content: chunks.join('') };
+    }
+    sink.write(`${STEP_HEADER.join(',')}\n`);
+    for (const run of runs) writeStepRows(store, run, sink);
+    return { filename: `${name}-steps.csv`, mime: 'text/csv', content: chunks.join('') };
   });
 }

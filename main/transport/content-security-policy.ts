@@ -1,27 +1,45 @@
 /**
- * The renderer's Content-Security-Policy, sent by the browser-mode server and
- * by Electron's session. Scripts only from the app itself; styles may be
- * inline because ECharts writes style attributes into tooltips; data:/blob:
- * images for dataset previews and chart snapshots.
- * renderer/index.html carries the same policy as a meta tag for file:// loads,
- * which get no response headers.
+ * The renderer's Content-Security-Policy, the one source of it: sent as a header by the
+ * browser-mode server and by Electron's session, and written into the built index.html as a
+ * meta tag (for file:// loads, which get no headers) by `cspMetaPlugin` at build time.
+ * Everything is refused by default ('none'); then scripts only from the app itself; styles
+ * may be inline because ECharts writes style attributes into tooltips; data:/blob: images
+ * for dataset previews and chart snapshots.
  */
 const directives: Record<string, string> = {
-  'default-src': "'self'",
+  'default-src': "'none'",
   'script-src': "'self'",
   'style-src': "'self' 'unsafe-inline'",
   'img-src': "'self' data: blob:",
   'font-src': "'self' data:",
   'connect-src': "'self'",
   'worker-src': "'self' blob:",
+  'manifest-src': "'self'",
   'object-src': "'none'",
   'base-uri': "'none'",
   'form-action': "'none'",
   'frame-ancestors': "'none'",
 };
 
-export function contentSecurityPolicy(extra: Partial<Record<string, string>> = {}): string {
+/** Directives a <meta> policy may not carry (browsers ignore them there, with a warning). */
+const headerOnly = new Set(['frame-ancestors']);
+
+export function contentSecurityPolicy(extra: Partial<Record<string, string>> = {}, options: { meta?: boolean } = {}): string {
   return Object.entries({ ...directives, ...extra })
+    .filter(([name]) => !(options.meta && headerOnly.has(name)))
     .map(([name, value]) => `${name} ${value}`)
     .join('; ');
+}
+
+/**
+ * A Vite plugin that writes the policy into index.html at build time. Not in dev: there the
+ * session header (with the HMR websocket allowed) is the policy, and a meta tag would narrow it.
+ */
+export function cspMetaPlugin(): { name: string; apply: 'build'; transformIndexHtml(html: string): string } {
+  return {
+    name: 'batchscope-csp-meta',
+    apply: 'build',
+    transformIndexHtml: (html) =>
+      html.replace(/<meta charset="UTF-8" \/>/i, (charset) => `${charset}\n    <meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy({}, { meta: true })}" />`),
+  };
 }

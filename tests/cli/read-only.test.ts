@@ -60,7 +60,7 @@ describe('read-only mode', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/cannot be written: .*browse it read-only \(batchscope list\/show\/export\/report\/serve --read-only\)/);
     expect(readFileSync(path).equals(before)).toBe(true);
-  });
+  }, 240_000);
 
   it('--read-only opens without writing, and the API refuses every change with a StoreError naming the file', async () => {
     const { path, runId } = readOnlyDatabase();
