@@ -1,9 +1,14 @@
+// For `npm start` only (packaging uses electron-builder's own rebuild: npmRebuild in
+// electron-builder.yml, driven by bin/dist.mjs).
+//
 // better-sqlite3 is compiled for Node (npm test, the CLI, browser mode). Electron's main
-// process needs a build for Electron's ABI. That build is kept beside the Node one, never
-// replacing it, and its path reaches the store through BATCHSCOPE_SQLITE_BINDING
-// (better-sqlite3's `nativeBinding` option). Getting it needs the network once: a prebuilt
-// binary from the better-sqlite3 releases (prebuild-install), else a compile against
-// Electron's headers (node-gyp).
+// process needs a build for Electron's ABI. The standard tools (`electron-builder
+// install-app-deps`, @electron/rebuild) rebuild in place, in node_modules/better-sqlite3,
+// which would leave `npm test` and browser mode with a module Node cannot load; one checkout
+// needs both builds at once. So the Electron build is made in a copy beside the Node one and
+// its path reaches the store through BATCHSCOPE_SQLITE_BINDING (better-sqlite3's
+// `nativeBinding` option). Getting it needs the network once: a prebuilt binary from the
+// better-sqlite3 releases (prebuild-install), else a compile against Electron's headers (node-gyp).
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';

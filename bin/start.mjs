@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { buildState, electronViteBin, outDir, repoRoot } from './build-freshness.mjs';
 import { electronPackage, fetchElectron, installedElectronBinary } from './electron-fetch.mjs';
 import { electronSqliteBinding } from './electron-sqlite.mjs';
+import { minimumWorkingNode, nodeSupport, supportedNode } from './node-support.mjs';
 
 const { values: flags } = parseArgs({
   options: {
@@ -87,6 +88,14 @@ async function serveInBrowser() {
   process.on('SIGTERM', stop);
 }
 
+const support = nodeSupport();
+if (support === 'too-old') {
+  console.error(`Node ${process.versions.node} is too old for Batchscope: it needs Node ${supportedNode} (${minimumWorkingNode} or newer also works, with npm warnings).`);
+  process.exit(1);
+}
+if (support === 'works') {
+  console.log(`Node ${process.versions.node} is outside Batchscope's supported range (${supportedNode}): it runs, but Electron's installer and packaging tools declare Node 22.12 or newer.`);
+}
 build();
 if (!flags.browser) {
   const electron = await electronBinary();

@@ -120,11 +120,14 @@ describe("fetching Electron's binary through its installer", () => {
 
   it('gives up at the time limit and says so', async () => {
     // accepts the request and never answers
-    const stalled = createServer(() => {});
+    let requested = false;
+    const stalled = createServer(() => void (requested = true));
     await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
-    const result = await fetchElectron({ dir: packageDir, version }, { timeoutMs: 2_000, log: () => {}, env: cleanEnv({ ELECTRON_MIRROR: `http://127.0.0.1:${port(stalled)}/` }) });
+    const result = await fetchElectron({ dir: packageDir, version }, { timeoutMs: 5_000, log: () => {}, env: cleanEnv({ ELECTRON_MIRROR: `http://127.0.0.1:${port(stalled)}/` }) });
     stalled.closeAllConnections();
     await closeServer(stalled);
-    expect(result).toEqual({ reason: expect.stringMatching(/^the download did not finish within 2 s \(http:\/\/127\.0\.0\.1:\d+\/v[\d.]+\/electron-v.*\.zip\)/) });
+    expect(result).toEqual({ reason: expect.stringMatching(/^the download did not finish within 5 s.*; set BATCHSCOPE_ELECTRON_DOWNLOAD_TIMEOUT_S for more$/) });
+    // on a loaded machine the installer may not have reached the request in time; when it did, the reason names the URL
+    if (requested) expect(result).toEqual({ reason: expect.stringMatching(/within 5 s \(http:\/\/127\.0\.0\.1:\d+\/v[\d.]+\/electron-v.*\.zip\)/) });
   });
 });

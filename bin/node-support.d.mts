@@ -1,0 +1,3 @@
+export const supportedNode: string;
+export const minimumWorkingNode: string;
+export function nodeSupport(version?: string): 'supported' | 'works' | 'too-old';
