@@ -26,7 +26,8 @@ export interface KernelProfile {
   kernels: KernelTotal[];
 }
 
-const shapeText = (shapes: number[][]): string => shapes.map((s) => (s.length ? s.join('x') : 'scalar')).join(' · ');
+// a custom-gradient op (tf.customGrad) is profiled as one entry whose input shapes tfjs leaves null
+const shapeText = (shapes: (number[] | null)[]): string => shapes.map((s) => (s === null ? '?' : s.length ? s.join('x') : 'scalar')).join(' · ');
 
 /**
  * 'wall': kernel times as tfjs measures them. 'cpu': the same calls timed in CPU
@@ -66,6 +67,9 @@ export async function profileKernels(fn: () => void, rounds = 3, clock: ProfileC
       walls.push(now() - t0);
       const calls: { name: string; shapes: string; ms: number }[] = [];
       for (const k of info.kernels) {
+        // composite ops (tf.customGrad, e.g. logSoftmax or a fused dense layer) are listed
+        // beside the kernels they run: count the kernels only
+        if (!tf.getKernel(k.name, tf.getBackend())) continue;
         const ms = await k.kernelTimeMs;
         if (typeof ms === 'number') calls.push({ name: k.name, shapes: shapeText(k.inputShapes), ms });
       }

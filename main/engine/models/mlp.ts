@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { dense, isFusedActivation } from './dense';
 import { activate, disposeModel, GroupBuilder, type Model } from './model';
 
 export interface MlpOptions {
@@ -30,8 +31,13 @@ export function buildMlp(options: MlpOptions): Model {
     apply(x) {
       let h: tf.Tensor = tf.reshape(x, [x.shape[0]!, inputSize]);
       layers.forEach(([w, b], i) => {
-        h = tf.add(tf.matMul(h as tf.Tensor2D, w as tf.Tensor2D), b);
-        if (i + 1 < layers.length) h = activate(h, options.activation);
+        const activation = i + 1 < layers.length ? options.activation : 'linear';
+        if (isFusedActivation(activation)) {
+          // the first layer's input is the data: no gradient is ever taken with respect to it
+          h = dense(h as tf.Tensor2D, w, b, { activation, inputGradient: i > 0 });
+        } else {
+          h = activate(tf.add(tf.matMul(h as tf.Tensor2D, w as tf.Tensor2D), b), activation);
+        }
       });
       return h as tf.Tensor2D;
     },
