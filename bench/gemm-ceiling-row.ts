@@ -43,6 +43,7 @@ export async function gemmCeilingRow(o: GemmCeilingRowOptions): Promise<{ row: R
       measured: (step.gflopsCpu / ceiling.gflopsCpu) * 100,
       target,
       notes: [
+        `fastest repetitions (CPU): step ${gf(step.gflopsCpuBest)} (${step.bestCpuMs.toFixed(1)} ms) vs ceiling ${gf(ceiling.gflopsCpuBest)} GFLOP/s (${ceiling.bestCpuMs.toFixed(1)} ms), ${((step.gflopsCpuBest / ceiling.gflopsCpuBest) * 100).toFixed(1)} %`,
         `wall clock: step ${gf(step.gflopsWall)} vs ceiling ${gf(ceiling.gflopsWall)} GFLOP/s, ${((step.gflopsWall / ceiling.gflopsWall) * 100).toFixed(1)} %`,
         `profile of the step (CPU ms, fastest of 20 per kernel call): ${profile.wallMs.toFixed(2)} ms, of which kernels ${profile.kernelMs.toFixed(2)}, MatMul ${matMulShare.matMulMs.toFixed(2)} (${(matMulShare.ofWall * 100).toFixed(0)} % of the step, ${(matMulShare.ofKernels * 100).toFixed(0)} % of kernel time); by kernel: ${top}`,
         `at the ceiling the step's products alone would take ${(step.flops / ceiling.gflopsCpu / 1e6).toFixed(2)} ms`,
