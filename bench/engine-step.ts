@@ -1,78 +1,52 @@
 /**
- * Child: one Batchscope training step, timed. Uses the engine as a run does —
- * selectBackend('wasm') (which registers the fast kernels), buildModel,
- * batchGradients and the plain-SGD optimizer from createOptimizer — on a fixed
- * random batch of MNIST's shape, so every implementation sees the same data.
+ * Child: one Batchscope training step, timed (bench/engine-trainer.ts builds it as
+ * a run does).
  *
- *   node bin/run-ts.mjs bench/engine-step.ts --workload mlp|cnn [--reps 7 --warmup 5 --calls 10 --profile]
+ *   node bin/run-ts.mjs bench/engine-step.ts --workload mlp|cnn [--batch B] [--threads 1] [--reps 7 --warmup 5 --calls 10 --profile]
+ *
+ * It times one thread: the threaded Batchscope rows train through `trainRun` with
+ * the spec's `threads` (bench/threaded-rows.ts), as a sharded run would.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend } from '../main/engine/backend';
-import { buildModel } from '../main/engine/models/build-model';
-import { createOptimizer } from '../main/engine/optimizers/create-optimizer';
-import { batchGradients } from '../main/engine/training/batch-gradients';
-import { makeBatch, type Batch } from '../main/engine/training/batch-source';
-import { perSampleCrossEntropy } from '../main/engine/training/loss';
 import { emitResult } from './child-process';
+import { engineTrainer } from './engine-trainer';
 import { profileKernels } from './kernel-profile';
 import { timePerCall, timePerCallAsync } from './stats';
 import { parseStepArgs, type StepResult } from './step-result';
-import { BENCH_LR, workloadNamed } from './workloads';
+import { workloadNamed } from './workloads';
 
 const args = parseStepArgs(process.argv.slice(2));
 const workload = workloadNamed(args.workload);
+if (args.threads !== 1) throw new Error(`--threads ${args.threads}: engine-step times one thread; threaded rows train through trainRun (bench/threaded-rows.ts)`);
 
 // the stock kernels, before Batchscope registers its own over them
 await import('@tensorflow/tfjs-backend-wasm');
 const stockKernels = new Map(tf.getKernelsForBackend('wasm').map((k) => [k.kernelName, k.kernelFunc]));
-const backend = await selectBackend('wasm');
+const trainer = await engineTrainer(workload, args.batchSize || workload.batchSize);
 const replacedKernels = tf
   .getKernelsForBackend('wasm')
   .filter((k) => stockKernels.get(k.kernelName) !== k.kernelFunc)
   .map((k) => k.kernelName)
   .sort();
 
-const B = workload.batchSize;
-const model = buildModel(workload.model, workload.inputShape, workload.numClasses, 1);
-const optimizer = createOptimizer({ name: 'sgd', weightDecay: 0 }, model.groups);
-const batch: Batch = makeBatch(
-  tf.randomUniform([B, ...workload.inputShape], 0, 1, 'float32', 3).dataSync() as Float32Array,
-  tf.randomUniform([B], 0, workload.numClasses, 'int32', 2).dataSync() as Int32Array,
-  workload.inputShape,
-  workload.numClasses,
-);
-
-let step = 0;
-const trainStep = async (): Promise<void> => {
-  const gradients = await batchGradients(model, batch, undefined, null);
-  try {
-    optimizer.apply({ groups: model.groups, grads: gradients.grads, lr: BENCH_LR, step: step++ });
-  } finally {
-    gradients.grads.forEach((g) => g.forEach((t) => t.dispose()));
-  }
-};
-const forward = (): void => {
-  const loss = tf.tidy(() => tf.mean(perSampleCrossEntropy(model.apply(batch.x, { training: true, updateStats: false }), batch.oneHot)));
-  loss.dataSync();
-  loss.dispose();
-};
-
 const options = { warmup: args.warmup, reps: args.reps, callsPerRep: args.callsPerRep };
 const tensorsBefore = tf.memory().numTensors;
-const stepTimes = await timePerCallAsync(trainStep, options);
-const forwardTimes = timePerCall(forward, options);
+const stepTimes = await timePerCallAsync(trainer.step, options);
+const forwardTimes = timePerCall(trainer.forward, options);
 if (tf.memory().numTensors !== tensorsBefore) throw new Error(`tensor leak: ${tf.memory().numTensors - tensorsBefore} tensors after the timed steps`);
 
+const { backend, batchSize } = trainer;
 const result: StepResult = {
   implementation: 'batchscope',
   workload: workload.name,
-  batchSize: B,
+  batchSize,
+  threads: args.threads,
   stepMs: stepTimes.wall,
   forwardMs: forwardTimes.wall,
   stepCpuMs: stepTimes.cpu,
-  samplesPerSec: B / (stepTimes.wall.median / 1000),
-  runtime: `tfjs ${tf.version_core} ${backend.name} (${backend.package} ${backend.version}), Batchscope engine`,
+  samplesPerSec: batchSize / (stepTimes.wall.median / 1000),
+  runtime: `tfjs ${tf.version_core} ${backend.name} (${backend.package} ${backend.version}), Batchscope engine, 1 thread`,
   replacedKernels,
-  ...(args.profile ? { profile: await profileKernels(trainStep) } : {}),
+  ...(args.profile ? { profile: await profileKernels(trainer.step) } : {}),
 };
 emitResult(result);

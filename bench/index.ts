@@ -7,6 +7,11 @@
  *   npm run bench                        all rows
  *   npm run bench -- --quick             fewer repetitions, shorter runs (a smoke check)
  *   npm run bench -- --only mlp-vs-torch (repeatable, or comma-separated)
+ *
+ * PyTorch rows need Debian's python3-torch on an optimized BLAS (OpenBLAS:
+ * libopenblas0-pthread); torch-python.ts finds it, says which BLAS it loaded, and
+ * refuses the reference BLAS. Every PyTorch child runs with its thread pools
+ * pinned to the thread count of the Batchscope side it is compared with.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -20,10 +25,13 @@ import { describeMachine, machineLine } from './machine';
 import { parallelRunsRow } from './parallel-runs';
 import { isMet, markdownTable, textTable, type Row } from './report';
 import { measureSteps, STEP_ROW_IDS, stepRows, type StepMeasurements, type StepRowId } from './step-rows';
-import { findTorchPython } from './torch-python';
+import { gemmCeilingRow } from './gemm-ceiling-row';
+import { THREADED_ROW_IDS, threadedRows, type ThreadedRowId } from './threaded-rows';
+import { describeTorch, findTorchPython } from './torch-python';
+import type { GemmCeilingResult } from './gemm-ceiling';
 
 const RUN_ROW_IDS = ['curvature-overhead', 'curvature-overhead-b1024', 'parallel-runs', 'accumulation-memory'] as const;
-const ALL_ROWS = [...STEP_ROW_IDS, ...RUN_ROW_IDS] as const;
+const ALL_ROWS = [...STEP_ROW_IDS, 'mlp-gemm-ceiling', ...THREADED_ROW_IDS, ...RUN_ROW_IDS] as const;
 type RowId = (typeof ALL_ROWS)[number];
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string', multiple: true }, help: { type: 'boolean', default: false } } });
@@ -45,6 +53,7 @@ const torch = findTorchPython();
 const machine = describeMachine(torch, repoRoot);
 log(`Batchscope bench${quick ? ' (--quick)' : ''}: ${selected.join(', ')}`);
 log(machineLine(machine));
+log(`PyTorch: ${describeTorch(torch)}`);
 if (!torch.ok) log(`PyTorch column skipped: ${torch.why}`);
 // one busy core of two already halves what a single-threaded child gets now and then
 const BUSY_LOAD = 1;
@@ -63,7 +72,27 @@ if (stepIds.length) {
     torch,
     log,
   });
-  rows.push(...stepRows(stepIds, steps));
+  rows.push(...stepRows(stepIds, steps, torch));
+}
+let gemm: GemmCeilingResult | null = null;
+if (selected.includes('mlp-gemm-ceiling')) {
+  log('MLP step against the GEMM ceiling');
+  const { row, result } = await gemmCeilingRow({ rounds: quick ? 2 : 7, log });
+  rows.push(row);
+  gemm = result;
+}
+const threadedIds = selected.filter((r): r is ThreadedRowId => (THREADED_ROW_IDS as readonly string[]).includes(r));
+if (threadedIds.length) {
+  log('threaded rows');
+  rows.push(
+    ...(await threadedRows(threadedIds, {
+      rounds: quick ? 1 : 3,
+      steps: quick ? 10 : 60,
+      torch,
+      child: quick ? { reps: 3, warmup: 2, callsPerRep: 3 } : { reps: 7, warmup: 5, callsPerRep: 10 },
+      log,
+    })),
+  );
 }
 if (selected.includes('curvature-overhead')) {
   log('curvature overhead');
@@ -114,6 +143,7 @@ const report = {
   markdown: markdownTable(rows),
   steps: steps ? { results: Object.fromEntries(Object.entries(steps.results).map(([k, rs]) => [k, rs.map(({ profile: _p, ...r }) => r)])), failures: steps.failures } : null,
   profiles,
+  gemmCeiling: gemm,
 };
 writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
 process.stdout.write(`\nwrote bench/results/latest.json\n`);

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
-import type { TorchPython } from './torch-python';
+import { describeTorch, type TorchPython } from './torch-python';
 
 export interface Machine {
   cpuModel: string;
@@ -56,7 +56,7 @@ export function describeMachine(torch: TorchPython, repoRoot: string): Machine {
     node: process.version,
     tfjs: versionOf('@tensorflow/tfjs'),
     tfjsBackendWasm: versionOf('@tensorflow/tfjs-backend-wasm'),
-    torch: torch.ok ? `${torch.version} (${torch.python})` : 'not installed',
+    torch: describeTorch(torch),
     loadAtStart: loadavg().map((l) => Math.round(l * 100) / 100),
     source: sourceVersion(repoRoot),
   };

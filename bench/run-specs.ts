@@ -1,5 +1,6 @@
 /** The whole-run specs the run-level rows train (real MNIST, wasm, plain SGD). */
 import type { RunSpecInput } from '../common/spec';
+import { workloads } from './workloads';
 
 export interface MlpRunOptions {
   batchSize: number;
@@ -22,4 +23,37 @@ export function mlpRunSpec(o: MlpRunOptions): RunSpecInput {
     ...(o.curvatureEvery !== undefined ? { diagnostics: { curvatureEvery: o.curvatureEvery } } : {}),
     backend: 'wasm',
   };
+}
+
+export interface CnnRunOptions {
+  batchSize: number;
+  steps: number;
+}
+
+/** The CNN of bench/workloads.ts on MNIST, spec-default diagnostics; one evaluation, at the end. */
+export function cnnRunSpec(o: CnnRunOptions): RunSpecInput {
+  return {
+    name: `bench cnn B=${o.batchSize}`,
+    dataset: { kind: 'mnist' },
+    model: workloads.cnn.model,
+    optimizer: { name: 'sgd' },
+    lr: { base: 0.05 },
+    batch: { size: o.batchSize },
+    training: { steps: o.steps, seed: 1, evalEverySteps: o.steps },
+    backend: 'wasm',
+  };
+}
+
+/** The same run with its diagnostics as sparse as the spec allows: the training step alone. */
+export function bareRunSpec(spec: RunSpecInput): RunSpecInput {
+  const steps = spec.training?.steps ?? 1;
+  return { ...spec, diagnostics: { every: steps + 1, curvatureEvery: 0, lossUpdate: false } };
+}
+
+/**
+ * The spec with `threads` (data-parallel shards, issue #10). Typed loosely on
+ * purpose: the field is not in this schema yet, and callers check engineThreads() first.
+ */
+export function withThreads(spec: RunSpecInput, threads: number): RunSpecInput {
+  return { ...spec, threads } as RunSpecInput;
 }

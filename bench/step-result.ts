@@ -6,6 +6,8 @@ export interface StepResult {
   implementation: 'batchscope' | 'stock-tfjs' | 'pytorch';
   workload: string;
   batchSize: number;
+  /** threads the implementation was allowed (PyTorch: torch, OpenMP and BLAS pools alike) */
+  threads?: number;
   /** one optimizer step on one batch: forward, backward, update, loss read back */
   stepMs: Summary;
   /** forward pass and mean loss read back, no tape */
@@ -22,6 +24,9 @@ export interface StepResult {
 
 export interface StepArgs {
   workload: string;
+  /** 0 keeps the workload's own batch size */
+  batchSize: number;
+  threads: number;
   reps: number;
   warmup: number;
   callsPerRep: number;
@@ -30,7 +35,7 @@ export interface StepArgs {
 
 /** The argument list every step child understands. */
 export function stepArgList(a: StepArgs): string[] {
-  return ['--workload', a.workload, '--reps', String(a.reps), '--warmup', String(a.warmup), '--calls', String(a.callsPerRep), ...(a.profile ? ['--profile'] : [])];
+  return ['--workload', a.workload, '--batch', String(a.batchSize), '--threads', String(a.threads), '--reps', String(a.reps), '--warmup', String(a.warmup), '--calls', String(a.callsPerRep), ...(a.profile ? ['--profile'] : [])];
 }
 
 export function parseStepArgs(argv: string[]): StepArgs {
@@ -44,5 +49,7 @@ export function parseStepArgs(argv: string[]): StepArgs {
     if (!Number.isInteger(n) || n < 0) throw new Error(`${flag}: expected a non-negative integer, got '${v}'`);
     return n;
   };
-  return { workload: get('--workload') ?? 'mlp', reps: int('--reps', 7), warmup: int('--warmup', 5), callsPerRep: int('--calls', 10), profile: argv.includes('--profile') };
+  const threads = int('--threads', 1);
+  if (threads < 1) throw new Error(`--threads: expected at least 1, got ${threads}`);
+  return { workload: get('--workload') ?? 'mlp', batchSize: int('--batch', 0), threads, reps: int('--reps', 7), warmup: int('--warmup', 5), callsPerRep: int('--calls', 10), profile: argv.includes('--profile') };
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { dense, isFusedActivation } from './dense';
 import { activate, disposeModel, GroupBuilder, type Model } from './model';
 
 export interface MlpOptions {
@@ -30,8 +31,15 @@ export function buildMlp(options: MlpOptions): Model {
     apply(x, mode) {
       let h: tf.Tensor = tf.reshape(x, [x.shape[0]!, inputSize]);
       layers.forEach(([w, b], i) => {
-        h = tf.add(tf.matMul(h as tf.Tensor2D, w as tf.Tensor2D), b);
-        if (i + 1 < layers.length) h = activate(h, options.activation, mode.frozen);
+        const activation = i + 1 < layers.length ? options.activation : 'linear';
+        if (mode.frozen === undefined && isFusedActivation(activation)) {
+          // the training step: one fused op per layer; the first layer's input is the data, so no gradient is taken with respect to it
+          h = dense(h as tf.Tensor2D, w, b, { activation, inputGradient: i > 0 });
+        } else {
+          // curvature records or replays the activation pattern (ForwardMode.frozen): separate ops
+          h = tf.add(tf.matMul(h as tf.Tensor2D, w as tf.Tensor2D), b);
+          if (i + 1 < layers.length) h = activate(h, options.activation, mode.frozen);
+        }
       });
       return h as tf.Tensor2D;
     },

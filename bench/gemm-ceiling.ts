@@ -1,0 +1,99 @@
+/**
+ * Child: the MLP training step's arithmetic rate against the rate of one large
+ * MatMul on the same backend (wasm, Batchscope's kernels registered), timed in
+ * turns in this one process so machine load hits both alike. Also profiles the
+ * step per kernel, to say how much of it is MatMul.
+ *
+ *   node bin/run-ts.mjs bench/gemm-ceiling.ts [--size 1024 --rounds 5 --calls 5]
+ *
+ * The large product keeps both operands fixed, so XNNPACK packs the weights once
+ * and the figure is its sustained GEMM rate: the ceiling a step made only of
+ * products could reach. The step's products are smaller and their weights change
+ * every step (each is repacked), which is part of the distance measured.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { parseArgs } from 'node:util';
+import { emitResult } from './child-process';
+import { engineTrainer } from './engine-trainer';
+import { byKernelName, profileKernels, type KernelProfile } from './kernel-profile';
+import { median, timePerCall, type Summary } from './stats';
+import { mlpLayerWidths, mlpStepFlops } from './step-flops';
+import { workloads } from './workloads';
+
+export interface RateResult {
+  what: string;
+  flops: number;
+  /** ms per call, median over rounds of each round's median */
+  wallMs: number;
+  cpuMs: number;
+  gflopsWall: number;
+  gflopsCpu: number;
+  /** the fastest repetition's CPU ms per call: on a shared machine, the one least disturbed */
+  bestCpuMs: number;
+  gflopsCpuBest: number;
+  rounds: Summary[];
+}
+
+export interface GemmCeilingResult {
+  ceiling: RateResult;
+  step: RateResult;
+  batchSize: number;
+  runtime: string;
+  /** MatMul kernels' share of the profiled step: of the kernels' time and of its wall time */
+  matMulShare: { ofKernels: number; ofWall: number; matMulMs: number };
+  profile: KernelProfile;
+}
+
+const { values } = parseArgs({ options: { size: { type: 'string', default: '1024' }, rounds: { type: 'string', default: '5' }, calls: { type: 'string', default: '5' } } });
+const size = Number(values.size);
+const rounds = Number(values.rounds);
+const callsPerRep = Number(values.calls);
+
+const mlp = workloads.mlp;
+if (mlp.model.kind !== 'mlp') throw new Error('workloads.mlp is not an MLP');
+const trainer = await engineTrainer(mlp, mlp.batchSize);
+const widths = mlpLayerWidths(mlp.inputShape.reduce((a, b) => a * b, 1), mlp.model.hidden, mlp.numClasses);
+const stepFlops = mlpStepFlops(widths, trainer.batchSize);
+
+const a = tf.randomUniform([size, size], -1, 1, 'float32', 5);
+const b = tf.randomUniform([size, size], -1, 1, 'float32', 6);
+const bigMatMul = (): void => tf.matMul(a, b).dispose();
+const ceilingFlops = 2 * size ** 3;
+
+const wall: [number[], number[]] = [[], []];
+const cpu: [number[], number[]] = [[], []];
+const bestCpu: [number, number] = [Infinity, Infinity];
+const perRound: [Summary[], Summary[]] = [[], []];
+const fns = [bigMatMul, trainer.step];
+for (const fn of fns) for (let i = 0; i < 3; i++) fn(); // warm-up: JIT, heap growth, XNNPACK packing of the fixed operands
+for (let r = 0; r < rounds; r++) {
+  fns.forEach((fn, i) => {
+    const t = timePerCall(fn, { warmup: 1, reps: 3, callsPerRep });
+    wall[i]!.push(t.wall.median);
+    cpu[i]!.push(t.cpu.median);
+    bestCpu[i] = Math.min(bestCpu[i]!, t.cpu.min);
+    perRound[i]!.push(t.wall);
+  });
+}
+
+function rate(i: 0 | 1, what: string, flops: number): RateResult {
+  const wallMs = median(wall[i]);
+  const cpuMs = median(cpu[i]);
+  const bestCpuMs = bestCpu[i];
+  return { what, flops, wallMs, cpuMs, gflopsWall: flops / wallMs / 1e6, gflopsCpu: flops / cpuMs / 1e6, bestCpuMs, gflopsCpuBest: flops / bestCpuMs / 1e6, rounds: perRound[i] };
+}
+
+const profile = await profileKernels(trainer.step, 20, 'cpu');
+const matMulMs = byKernelName(profile)
+  .filter((k) => /MatMul/.test(k.kernel))
+  .reduce((s, k) => s + k.totalMs, 0);
+const result: GemmCeilingResult = {
+  ceiling: rate(0, `MatMul ${size}×${size}·${size}×${size}`, ceilingFlops),
+  step: rate(1, `${mlp.label} training step, B=${trainer.batchSize}`, stepFlops),
+  batchSize: trainer.batchSize,
+  runtime: `tfjs ${tf.version_core} ${trainer.backend.name} (${trainer.backend.package} ${trainer.backend.version}), Batchscope kernels, 1 thread`,
+  matMulShare: { ofKernels: matMulMs / profile.kernelMs, ofWall: matMulMs / profile.wallMs, matMulMs },
+  profile,
+};
+tf.dispose([a, b]);
+emitResult(result);
