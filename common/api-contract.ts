@@ -207,7 +207,7 @@ export interface BatchscopeApi {
 
 /** Live events pushed to subscribers (throttled per run by the runner). */
 export type ApiEvent =
-  | { type: 'run-updated'; run: Pick<RunRecord, 'id' | 'experimentId' | 'status' | 'progress' | 'error' | 'summary'> }
+  | { type: 'run-updated'; run: Pick<RunRecord, 'id' | 'experimentId' | 'status' | 'progress' | 'error' | 'summary'> & { threads?: number | null } }
   | { type: 'run-metrics'; runId: number; step: number }
   | { type: 'experiment-created'; experimentId: number }
   | { type: 'download-progress'; kind: string; receivedBytes: number; totalBytes: number | null }

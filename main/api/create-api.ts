@@ -108,7 +108,7 @@ export async function createApi(options: ApiOptions): Promise<BatchscopeBackend>
     const run = store.runs.get(event.runId);
     emit({
       type: 'run-updated',
-      run: { id: event.runId, experimentId: run?.experimentId ?? 0, status: event.status, progress: event.progress, error: event.error, summary: event.summary ?? run?.summary ?? null },
+      run: { id: event.runId, experimentId: run?.experimentId ?? 0, status: event.status, progress: event.progress, error: event.error, summary: event.summary ?? run?.summary ?? null, threads: run?.threads ?? null },
     });
   });
   const refuseWhenReadOnly = (action: string): void => {

@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi, type BatchscopeBackend } from '../../main/api/create-api';
 import { parseExperiment } from '../../common/sweep';
+import { parseRunSpec } from '../../common/spec';
 import { trainRun } from '../../main/engine/training/train-run';
 import { openStore, type Store } from '../../main/store/open-store';
 import { sentKey } from '../../main/distributed/redis-keys';
@@ -112,9 +113,12 @@ describe('remote runs through BullMQ and Redis', () => {
   it('a worker without the dataset file fails the run, naming the file and the worker', async () => {
     const api = apis[0]!;
     const missing = join(tempDir(), 'not-on-this-worker.csv');
-    const { runs } = await api.createExperiment({
-      spec: { name: 'no data here', dataset: { kind: 'csv', path: missing }, model: { kind: 'mlp', hidden: [4] }, batch: { size: 8 }, training: { steps: 2 } },
-    });
+    // the coordinator's pre-flight check refuses a missing file before anything is stored, so
+    // the run is queued straight into the store, as a file present on the coordinator only would be
+    const spec = parseRunSpec({ name: 'no data here', dataset: { kind: 'csv', path: missing }, model: { kind: 'mlp', hidden: [4] }, batch: { size: 8 }, training: { steps: 2 } });
+    const experiment = api.store.experiments.create({ name: spec.name, spec: spec as never });
+    const runs = [api.store.runs.create({ experimentId: experiment.id, config: spec, sweepIndex: 0 })];
+    api.runner.wake();
     await api.idle();
     const run = api.store.runs.get(runs[0]!.id)!;
     expect(run.status).toBe('failed');

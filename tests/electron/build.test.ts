@@ -125,7 +125,7 @@ describe('built main under a fake electron module', () => {
         preload: join(outDir, 'preload', 'index.cjs'),
       });
       expect(report.loaded).toEqual({ file: join(outDir, 'renderer', 'index.html') });
-      expect(report.listDatasets.ok).toBe(true);
+      expect(report.listDatasets).toMatchObject({ ok: true });
       expect(Array.isArray(report.listDatasets.value)).toBe(true);
       expect(report.invalidInput).toMatchObject({ ok: false, error: { name: 'ValidationError', issues: [{ path: 'id' }] } });
       expect(report.unknownMethod).toMatchObject({ ok: false, error: { name: 'UnknownMethod' } });

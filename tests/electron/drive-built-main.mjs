@@ -13,7 +13,8 @@ for (let i = 0; i < 200 && record.windows.length === 0 && record.exitCode === nu
 const window = record.windows[0];
 const call = record.handlers.get('batchscope:call');
 const rendererUrl = pathToFileURL(join(outDir, 'renderer', 'index.html')).href;
-const trusted = { senderFrame: { url: rendererUrl } };
+// the window's top frame (a subframe has a parent and is refused)
+const trusted = { senderFrame: { url: rendererUrl, parent: null } };
 
 const report = { exitCode: record.exitCode, singleInstanceLock: record.singleInstanceLock, windowCount: record.windows.length };
 if (window && call) {
@@ -22,7 +23,7 @@ if (window && call) {
   report.listDatasets = await call(trusted, 'listDatasets', {});
   report.invalidInput = await call(trusted, 'getRun', { id: 'seven' });
   report.unknownMethod = await call(trusted, 'dropTables', {});
-  report.untrusted = await call({ senderFrame: { url: 'https://evil.example/' } }, 'listDatasets', {});
+  report.untrusted = await call({ senderFrame: { url: 'https://evil.example/', parent: null } }, 'listDatasets', {});
   const contents = window.webContents;
   let navigationPrevented = false;
   contents.emit('will-navigate', { preventDefault: () => (navigationPrevented = true) }, 'https://evil.example/');

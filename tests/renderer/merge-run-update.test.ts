@@ -50,4 +50,10 @@ describe('mergeRunUpdate', () => {
     expect(merged.progress?.step).toBe(99);
     expect(merged.error).toBe('worker crashed');
   });
+
+  it('takes the thread count once an update carries it, and keeps it when later ones do not', () => {
+    const started = mergeRunUpdate(run({ threads: null }), { id: 1, experimentId: 1, status: 'running', progress: progress(1), error: null, summary: null, threads: 2 });
+    expect(started.threads).toBe(2);
+    expect(mergeRunUpdate(started, { id: 1, experimentId: 1, status: 'completed', progress: progress(9), error: null, summary: null }).threads).toBe(2);
+  });
 });

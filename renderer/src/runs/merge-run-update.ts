@@ -18,5 +18,7 @@ export function mergeRunUpdate(known: RunRecord, update: RunUpdate): RunRecord {
     error: update.error,
     summary: update.summary ?? known.summary,
     totalSteps: update.progress?.totalSteps ?? known.totalSteps,
+    // known once the worker started: the first events of a run may come before it
+    threads: update.threads ?? known.threads,
   };
 }

@@ -47,9 +47,8 @@ function pixelRange(x: Float32Array): [number, number] {
 
 describe('Fashion-MNIST (real files from the fashion-mnist package)', () => {
   it('parses the JSON into the fixed 60,000/10,000 split: 6,000 and 1,000 per class', async () => {
-    const started = performance.now();
+    // (speed belongs in bench/, not in a test: a timing bound here failed whenever the machine was busy)
     const fashion = await loadFashionMnist({ cache: false });
-    expect(performance.now() - started).toBeLessThan(15_000);
     expect(fashion.inputShape).toEqual([28, 28, 1]);
     expect(fashion.classNames).toEqual(FASHION_MNIST_CLASS_NAMES);
     expect(fashion.classNames[9]).toBe('Ankle boot');
