@@ -12,10 +12,12 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Serving } from '../../main/server/serve';
-import { repoRoot } from './ensure-built';
 import { launchBrowser, startApp } from './harness';
+import { canvasPixels, expectChartDrawn, screenshot, screenshotDir } from './page-checks';
 
-const screenshotDir = join(repoRoot, 'tests', 'artifacts', 'screenshots');
+/** bands are translucent: count faint, less saturated pixels too */
+const bandPixels = { minAlpha: 20, minChroma: 40 };
+
 
 let browser: Browser;
 let context: BrowserContext;
@@ -48,30 +50,6 @@ async function call<T>(method: string, input: unknown): Promise<T> {
   return body;
 }
 
-/** Canvas pixels in a saturated colour: series, not axes or labels. */
-async function colouredPixels(page: Page, testid: string): Promise<number> {
-  return page
-    .getByTestId(testid)
-    .locator('canvas')
-    .evaluateAll((canvases) => {
-      let coloured = 0;
-      for (const canvas of canvases as HTMLCanvasElement[]) {
-        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-        for (let i = 0; i < data.length; i += 4) {
-          if (data[i + 3]! < 20) continue;
-          if (Math.max(data[i]!, data[i + 1]!, data[i + 2]!) - Math.min(data[i]!, data[i + 1]!, data[i + 2]!) > 40) coloured++;
-        }
-      }
-      return coloured;
-    });
-}
-
-async function expectDrawn(page: Page, testid: string): Promise<number> {
-  await page.getByTestId(testid).locator('canvas').first().waitFor();
-  await expect.poll(() => colouredPixels(page, testid), { timeout: 15_000, message: `${testid} draws its series` }).toBeGreaterThan(150);
-  return colouredPixels(page, testid);
-}
-
 /** A new page on a view: the app restores its view from session storage (the address carries only the token). */
 async function openView(view: string, query: Record<string, string>, errors: string[]): Promise<Page> {
   const page = await context.newPage();
@@ -79,14 +57,6 @@ async function openView(view: string, query: Record<string, string>, errors: str
   await page.addInitScript((route) => sessionStorage.setItem('batchscope.route', JSON.stringify(route)), { view, query });
   await page.goto(app.url);
   return page;
-}
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  const heightPx = await page.evaluate(() => document.querySelector('main.content')?.scrollHeight ?? 1000);
-  await page.setViewportSize({ width: 1440, height: Math.min(3200, Math.max(900, heightPx)) });
-  await page.waitForTimeout(400);
-  await page.screenshot({ path: join(screenshotDir, `${name}.png`) });
-  await page.setViewportSize({ width: 1440, height: 1000 });
 }
 
 it('draws seeds as bands and steps to target for a batch-size sweep', async () => {
@@ -121,22 +91,22 @@ it('draws seeds as bands and steps to target for a batch-size sweep', async () =
 
   // batch sizes differ, so samples seen is the default x axis
   await expect.poll(() => page.getByTestId('compare-x-axis').inputValue()).toBe('samples');
-  const banded = await expectDrawn(page, 'compare-chart-0');
+  const banded = await expectChartDrawn(page, 'compare-chart-0', bandPixels);
   // two groups of three seeds, each as mean ± half-width
   const groupRows = page.getByTestId('compare-seed-groups').locator('tbody tr');
   await expect.poll(() => groupRows.count()).toBe(2);
   await expect.poll(async () => (await groupRows.first().innerText()).includes('±')).toBe(true);
   expect(await groupRows.first().innerText()).toMatch(/3 seeds/);
-  await expectDrawn(page, 'compare-chart-steps-to-target');
+  await expectChartDrawn(page, 'compare-chart-steps-to-target', bandPixels);
   await screenshot(page, 'compare-seed-bands');
 
   // single runs: six lines and no band
   await page.getByTestId('compare-single-runs').check();
-  await expect.poll(() => colouredPixels(page, 'compare-chart-0')).not.toBe(banded);
+  await expect.poll(async () => (await canvasPixels(page, 'compare-chart-0', bandPixels)).coloured).not.toBe(banded);
 
   const report = await openView('report', { experiment: String(experiment.id) }, errors);
-  await expectDrawn(report, 'report-accuracy');
-  await expectDrawn(report, 'report-steps-to-target');
+  await expectChartDrawn(report, 'report-accuracy', bandPixels);
+  await expectChartDrawn(report, 'report-steps-to-target', bandPixels);
   await screenshot(report, 'report-seed-bands');
   expect(errors).toEqual([]);
 }, 400_000);

@@ -9,13 +9,12 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Serving } from '../../main/server/serve';
-import { repoRoot } from './ensure-built';
 import { launchBrowser, startApp } from './harness';
+import { expectChartDrawn, screenshot, screenshotDir } from './page-checks';
 
-const screenshotDir = join(repoRoot, 'tests', 'artifacts', 'screenshots');
 const batchSizes = [128, 512] as const;
 
 let browser: Browser;
@@ -37,47 +36,6 @@ afterAll(async () => {
   await app?.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-/**
- * Pixels of the element's canvases (ECharts may draw a series on a layer of
- * its own) that are painted, and those in a saturated colour: axes, grid and
- * labels are grey, so only series (lines, bars, heatmap cells) count as coloured.
- */
-async function canvasPixels(page: Page, testid: string): Promise<{ painted: number; coloured: number }> {
-  return page
-    .getByTestId(testid)
-    .locator('canvas')
-    .evaluateAll((canvases) => {
-      let painted = 0;
-      let coloured = 0;
-      for (const canvas of canvases as HTMLCanvasElement[]) {
-        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-        for (let i = 0; i < data.length; i += 4) {
-          if (data[i + 3]! < 128) continue;
-          painted++;
-          const r = data[i]!;
-          const g = data[i + 1]!;
-          const b = data[i + 2]!;
-          if (Math.max(r, g, b) - Math.min(r, g, b) > 60) coloured++;
-        }
-      }
-      return { painted, coloured };
-    });
-}
-
-async function expectChartDrawn(page: Page, testid: string): Promise<void> {
-  await page.getByTestId(testid).locator('canvas').first().waitFor();
-  await expect.poll(async () => (await canvasPixels(page, testid)).coloured, { timeout: 15_000, message: `${testid} draws its series` }).toBeGreaterThan(150);
-}
-
-/** The whole view, not just the viewport: the app scrolls inside main.content. */
-async function screenshot(page: Page, name: string): Promise<void> {
-  const heightPx = await page.evaluate(() => document.querySelector('main.content')?.scrollHeight ?? 1000);
-  await page.setViewportSize({ width: 1440, height: Math.min(3200, Math.max(900, heightPx)) });
-  await page.waitForTimeout(400); // charts resize on the next frame
-  await page.screenshot({ path: join(screenshotDir, `${name}.png`) });
-  await page.setViewportSize({ width: 1440, height: 1000 });
-}
 
 function parseCsv(text: string): { header: string[]; rows: Record<string, string>[] } {
   const [headerLine, ...lines] = text.trimEnd().split('\n');
