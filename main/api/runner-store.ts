@@ -14,7 +14,10 @@ export function createRunnerStore(store: Store, onWriteError: (error: Error) => 
         .map((r) => ({ id: r.id, spec: r.config })),
     claim: (runId) => {
       try {
-        store.runs.updateStatus(runId, { status: 'running' });
+        // the claiming process stands in as the run's worker until its own is recorded: another
+        // process's start-up check (markDeadRunsInterrupted) spares a run whose recorded pid is
+        // alive, and would otherwise take a run claimed a moment ago for an orphan
+        store.runs.updateStatus(runId, { status: 'running', workerPid: process.pid });
         return true;
       } catch (error) {
         if (error instanceof StoreError && error.code === 'invalid-transition') return false;

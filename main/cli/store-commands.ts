@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { RunRecord } from '../../common/api-contract';
 import { createApi, type BatchscopeBackend } from '../api/create-api';
+import { markDeadRunsInterrupted } from '../api/interrupted-runs';
 import { loadPresets } from '../api/presets';
 import { defaultDbPath } from '../api/data-dir';
 import { ProgressDisplay } from './progress-display';
@@ -90,13 +91,15 @@ export async function runStored(spec: unknown, options: { db?: string; parallel?
     const { experiment, runs, warnings } = await api.createExperiment({ spec });
     for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
     const labels = new Map(runs.map((r) => [r.id, `#${r.id} ${r.label}`]));
+    // this runner also trains queued runs of other experiments in the same file (another CLI or the app)
+    const labelOf = (id: number): string => labels.get(id) ?? `#${id} (another experiment)`;
     process.stderr.write(`experiment #${experiment.id} "${experiment.name}": ${runs.length} run(s) in ${api.store.path}\n`);
     const unsubscribe = api.subscribe((event) => {
       if (event.type !== 'run-updated') return;
-      if (event.run.progress && event.run.status === 'running') display.update(event.run.progress, labels.get(event.run.id));
+      if (event.run.progress && event.run.status === 'running') display.update(event.run.progress, labelOf(event.run.id));
       if (event.run.status !== 'running') {
         display.finish();
-        process.stderr.write(`${labels.get(event.run.id)}: ${event.run.status}${event.run.error ? ` — ${event.run.error.split('\n')[0]}` : ''}\n`);
+        process.stderr.write(`${labelOf(event.run.id)}: ${event.run.status}${event.run.error ? ` — ${event.run.error.split('\n')[0]}` : ''}\n`);
       }
     });
     const onSignal = (): void => {
@@ -109,6 +112,7 @@ export async function runStored(spec: unknown, options: { db?: string; parallel?
     try {
       api.runner.wake();
       await api.drained();
+      await ownRunsEnded(api, experiment.id, () => cancelled, options.redisUrl === undefined);
     } finally {
       process.off('SIGINT', onSignal);
       unsubscribe();
@@ -119,6 +123,27 @@ export async function runStored(spec: unknown, options: { db?: string; parallel?
     process.stdout.write(`${final.map(runLine).join('\n')}\n`);
     return final.every((r) => r.status === 'completed') ? 0 : cancelled ? 130 : 3;
   }, false, remoteOf(options));
+}
+
+/**
+ * Waits until every run of the experiment has ended. Another process on the same database
+ * file (a second CLI, the app) may have claimed some of them: this runner is drained while
+ * those still train. A run left queued is started here; a run whose process died is marked
+ * interrupted (local runs only: remote ones belong to the queue's stalled-job check).
+ */
+async function ownRunsEnded(api: BatchscopeBackend, experimentId: number, cancelled: () => boolean, local: boolean): Promise<void> {
+  const pollMs = 250;
+  for (;;) {
+    const runs = (await api.getExperiment({ id: experimentId })).runs;
+    if (cancelled() || runs.every((r) => r.status !== 'queued' && r.status !== 'running')) return;
+    if (runs.some((r) => r.status === 'queued')) {
+      api.runner.wake();
+      await api.drained();
+      continue;
+    }
+    if (local) markDeadRunsInterrupted(api.store);
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
 }
 
 export async function listCommand(args: string[]): Promise<number> {

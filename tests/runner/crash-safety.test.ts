@@ -26,8 +26,8 @@ const spec = {
   sweep: { seed: [1, 2] },
 };
 
-function startRunner(specFile: string, db: string): ChildProcess {
-  return spawn(process.execPath, [cli, 'run', specFile, '--db', db, '--parallel', '2'], { stdio: ['ignore', 'ignore', 'pipe'] });
+function startRunner(specFile: string, db: string, parallel = 2): ChildProcess {
+  return spawn(process.execPath, [cli, 'run', specFile, '--db', db, '--parallel', String(parallel)], { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
 function isAlive(pid: number): boolean {
@@ -129,26 +129,31 @@ describe('crash safety of the store under SIGKILL', () => {
 });
 
 describe('two processes on one database', () => {
-  it('both store their runs and the file stays consistent', async () => {
+  it('both store their runs and the file stays consistent; each waits for its runs that the other one trains', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'batchscope-two-'));
     const db = join(dir, 'runs.db');
     const specFile = join(dir, 'spec.json');
-    writeFileSync(specFile, JSON.stringify({ ...spec, training: { epochs: 2 } }));
+    // three runs each; one process trains one at a time, the other three, so the second one's
+    // runner usually claims runs of the first one's experiment (oldest queued first) and the first
+    // one is drained while its own runs still train elsewhere: it must wait for them, not exit 3
+    writeFileSync(specFile, JSON.stringify({ ...spec, training: { epochs: 2 }, sweep: { seed: [1, 2, 3] } }));
+    const stderr = ['', ''];
     const codes = await Promise.all(
-      [0, 1].map(
-        () =>
+      [1, 3].map(
+        (parallel, i) =>
           new Promise((resolve) => {
-            const child = startRunner(specFile, db);
+            const child = startRunner(specFile, db, parallel);
+            child.stderr!.on('data', (chunk: Buffer) => (stderr[i] += chunk.toString()));
             child.on('exit', resolve);
           }),
       ),
     );
-    expect(codes).toEqual([0, 0]);
+    expect(codes, stderr.join('\n----\n')).toEqual([0, 0]);
     const store = openStore(db);
     try {
       expect(store.checkIntegrity()).toBe('ok');
       const runs = store.runs.list({});
-      expect(runs).toHaveLength(4);
+      expect(runs).toHaveLength(6);
       expect(runs.every((r) => r.status === 'completed')).toBe(true);
       for (const run of runs) expect(store.metrics.stepMetrics(run.id)).toHaveLength(run.summary!.steps);
     } finally {
