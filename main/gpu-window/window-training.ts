@@ -15,6 +15,7 @@ import type { DataSplit } from '../engine/data/dataset';
 import { buildModel } from '../engine/models/build-model';
 import { describeLayers, parameterCount } from '../engine/models/model';
 import { createOptimizer } from '../engine/optimizers/create-optimizer';
+import { streamSeed } from '../engine/seed-streams';
 import { BatchSource, disposeBatch } from '../engine/training/batch-source';
 import { perSampleCrossEntropy } from '../engine/training/loss';
 import { readValues } from '../engine/training/read-back';
@@ -39,7 +40,7 @@ export async function trainInWindow(run: WindowRun, post: (message: WorkerMessag
     const backend = await selectWindowBackend(run.backend);
     const model = buildModel(run.model, run.inputShape, run.numClasses, run.seed);
     const optimizer = createOptimizer(run.optimizer, model.groups);
-    const source = new BatchSource(run.train, run.inputShape, run.numClasses, run.seed + 1);
+    const source = new BatchSource(run.train, run.inputShape, run.numClasses, streamSeed(run.seed, 'batchOrder'));
     const vars = model.groups.flatMap((g) => g.params);
     post({
       type: 'started',

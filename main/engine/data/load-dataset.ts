@@ -4,7 +4,7 @@
  * `testFraction` of their samples, stratified by class and seeded; then trainLimit and
  * testLimit keep a seeded class-stratified subset (see split.ts).
  *
- * Determinism: each seeded step draws from its own stream, deriveSeed(seed, step), so
+ * Determinism: each seeded step draws from its own stream (../seed-streams.ts), so
  * e.g. changing testLimit does not change which training samples are used. The official
  * splits (mnist, fashion-mnist, cifar10, idx with test files) keep their canonical order
  * when no limit applies; every held-out or limited split comes in a seeded random order.
@@ -12,7 +12,8 @@
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { DatasetSpec } from '../../../common/spec';
-import { createRng, deriveSeed } from '../rng';
+import { createRng } from '../rng';
+import { streamSeed, type SeedStream } from '../seed-streams';
 import { loadCifar10 } from './cifar10';
 import { classCensus } from './class-labels';
 import { readCsv } from './csv';
@@ -25,9 +26,7 @@ import { holdOut, limitSplit } from './split';
 import { standardize } from './standardize';
 import { makeBlobs, makeSpirals } from './synthetic';
 
-/** Salts of the seeded streams; fixed, since changing one changes every run's data. */
-const STREAM = { generate: 1, holdOut: 2, trainLimit: 3, testLimit: 4 } as const;
-const rngFor = (seed: number, stream: number) => createRng(deriveSeed(seed, stream));
+const rngFor = (seed: number, stream: SeedStream) => createRng(streamSeed(seed, stream));
 
 const classNumbers = (n: number): string[] => Array.from({ length: n }, (_, c) => String(c));
 
@@ -40,7 +39,7 @@ interface SingleSplit {
 }
 
 function withHeldOutTest(set: SingleSplit, testFraction: number, seed: number): Dataset {
-  const { train, test } = holdOut(set.all, testFraction, set.numClasses, rngFor(seed, STREAM.holdOut), set.source);
+  const { train, test } = holdOut(set.all, testFraction, set.numClasses, rngFor(seed, 'datasetHoldOut'), set.source);
   return {
     name: set.name,
     inputShape: set.inputShape,
@@ -120,12 +119,12 @@ async function loadFullDataset(spec: DatasetSpec, seed: number): Promise<Dataset
     case 'csv':
       return loadCsvDataset(spec, seed);
     case 'blobs': {
-      const all = makeBlobs(spec, rngFor(seed, STREAM.generate));
+      const all = makeBlobs(spec, rngFor(seed, 'datasetGenerate'));
       const source = `blobs: ${spec.samples} samples, ${spec.classes} classes, ${spec.features} features, spread ${spec.spread} (seed ${seed})`;
       return withHeldOutTest({ name: 'blobs', inputShape: [spec.features], numClasses: spec.classes, all, source }, spec.testFraction, seed);
     }
     case 'spirals': {
-      const all = makeSpirals(spec, rngFor(seed, STREAM.generate));
+      const all = makeSpirals(spec, rngFor(seed, 'datasetGenerate'));
       const source = `spirals: ${spec.samples} samples, ${spec.arms} arms, noise ${spec.noise} (seed ${seed})`;
       return withHeldOutTest({ name: 'spirals', inputShape: [2], numClasses: spec.arms, all, source }, spec.testFraction, seed);
     }
@@ -134,8 +133,8 @@ async function loadFullDataset(spec: DatasetSpec, seed: number): Promise<Dataset
 
 export async function loadDataset(spec: DatasetSpec, seed: number): Promise<Dataset> {
   const full = await loadFullDataset(spec, seed);
-  const train = limitSplit(full.train, spec.trainLimit, full.numClasses, rngFor(seed, STREAM.trainLimit));
-  const test = limitSplit(full.test, spec.testLimit, full.numClasses, rngFor(seed, STREAM.testLimit));
+  const train = limitSplit(full.train, spec.trainLimit, full.numClasses, rngFor(seed, 'datasetTrainLimit'));
+  const test = limitSplit(full.test, spec.testLimit, full.numClasses, rngFor(seed, 'datasetTestLimit'));
   const limits = [
     train !== full.train ? `train limited to ${train.count} of ${full.train.count}` : '',
     test !== full.test ? `test limited to ${test.count} of ${full.test.count}` : '',

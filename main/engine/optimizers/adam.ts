@@ -20,6 +20,7 @@ export type AdamSpec = Extract<OptimizerSpec, { name: 'adam' | 'adamw' }>;
 
 export class AdamOptimizer implements LayerOptimizer {
   readonly name: 'adam' | 'adamw';
+  readonly needsCurvature = false;
   private readonly m: Slots;
   private readonly v: Slots;
   private t = 0;

@@ -58,6 +58,8 @@ export interface CurvatureSource {
 }
 
 export class CurvatureScaledSgd implements LayerOptimizer {
+  /** κ_l comes from the step's curvature oracle (CBLR; MCLR's Hutchinson and its first secant steps) */
+  readonly needsCurvature = true;
   private readonly buffers: Slots;
   private kappas: number[] | null = null;
   private ratios: number[] = [];

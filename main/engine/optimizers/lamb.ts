@@ -24,6 +24,7 @@ export type LambSpec = Extract<OptimizerSpec, { name: 'lamb' }>;
 
 export class LambOptimizer implements LayerOptimizer {
   readonly name = 'lamb';
+  readonly needsCurvature = false;
   private readonly m: Slots;
   private readonly v: Slots;
   private readonly adapted: boolean[][];

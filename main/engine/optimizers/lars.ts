@@ -27,6 +27,7 @@ export function adaptedParams(groups: readonly LayerGroup[], excludeBiasAndNorm:
 
 export class LarsOptimizer implements LayerOptimizer {
   readonly name = 'lars';
+  readonly needsCurvature = false;
   private readonly buffers: Slots;
   private readonly adapted: boolean[][];
 

@@ -34,6 +34,7 @@ export function momentumStep(w: tf.Variable, g: tf.Tensor, buffer: tf.Variable, 
 
 export class MomentumOptimizer implements LayerOptimizer {
   readonly name = 'momentum';
+  readonly needsCurvature = false;
   private readonly buffers: Slots;
 
   constructor(

@@ -33,6 +33,11 @@ export interface OptimizerStepInput {
 export interface LayerOptimizer {
   readonly name: string;
   /**
+   * Whether `apply` needs a curvature oracle: the training loop then builds one for
+   * every step (costing passes only when the optimizer calls it) and passes it in.
+   */
+  readonly needsCurvature: boolean;
+  /**
    * Updates the variables in place and returns the learning rate it applied to
    * each layer (what the charts show as the effective learning rate).
    */

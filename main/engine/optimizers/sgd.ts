@@ -13,6 +13,7 @@ export type SgdSpec = Extract<OptimizerSpec, { name: 'sgd' }>;
 
 export class SgdOptimizer implements LayerOptimizer {
   readonly name = 'sgd';
+  readonly needsCurvature = false;
 
   constructor(
     private readonly spec: SgdSpec,

@@ -1,9 +1,10 @@
 /**
  * One training run, from a spec to a summary: the loop that ties data, model,
  * optimizer, schedules and per-layer diagnostics together and reports every
- * metric to a sink.
+ * metric to a sink. The steps it is made of live beside it: train-step.ts (a batch
+ * to an update), diagnostics-on-cadence.ts, evaluation-step.ts, divergence.ts.
  */
-import type { EvalMetrics, LayerMetrics, RunSummary } from '../../../common/metrics';
+import type { EvalMetrics, RunSummary } from '../../../common/metrics';
 import { parseRunSpec, type RunSpec } from '../../../common/spec';
 import { largestBatch, resolveThreads } from '../../../common/threads';
 import { availableParallelism } from 'node:os';
@@ -13,18 +14,18 @@ import type { Dataset } from '../data/dataset';
 import { buildModel } from '../models/build-model';
 import { describeLayers, parameterCount, type Model } from '../models/model';
 import { createOptimizer } from '../optimizers/create-optimizer';
-import type { CurvatureOracle, LayerOptimizer } from '../optimizers/optimizer';
-import { createRng } from '../rng';
+import type { LayerOptimizer } from '../optimizers/optimizer';
+import { streamSeed } from '../seed-streams';
 import { planBatches, type BatchPlan } from './batch-plan';
-import { BatchSource, disposeBatch, type Batch } from './batch-source';
-import { batchGradients, batchLoss, type DiscardRule } from './batch-gradients';
+import { BatchSource, disposeBatch } from './batch-source';
+import type { DiscardRule } from './batch-gradients';
+import { stepDivergence, evaluationDivergence } from './divergence';
 import { createEvalSchedule } from './eval-schedule';
-import { evaluateSplit } from './evaluate';
+import { createRunEvaluation } from './evaluation-step';
 import { learningRateAt } from './lr-schedule';
 import { neverCancelled, type RunControl, type RunSink } from './run-sink';
-import { createStepCurvature } from './step-curvature';
+import { trainStep, type StepOutcome } from './train-step';
 import { ShardPool } from '../shards/shard-pool';
-import { layerStats, snapshotWeights } from '../diagnostics/layer-stats';
 import { assertDeviceAlive } from '../webgpu/device-loss';
 
 const progressEveryMs = 200;
@@ -76,11 +77,6 @@ export async function trainRun(input: unknown, sink: RunSink, control: RunContro
   }
 }
 
-function evalIndices(count: number, limit: number | undefined, seed: number): Int32Array {
-  if (limit === undefined || limit >= count) return Int32Array.from({ length: count }, (_, i) => i);
-  return createRng(seed).permutation(count).slice(0, limit).sort();
-}
-
 function discardRuleAt(spec: RunSpec, epoch: number): DiscardRule | null {
   const d = spec.discard;
   if (!d || epoch < d.fromEpoch || (d.toEpoch !== undefined && epoch >= d.toEpoch)) return null;
@@ -98,12 +94,10 @@ async function loop(
   control: RunControl,
 ): Promise<RunSummary> {
   const seed = spec.training.seed;
-  const source = new BatchSource(data.train, data.inputShape, data.numClasses, seed + 1);
-  const trainEval = evalIndices(data.train.count, spec.training.trainEvalSamples, seed + 2);
-  const testEval = evalIndices(data.test.count, spec.training.testEvalSamples, seed + 3);
-  const shouldEvaluate = createEvalSchedule(spec.training, plan);
-  const optimizerNeedsCurvature = spec.optimizer.name === 'cblr' || spec.optimizer.name === 'mclr';
+  const source = new BatchSource(data.train, data.inputShape, data.numClasses, streamSeed(seed, 'batchOrder'));
   const started = performance.now();
+  const evaluate = createRunEvaluation(model, data, spec.training, () => performance.now() - started);
+  const shouldEvaluate = createEvalSchedule(spec.training, plan);
   let step = 0;
   let samplesSeen = 0;
   let epochProgress = 0;
@@ -114,22 +108,7 @@ async function loop(
   let lastAccuracy = NaN;
   let discardLogged = false;
 
-  const evaluate = async (epoch: number): Promise<EvalMetrics> => {
-    const train = await evaluateSplit(model, data.train, trainEval, data.inputShape, data.numClasses);
-    const test = await evaluateSplit(model, data.test, testEval, data.inputShape, data.numClasses);
-    return {
-      step,
-      epoch,
-      trainLoss: train.loss,
-      trainAccuracy: train.accuracy,
-      testLoss: test.loss,
-      testAccuracy: test.accuracy,
-      gap: train.accuracy - test.accuracy,
-      wallMs: performance.now() - started,
-    };
-  };
-
-  const summary = (status: RunSummary['status'], reason?: string): RunSummary => {
+  const summary = (status: RunSummary['status'], reason?: string | null): RunSummary => {
     const wallMs = performance.now() - started;
     return { status, steps: step, epoch: epochProgress, samplesSeen, wallMs, samplesPerSec: samplesSeen / Math.max(wallMs / 1000, 1e-9), lastEval, ...(reason ? { reason } : {}) };
   };
@@ -157,13 +136,23 @@ async function loop(
       const batch = source.next(epochPlan.batchSize);
       let outcome: StepOutcome;
       try {
-        outcome = await trainStep(spec, model, optimizer, shards, batch, lr, step, discardRuleAt(spec, epoch), optimizerNeedsCurvature);
+        outcome = await trainStep({
+          model,
+          optimizer,
+          shards,
+          diag: spec.diagnostics,
+          microBatch: spec.batch.microBatch,
+          batch,
+          lr,
+          step,
+          discard: discardRuleAt(spec, epoch),
+          curvatureSeed: streamSeed(seed, 'curvatureProbes', step),
+        });
       } finally {
         disposeBatch(batch);
       }
-      if (!Number.isFinite(outcome.loss)) {
-        return summary('diverged', `loss became ${outcome.loss} at step ${step + 1} (lr ${lr.toPrecision(3)}, batch ${epochPlan.batchSize})`);
-      }
+      const diverged = stepDivergence(outcome.loss, { step, lr, batchSize: epochPlan.batchSize });
+      if (diverged) return summary('diverged', diverged);
       step += 1;
       samplesSeen += epochPlan.batchSize;
       epochProgress = epochPlan.epoch + (s + 1) / fullSteps;
@@ -190,9 +179,9 @@ async function loop(
       }
       if (outcome.layers) sink.layers(outcome.layers.map((l) => ({ ...l, step })));
       if (shouldEvaluate(step, epochProgress)) {
-        const metrics = await evaluate(epochProgress);
-        const badLoss = [metrics.trainLoss, metrics.testLoss].find((l) => !Number.isFinite(l));
-        if (badLoss !== undefined) return summary('diverged', `loss became ${badLoss} at step ${step} (evaluation after the update)`);
+        const metrics = await evaluate({ step, epoch: epochProgress });
+        const evalDiverged = evaluationDivergence(metrics, step);
+        if (evalDiverged) return summary('diverged', evalDiverged);
         lastEval = metrics;
         sink.eval(metrics);
       }
@@ -216,65 +205,3 @@ async function loop(
   }
   return summary('completed');
 }
-
-interface StepOutcome {
-  loss: number;
-  accuracy: number;
-  discarded: number;
-  lossUpdate: number | null;
-  layers: Omit<LayerMetrics, 'step'>[] | null;
-}
-
-async function trainStep(
-  spec: RunSpec,
-  model: Model,
-  optimizer: LayerOptimizer,
-  shards: ShardPool | null,
-  batch: Batch,
-  lr: number,
-  step: number,
-  discard: DiscardRule | null,
-  optimizerNeedsCurvature: boolean,
-): Promise<StepOutcome> {
-  const diag = spec.diagnostics;
-  const microBatch = spec.batch.microBatch;
-  const withLayerStats = step % diag.every === 0;
-  const withCurvature = diag.curvatureEvery > 0 && step % diag.curvatureEvery === 0;
-  const gradients = await batchGradients(model, batch, microBatch, discard, shards);
-  const stepCurvature = withCurvature || optimizerNeedsCurvature ? createStepCurvature(model, batch, diag, spec.training.seed * 1_000_003 + step) : null;
-  try {
-    if (!Number.isFinite(gradients.loss)) {
-      return { loss: gradients.loss, accuracy: gradients.accuracy, discarded: gradients.discarded, lossUpdate: null, layers: null };
-    }
-    const curvature = withCurvature ? await stepCurvature!.oracle.layerCurvature(diag.curvatureEstimator) : null;
-    const before = withLayerStats ? snapshotWeights(model.groups) : null;
-    const effectiveLr = await optimizer.apply({
-      groups: model.groups,
-      grads: gradients.grads,
-      lr,
-      step,
-      curvature: optimizerNeedsCurvature ? (stepCurvature!.oracle as CurvatureOracle) : undefined,
-    });
-    let layers: StepOutcome['layers'] = null;
-    let lossUpdate: number | null = null;
-    if (before) {
-      const stats = await layerStats(model.groups, gradients.grads, before).finally(() => before.forEach((group) => group.forEach((t) => t.dispose())));
-      if (diag.lossUpdate) lossUpdate = (await batchLoss(model, batch, microBatch, shards)) - gradients.loss;
-      layers = stats.map((s, l) => ({
-        layer: l,
-        gradNorm: s.gradNorm,
-        weightNorm: s.weightNorm,
-        updateNorm: s.updateNorm,
-        effectiveLr: effectiveLr[l] ?? lr,
-        lossUpdateShare: s.lossUpdateShare,
-        curvature: curvature ? (curvature.kappa[l] ?? null) : null,
-        curvatureError: curvature ? (curvature.error[l] ?? null) : null,
-      }));
-    }
-    return { loss: gradients.loss, accuracy: gradients.accuracy, discarded: gradients.discarded, lossUpdate, layers };
-  } finally {
-    gradients.grads.forEach((g) => g.forEach((t) => t.dispose()));
-    stepCurvature?.dispose();
-  }
-}
-

@@ -109,3 +109,5 @@ export function useCompareSeries(runIds: Readonly<Ref<readonly number[]>>, panel
 
   return { data, loaded, pending };
 }
+
+export type CompareSeries = ReturnType<typeof useCompareSeries>;

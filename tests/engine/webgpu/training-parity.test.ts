@@ -10,6 +10,7 @@ import { parseRunSpec, type RunSpecInput } from '../../../common/spec';
 import { loadDataset } from '../../../main/engine/data/load-dataset';
 import { buildModel } from '../../../main/engine/models/build-model';
 import { createOptimizer } from '../../../main/engine/optimizers/create-optimizer';
+import { streamSeed } from '../../../main/engine/seed-streams';
 import { BatchSource, disposeBatch } from '../../../main/engine/training/batch-source';
 import { perSampleCrossEntropy } from '../../../main/engine/training/loss';
 import { describeWebgpu, webgpuAvailability, type ComparedBackend } from './webgpu-suite';
@@ -25,7 +26,7 @@ async function losses(backend: ComparedBackend, input: RunSpecInput): Promise<nu
   const data = await loadDataset(spec.dataset, spec.training.seed);
   const model = buildModel(spec.model, data.inputShape, data.numClasses, spec.training.seed);
   const optimizer = createOptimizer(spec.optimizer, model.groups);
-  const source = new BatchSource(data.train, data.inputShape, data.numClasses, spec.training.seed + 1);
+  const source = new BatchSource(data.train, data.inputShape, data.numClasses, streamSeed(spec.training.seed, 'batchOrder'));
   const vars = model.groups.flatMap((g) => g.params);
   const out: number[] = [];
   try {

@@ -1,0 +1,63 @@
+/**
+ * One optimizer step on one batch: the batch's gradients (accumulated, discarding,
+ * sharded as the spec says), a curvature oracle when the optimizer or the diagnostics
+ * cadence needs one, and the update with the diagnostics that are due around it.
+ */
+import type { DiagnosticsSpec } from '../../../common/spec';
+import type { Model } from '../models/model';
+import type { LayerOptimizer } from '../optimizers/optimizer';
+import { batchGradients, type DiscardRule, type GradientShards } from './batch-gradients';
+import type { Batch } from './batch-source';
+import { diagnosticsDue, diagnosticsOnCadence, type LayerRecord } from './diagnostics-on-cadence';
+import { createStepCurvature } from './step-curvature';
+
+export interface TrainStepInput {
+  model: Model;
+  optimizer: LayerOptimizer;
+  shards: GradientShards | null;
+  diag: DiagnosticsSpec;
+  microBatch: number | undefined;
+  batch: Batch;
+  lr: number;
+  /** 0-based optimizer step */
+  step: number;
+  discard: DiscardRule | null;
+  /** seed of this step's curvature probes */
+  curvatureSeed: number;
+}
+
+export interface StepOutcome {
+  /** mean loss over the batch before the update; not finite when the run diverged (then no update was made) */
+  loss: number;
+  accuracy: number;
+  discarded: number;
+  lossUpdate: number | null;
+  layers: LayerRecord[] | null;
+}
+
+export async function trainStep(input: TrainStepInput): Promise<StepOutcome> {
+  const { model, optimizer, diag, batch, microBatch, shards, lr, step } = input;
+  const due = diagnosticsDue(diag, step);
+  const gradients = await batchGradients(model, batch, microBatch, input.discard, shards);
+  // built lazily: it costs gradient passes only when the optimizer or the cadence calls it
+  const curvature = due.curvature || optimizer.needsCurvature ? createStepCurvature(model, batch, diag, input.curvatureSeed) : null;
+  try {
+    const { loss, accuracy, discarded } = gradients;
+    if (!Number.isFinite(loss)) return { loss, accuracy, discarded, lossUpdate: null, layers: null };
+    const { layers, lossUpdate } = await diagnosticsOnCadence(
+      { diag, due, model, batch, microBatch, shards, gradients, lr, curvature: due.curvature && curvature ? curvature.oracle : null },
+      () =>
+        optimizer.apply({
+          groups: model.groups,
+          grads: gradients.grads,
+          lr,
+          step,
+          curvature: optimizer.needsCurvature && curvature ? curvature.oracle : undefined,
+        }),
+    );
+    return { loss, accuracy, discarded, lossUpdate, layers };
+  } finally {
+    gradients.grads.forEach((g) => g.forEach((t) => t.dispose()));
+    curvature?.dispose();
+  }
+}

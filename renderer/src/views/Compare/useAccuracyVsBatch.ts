@@ -1,0 +1,59 @@
+/**
+ * Final test accuracy against batch size: one line per optimizer, split further by any
+ * other setting that differs between the runs (batch size is the x axis; seeds are
+ * averaged).
+ */
+import { computed, type Ref } from 'vue';
+import type { RunRecord } from '../../../../common/api-contract';
+import type { ChartOption } from '../../charts/echarts';
+import { lineChartOption } from '../../charts/line-option';
+import { seriesColor } from '../../charts/palette';
+import { accuracyByBatchSize } from '../../compare/accuracy-vs-batch';
+import { describeRun } from '../../compare/differing-fields';
+import { optimizerNames } from '../../design/design-form';
+import { optimizerTitles } from '../../design/optimizer-descriptions';
+import type { CompareSelection } from './useCompareSelection';
+
+export function useAccuracyVsBatch(
+  selection: Pick<CompareSelection, 'shownRuns' | 'fields'>,
+  summaryRows: Readonly<Ref<readonly { runId: number; finalTestAccuracy: number | null }[]>>,
+) {
+  const { shownRuns, fields } = selection;
+
+  function accuracyLineOf(run: RunRecord): string {
+    const others = fields.value.filter((f) => f !== 'batch.size' && f !== 'training.seed' && f !== 'optimizer.name');
+    const optimizer = optimizerTitles[run.spec.optimizer.name];
+    return others.length ? `${optimizer} · ${describeRun(run.spec, others)}` : optimizer;
+  }
+
+  const accuracyLines = computed(() => {
+    const finals = new Map(summaryRows.value.map((r) => [r.runId, r.finalTestAccuracy]));
+    return accuracyByBatchSize(shownRuns.value.map((r) => ({ line: accuracyLineOf(r), batchSize: r.spec.batch.size, testAccuracy: finals.get(r.id) ?? null })));
+  });
+
+  const accuracyOption = computed<ChartOption>(() => {
+    const optimizerOf = new Map(shownRuns.value.map((r) => [accuracyLineOf(r), r.spec.optimizer.name]));
+    const perOptimizer = accuracyLines.value.length === new Set(optimizerOf.values()).size;
+    return lineChartOption({
+      xName: 'batch size',
+      xKind: 'log2',
+      symbols: true,
+      legend: true,
+      lines: accuracyLines.value.map((line, i) => ({
+        id: line.line,
+        name: line.line,
+        // with one line per optimizer, an optimizer keeps its colour from comparison to comparison
+        color: seriesColor(perOptimizer ? optimizerNames.indexOf(optimizerOf.get(line.line) ?? 'sgd') : i),
+        x: line.points.map((p) => p.batchSize),
+        y: line.points.map((p) => p.accuracy),
+      })),
+    });
+  });
+  const accuracyNote = computed(() => {
+    const optimizers = new Set(shownRuns.value.map((r) => r.spec.optimizer.name)).size;
+    return `one line per optimizer${accuracyLines.value.length > optimizers ? ' and setting' : ''}; seeds averaged`;
+  });
+  const accuracyEmpty = computed(() => (summaryRows.value.some((r) => r.finalTestAccuracy !== null) ? null : 'no finished evaluations among these runs yet'));
+
+  return { accuracyOption, accuracyNote, accuracyEmpty };
+}
