@@ -5,7 +5,9 @@
  *   out/main/training-worker.js    the training worker, forked by main/worker/fork-worker.ts
  *   out/main/shard-worker.js       a run's replica thread, started by main/engine/shards/shard-pool.ts
  *   out/preload/index.cjs          the preload; CommonJS because sandboxed preloads cannot be ESM
+ *   out/preload/gpu-window.cjs     the GPU window's preload: a MessagePort bridge, nothing exposed (docs/webgpu.md)
  *   out/renderer/                  the Vue app (root renderer/), also served in browser mode
+ *   out/renderer/gpu-window.html   the hidden GPU window: the engine on Chromium's WebGPU (main/gpu-window/)
  */
 import { resolve } from 'node:path';
 import vue from '@vitejs/plugin-vue';
@@ -43,7 +45,7 @@ export default defineConfig({
       // a sandboxed preload can require only 'electron': bundle everything else (zod, the contract)
       externalizeDeps: false,
       rolldownOptions: {
-        input: { index: resolve(root, 'preload/index.ts') },
+        input: { index: resolve(root, 'preload/index.ts'), 'gpu-window': resolve(root, 'preload/gpu-window.ts') },
         output: { format: 'cjs', entryFileNames: '[name].cjs' },
       },
     },
@@ -55,7 +57,7 @@ export default defineConfig({
     build: {
       // electron-vite leaves the renderer unminified by default; minified it loads faster in both modes
       minify: true,
-      rolldownOptions: { input: resolve(root, 'renderer/index.html') },
+      rolldownOptions: { input: { index: resolve(root, 'renderer/index.html'), 'gpu-window': resolve(root, 'renderer/gpu-window.html') } },
     },
   },
 });
