@@ -18,6 +18,21 @@ import { cspMetaPlugin } from './main/transport/content-security-policy';
 // elsewhere first, so import.meta paths would point at the bundle, not here
 const root = process.cwd();
 
+/**
+ * The GPU window's page loads its script from outside the renderer root (main/gpu-window/);
+ * the build resolves that relative path itself, the dev server serves such files only
+ * under /@fs/.
+ */
+function gpuWindowDevScript() {
+  const entry = resolve(root, 'main/gpu-window/entry.ts').replaceAll('\\', '/').replace(/^\//, '');
+  return {
+    name: 'batchscope-gpu-window-dev',
+    apply: 'serve' as const,
+    // before Vite's own HTML pass, which would otherwise try the relative path first
+    transformIndexHtml: { order: 'pre' as const, handler: (html: string) => html.replace('src="../main/gpu-window/entry.ts"', `src="/@fs/${entry}"`) },
+  };
+}
+
 export default defineConfig({
   main: {
     build: {
@@ -53,7 +68,7 @@ export default defineConfig({
   renderer: {
     root: resolve(root, 'renderer'),
     // the CSP meta tag comes from the same source as the header (main/transport/content-security-policy.ts)
-    plugins: [vue(), cspMetaPlugin()],
+    plugins: [vue(), cspMetaPlugin(), gpuWindowDevScript()],
     build: {
       // electron-vite leaves the renderer unminified by default; minified it loads faster in both modes
       minify: true,
