@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = dirname(dirname(fileURLToPath(import.meta.url)));
 export const outDir = join(repoRoot, 'out');
-export const builtFiles = ['main/index.js', 'main/window-options.js', 'main/training-worker.js', 'preload/index.cjs', 'renderer/index.html'].map((file) =>
+export const builtFiles = ['main/index.js', 'main/window-options.js', 'main/training-worker.js', 'preload/index.cjs', 'preload/gpu-window.cjs', 'renderer/index.html', 'renderer/gpu-window.html'].map((file) =>
   join(outDir, file),
 );
 const sourceRoots = ['common', 'main', 'preload', 'renderer', 'electron.vite.config.ts', 'package.json'];

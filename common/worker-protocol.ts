@@ -25,3 +25,13 @@ export type WorkerMessage =
 export function isWorkerMessage(value: unknown): value is WorkerMessage {
   return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
 }
+
+/** The GPU window (docs/webgpu.md) posts each WorkerMessage as `{ batchscope: gpuWindowTag, message }`, so its bridge forwards those and nothing else. */
+export const gpuWindowTag = 'gpu-window';
+
+/**
+ * main → the GPU window's preload: the one MessagePort that carries the protocol. Here, not in
+ * ipc-channels.ts, so the two preloads share no module (a shared one would become a chunk,
+ * which a sandboxed preload cannot require).
+ */
+export const gpuWindowPortChannel = 'batchscope:gpu-window-port';

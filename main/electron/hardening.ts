@@ -6,11 +6,11 @@
 import type { App, Session, Shell } from 'electron';
 import { contentSecurityPolicy } from '../transport/content-security-policy';
 
-export function hardenSession(session: Session, devServerUrl: string | undefined): void {
+export function hardenSession(session: Session, devServerUrl: string | undefined, page: 'renderer' | 'gpu-window' = 'renderer'): void {
   // the dev server's HMR needs its websocket; production loads file:// (meta CSP)
   const csp = devServerUrl
-    ? contentSecurityPolicy({ 'connect-src': `'self' ${new URL(devServerUrl).origin.replace(/^http/, 'ws')}` })
-    : contentSecurityPolicy();
+    ? contentSecurityPolicy({ 'connect-src': `'self' ${new URL(devServerUrl).origin.replace(/^http/, 'ws')}` }, { page })
+    : contentSecurityPolicy({}, { page });
   session.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [csp] } });
   });

@@ -14,6 +14,10 @@ import { ipcChannels } from '../../common/ipc-channels';
 import { registerIpcBridge } from './ipc-bridge';
 import { readSpecFile, specFileFromArgv } from './spec-file';
 import { createUtilityProcessExecutor } from './utility-process-executor';
+import { openElectronGpuWindow } from './gpu-window-host';
+import { createGpuWindowExecutor } from '../runner/gpu-window-executor';
+import { routeByBackend } from '../runner/backend-routed-executor';
+import { gpuWindowPage } from '../transport/content-security-policy';
 import { windowOptions, windowSizeLimits } from './window-options';
 import { loadWindowState, restoredBounds, saveWindowState } from './window-state';
 import { isTrustedFrame } from './trusted-sender';
@@ -25,6 +29,11 @@ const rendererFile = join(here, '../renderer/index.html');
 const workerFile = join(here, 'training-worker.js');
 /** set by `electron-vite dev` */
 const devServerUrl = process.env['ELECTRON_RENDERER_URL'];
+/** the hidden GPU window's page and preload (docs/webgpu.md) */
+const gpuWindowPreloadPath = join(here, '../preload/gpu-window.cjs');
+const gpuWindowFile = join(dirname(rendererFile), gpuWindowPage);
+/** in memory (no 'persist:'): the GPU window keeps nothing between launches */
+const gpuWindowPartition = 'batchscope-gpu-window';
 
 let mainWindow: BrowserWindow | null = null;
 /** a spec file given before the window could show it (launch argument, macOS open-file before ready) */
@@ -71,16 +80,34 @@ function createWindow(): BrowserWindow {
   return window;
 }
 
+/**
+ * Runs train in utility processes, except forced WebGPU runs: Electron's memory cage keeps
+ * dawn.node out of the worker, so those go to a hidden window on Chromium's own WebGPU.
+ */
+function localExecutor() {
+  const gpuWindow = createGpuWindowExecutor({
+    openWindow: () =>
+      openElectronGpuWindow({
+        preloadPath: gpuWindowPreloadPath,
+        page: devServerUrl ? { url: new URL(gpuWindowPage, devServerUrl).href } : { file: gpuWindowFile },
+        partition: gpuWindowPartition,
+      }),
+  });
+  return routeByBackend({ webgpu: gpuWindow, other: createUtilityProcessExecutor(workerFile) });
+}
+
 async function start(): Promise<void> {
   await app.whenReady();
   hardenSession(session.defaultSession, devServerUrl);
+  const gpuSession = session.fromPartition(gpuWindowPartition);
+  hardenSession(gpuSession, devServerUrl, 'gpu-window');
   const dbPath = defaultDbPath();
   // a database this user cannot write is still browsable; BATCHSCOPE_REDIS_URL hands runs to remote workers (docs/distributed.md)
   const redisUrl = process.env.BATCHSCOPE_REDIS_URL || undefined;
   const api = await createApi({
     dbPath,
     readOnly: 'auto',
-    executor: redisUrl ? undefined : createUtilityProcessExecutor(workerFile),
+    executor: redisUrl ? undefined : localExecutor(),
     ...(redisUrl ? { redisUrl } : {}),
     ...(process.env.BATCHSCOPE_REDIS_QUEUE ? { queue: process.env.BATCHSCOPE_REDIS_QUEUE } : {}),
   });
@@ -114,6 +141,8 @@ async function start(): Promise<void> {
 }
 
 hardenAllContents(app, shell);
+// Chromium's blocklist hides WebGPU on some working GPUs; a user who knows theirs works can lift it
+if (process.env['BATCHSCOPE_UNSAFE_WEBGPU'] === '1') app.commandLine.appendSwitch('enable-unsafe-webgpu');
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {

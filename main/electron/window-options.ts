@@ -38,3 +38,18 @@ export function windowOptions(
     webPreferences: { ...secureWebPreferences, preload: preloadPath },
   };
 }
+
+/**
+ * The hidden GPU window (docs/webgpu.md): the same locked-down preferences, never shown, in
+ * its own in-memory session, and not throttled while hidden (a hidden page's timers would
+ * otherwise slow training to a crawl).
+ */
+export function gpuWindowOptions(preloadPath: string, partition: string): BrowserWindowConstructorOptions {
+  return {
+    title: 'Batchscope GPU training',
+    show: false,
+    width: 320,
+    height: 240,
+    webPreferences: { ...secureWebPreferences, preload: preloadPath, partition, backgroundThrottling: false, spellcheck: false },
+  };
+}

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
 import type { BackendPreference } from '../../common/spec';
+import { resolveBackendPreference } from '../../common/backend-preference';
 import type { BackendInfo, GpuAdapterInfo } from '../../common/metrics';
 import { registerFastKernels } from './kernels/register';
 import { adapterLabel } from '../../common/adapter-label';
@@ -86,14 +87,7 @@ function packageVersion(pkg: string): string {
 }
 
 export function resolvePreference(fromSpec: BackendPreference | undefined): BackendPreference {
-  const fromEnv = process.env.BATCHSCOPE_BACKEND as BackendPreference | undefined;
-  if (fromEnv && fromEnv !== 'auto') {
-    if (!candidates.some((c) => c.preference === fromEnv)) {
-      throw new Error(`BATCHSCOPE_BACKEND: unknown backend '${fromEnv}' (expected one of auto, ${candidates.map((c) => c.preference).join(', ')})`);
-    }
-    return fromEnv;
-  }
-  return fromSpec ?? 'auto';
+  return resolveBackendPreference(fromSpec, process.env.BATCHSCOPE_BACKEND);
 }
 
 let active: BackendInfo | null = null;

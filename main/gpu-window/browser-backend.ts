@@ -11,8 +11,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import type { BackendInfo } from '../../common/metrics';
 import { probeAdapter, withTimeout, type GpuLike } from '../engine/webgpu/gpu-adapter';
 import { watchDeviceLoss } from '../engine/webgpu/device-loss';
+import type { WindowBackendPreference } from './window-run';
 
-export type WindowBackendPreference = 'auto' | 'webgpu' | 'cpu';
 
 const TFJS_VERSION = '4.22.0';
 

@@ -16,7 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkerMessage } from '../../common/worker-protocol';
 import { makeBlobs } from '../../main/engine/data/synthetic';
 import { createRng } from '../../main/engine/rng';
-import type { WindowRun } from '../../main/gpu-window/window-training';
+import { parseRunSpec } from '../../common/spec';
+import { windowRunFor, type WindowRun } from '../../main/gpu-window/window-run';
 import { chromiumArgs, chromiumPath } from './chromium';
 
 const dir = mkdtempSync(join(tmpdir(), 'batchscope-gpu-window-'));
@@ -48,16 +49,21 @@ afterAll(async () => {
 });
 
 const train = makeBlobs({ samples: 192, classes: 3, features: 6, spread: 2 }, createRng(5));
-const baseRun = {
-  model: { kind: 'mlp', hidden: [16], activation: 'relu' },
-  optimizer: { name: 'momentum', momentum: 0.9, weightDecay: 0, nesterov: false },
-  lr: 0.05,
-  batchSize: 32,
-  steps: 4,
-  seed: 3,
-  inputShape: [6],
-  numClasses: 3,
-};
+const test = makeBlobs({ samples: 60, classes: 3, features: 6, spread: 2 }, createRng(6));
+const dataset = { name: 'blobs', inputShape: [6], numClasses: 3, classNames: ['0', '1', '2'], train, test, source: 'test blobs' };
+const runFor = (backend: WindowRun['backend']): WindowRun =>
+  windowRunFor(
+    parseRunSpec({
+      dataset: { kind: 'blobs', samples: 252 },
+      model: { kind: 'mlp', hidden: [16], activation: 'relu' },
+      optimizer: { name: 'momentum', momentum: 0.9 },
+      lr: { base: 0.05 },
+      batch: { size: 32 },
+      training: { steps: 4, seed: 3 },
+      backend,
+    }),
+    dataset,
+  ).run;
 
 /** Opens the window script in a fresh page, starts a run and waits for its last message. */
 async function runInWindow(browser: Browser, backend: WindowRun['backend']): Promise<WorkerMessage[]> {
@@ -65,10 +71,7 @@ async function runInWindow(browser: Browser, backend: WindowRun['backend']): Pro
   try {
     await page.goto(url);
     await page.waitForFunction(() => (window as unknown as { __messages: { type: string }[] }).__messages.some((m) => m.type === 'ready'));
-    await page.evaluate(
-      ({ run, x, y, count }) => window.postMessage({ type: 'start', run: { ...run, train: { x: Float32Array.from(x), y: Int32Array.from(y), count } } }, window.location.origin),
-      { run: { ...baseRun, backend }, x: Array.from(train.x), y: Array.from(train.y), count: train.count },
-    );
+    await page.evaluate((run) => window.postMessage({ type: 'start', run }, '/'), runFor(backend));
     await page.waitForFunction(() => (window as unknown as { __messages: { type: string }[] }).__messages.some((m) => m.type === 'finished' || m.type === 'failed'), undefined, { timeout: 240_000 });
     return (await page.evaluate(() => (window as unknown as { __messages: WorkerMessage[] }).__messages)) as WorkerMessage[];
   } finally {
@@ -86,7 +89,7 @@ describe('the GPU window script in headless Chromium', () => {
     const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
     browsers.push(browser);
     const messages = await runInWindow(browser, 'auto');
-    expect(messages.map((m) => m.type)).toEqual(['ready', 'started', 'step', 'step', 'step', 'step', 'finished']);
+    expect(messages.map((m) => m.type).filter((t) => t !== 'progress')).toEqual(['ready', 'started', 'step', 'step', 'step', 'step', 'eval', 'finished']);
     const backend = started(messages);
     expect(backend.name).toBe('cpu');
     expect(backend.fallbacks[0]?.name).toBe('webgpu');

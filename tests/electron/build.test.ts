@@ -87,6 +87,50 @@ describe('built preload', () => {
   });
 });
 
+describe('built GPU window preload', () => {
+  it('requires only electron, exposes nothing, and bridges the port main sends to window messages', () => {
+    const code = readFileSync(join(outDir, 'preload', 'gpu-window.cjs'), 'utf8');
+    const once = new Map<string, (event: unknown) => void>();
+    let exposed = 0;
+    const electron = {
+      contextBridge: { exposeInMainWorld: () => void (exposed += 1) },
+      ipcRenderer: { once: (channel: string, listener: (event: unknown) => void) => void once.set(channel, listener) },
+    };
+    const required: string[] = [];
+    const sandboxRequire = (name: string) => {
+      required.push(name);
+      if (name === 'electron') return electron;
+      throw new Error(`a sandboxed preload cannot require ${name}`);
+    };
+    const pageListeners: ((event: { source: unknown; data: unknown }) => void)[] = [];
+    const postedToPage: { message: unknown; origin: string; transfer: unknown[] }[] = [];
+    const context: Record<string, unknown> = { require: sandboxRequire, module: { exports: {} }, exports: {}, console, ArrayBuffer };
+    context['addEventListener'] = (_type: string, listener: (event: { source: unknown; data: unknown }) => void) => void pageListeners.push(listener);
+    context['postMessage'] = (message: unknown, origin: string, transfer: unknown[] = []) => void postedToPage.push({ message, origin, transfer });
+    const sandbox = vm.createContext(context);
+    vm.runInContext(code, sandbox);
+    expect(required).toEqual(['electron']);
+    expect(exposed).toBe(0);
+    expect([...once.keys()]).toEqual(['batchscope:gpu-window-port']);
+    // the page says ready before the port arrives: kept; untagged or foreign messages are not forwarded
+    const pageWindow: unknown = vm.runInContext('globalThis', sandbox);
+    const fromPage = (data: unknown, source: unknown = pageWindow) => pageListeners.forEach((listener) => listener({ source, data }));
+    fromPage({ batchscope: 'gpu-window', message: { type: 'ready', pid: 0 } });
+    fromPage({ type: 'start' });
+    fromPage({ batchscope: 'gpu-window', message: { type: 'step' } }, { other: 'frame' });
+    const toMain: unknown[] = [];
+    const port = { onmessage: null as ((event: { data: unknown }) => void) | null, postMessage: (m: unknown) => void toMain.push(m), start: () => undefined };
+    once.get('batchscope:gpu-window-port')!({ ports: [port] });
+    expect(toMain).toEqual([{ type: 'ready', pid: 0 }]);
+    const x = new Float32Array(4);
+    port.onmessage!({ data: { type: 'start', run: { train: { x, y: new Int32Array(2) }, test: { x, y: new Int32Array(1) } } } });
+    expect(postedToPage).toHaveLength(1);
+    expect(postedToPage[0]!.origin).toBe('/');
+    // the start message's buffers move into the page, each once
+    expect(postedToPage[0]!.transfer).toHaveLength(3);
+  });
+});
+
 describe('built main under a fake electron module', () => {
   it('opens one hardened window, answers IPC through the real API and trains with the bundled worker', async () => {
     const userData = mkdtempSync(join(tmpdir(), 'batchscope-electron-'));
@@ -151,6 +195,27 @@ describe('built main under a fake electron module', () => {
       expect(report.runEventStatuses).toContain('completed');
       // in a utility process (the RunAsNode fuse is off in packaged builds), from the bundled worker file
       expect(report.utilityForks).toEqual([{ modulePath: join(outDir, 'main', 'training-worker.js'), serviceName: 'Batchscope training', stdio: ['ignore', 'inherit', 'pipe'] }]);
+      // a forced WebGPU run: a hidden, sandboxed window on the built GPU page, its own hardened session, the dataset in the start message
+      expect(report.gpuWindow.options.show).toBe(false);
+      expect(report.gpuWindow.options.webPreferences).toMatchObject({
+        contextIsolation: true,
+        sandbox: true,
+        nodeIntegration: false,
+        webSecurity: true,
+        backgroundThrottling: false,
+        preload: join(outDir, 'preload', 'gpu-window.cjs'),
+      });
+      expect(report.gpuWindow.options.webPreferences.partition).not.toMatch(/^persist:/);
+      expect(report.gpuWindow.loaded).toEqual({ file: join(outDir, 'renderer', 'gpu-window.html') });
+      expect(report.gpuWindow.csp).toBe("default-src 'none'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+      expect(report.gpuWindow.permissionGranted).toBe(false);
+      expect(report.gpuWindow.portChannel).toBe('batchscope:gpu-window-port');
+      expect(report.gpuWindow.start).toEqual({ type: 'start', backend: 'webgpu', trainSamples: 240, x: 'Float32Array', totalSteps: 5 });
+      expect(report.gpuWindow.run.status).toBe('failed');
+      expect(report.gpuWindow.run.error).toMatch(/^WorkerCrashed: the training process exited with code 139\n[\s\S]*the GPU window's renderer is gone \(crashed, exit code 139\)/);
+      expect(report.gpuWindow.destroyed).toBe(true);
+      // and no worker process for it
+      expect(report.utilityForkCount).toBe(1);
       expect(report.quit).toEqual({ prevented: true, quitCalls: 1 });
       // the database browser mode and the CLI open too, not one of Electron's own
       if (process.platform === 'linux') {
@@ -158,7 +223,8 @@ describe('built main under a fake electron module', () => {
         expect(existsSync(dbFile)).toBe(true);
         // the utility process's pid is known only once it is up: recorded from the worker's 'ready'
         const db = new Database(dbFile, { readonly: true });
-        expect(db.prepare('SELECT worker_pid FROM runs').all()).toEqual([{ worker_pid: expect.any(Number) }]);
+        // (the GPU window's run: its renderer's pid)
+        expect(db.prepare('SELECT worker_pid FROM runs ORDER BY id').all()).toEqual([{ worker_pid: expect.any(Number) }, { worker_pid: 4242 }]);
         db.close();
       }
       expect(existsSync(join(userData, 'batchscope.db'))).toBe(false);

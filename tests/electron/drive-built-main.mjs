@@ -79,6 +79,48 @@ if (window && call) {
     report.runEventStatuses = [...new Set(runEvents().map((m) => m.payload.run.status))];
     report.utilityForks = record.utilityForks;
   }
+  // a forced WebGPU run goes to a hidden GPU window (docs/webgpu.md); the driver plays its preload and page
+  const gpuCreated = await call(trusted, 'createExperiment', { spec: { ...spec, name: 'gpu window', backend: 'webgpu' } });
+  if (gpuCreated.ok) {
+    const runId = gpuCreated.value.runs[0].id;
+    for (let i = 0; i < 200 && record.windows.length < 2; i++) await new Promise((r) => setTimeout(r, 25));
+    const gpuWindow = record.windows[1];
+    if (gpuWindow) {
+      const partition = gpuWindow.options.webPreferences.partition;
+      const guards = record.partitions[partition] ?? {};
+      let gpuHeaders = null;
+      guards.headersListener?.({ responseHeaders: {} }, (result) => (gpuHeaders = result.responseHeaders));
+      let gpuPermission = null;
+      guards.permissionHandler?.(gpuWindow.webContents, 'media', (granted) => (gpuPermission = granted));
+      report.gpuWindow = { options: gpuWindow.options, loaded: gpuWindow.loaded, csp: gpuHeaders?.['Content-Security-Policy']?.[0] ?? null, permissionGranted: gpuPermission };
+      // the page is up: main hands the preload its port; the page says ready and gets the run
+      gpuWindow.webContents.emit('dom-ready');
+      const sent = gpuWindow.webContents.posted[0];
+      report.gpuWindow.portChannel = sent?.channel ?? null;
+      const port = sent?.ports[0];
+      if (port) {
+        const received = [];
+        port.on('message', (event) => received.push(event.data));
+        port.postMessage({ type: 'ready', pid: 0 });
+        for (let i = 0; i < 400 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+        const start = received[0];
+        report.gpuWindow.start = start ? { type: start.type, backend: start.run?.backend, trainSamples: start.run?.train.count, x: start.run?.train.x.constructor.name, totalSteps: start.run?.plan.totalSteps } : null;
+        // then its renderer dies mid-run
+        gpuWindow.webContents.emit('render-process-gone', {}, { reason: 'crashed', exitCode: 139 });
+        for (let i = 0; i < 400; i++) {
+          const run = await call(trusted, 'getRun', { id: runId });
+          if (run.ok && run.value.status !== 'running' && run.value.status !== 'queued') {
+            report.gpuWindow.run = { status: run.value.status, error: run.value.error };
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 25));
+        }
+        report.gpuWindow.destroyed = gpuWindow.isDestroyed();
+      }
+    }
+  }
+  report.utilityForkCount = record.utilityForks.length;
+
   // closing the window keeps its size and place for the next launch
   window.bounds = { x: 40, y: 30, width: 1300, height: 850 };
   window.emit('close', { preventDefault() {} });

@@ -15,6 +15,8 @@ const record = {
   quit: 0,
   exitCode: null,
   utilityForks: [],
+  /** sessions main asked for by partition, each recording its own guards */
+  partitions: {},
 };
 globalThis.fakeElectron = record;
 
@@ -60,6 +62,14 @@ class FakeWebContents extends EventEmitter {
   send(channel, payload) {
     this.sent.push({ channel, payload });
   }
+  /** webContents.postMessage: what main sent with which ports */
+  posted = [];
+  postMessage(channel, message, ports = []) {
+    this.posted.push({ channel, message, ports });
+  }
+  getOSProcessId() {
+    return 4242;
+  }
   setWindowOpenHandler(handler) {
     this.windowOpenHandler = handler;
   }
@@ -87,8 +97,14 @@ export class BrowserWindow extends EventEmitter {
     this.loaded = { url };
     return Promise.resolve();
   }
+  destroyed = false;
   isDestroyed() {
-    return false;
+    return this.destroyed;
+  }
+  destroy() {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.emit('closed');
   }
   isMinimized() {
     return false;
@@ -155,7 +171,48 @@ export const ipcMain = {
   },
 };
 
+/** MessagePortMain: what one end posts arrives on the other as a 'message' event (no cloning here) */
+class FakeMessagePortMain extends EventEmitter {
+  other = null;
+  closed = false;
+  postMessage(data) {
+    if (!this.closed && this.other && !this.other.closed) setImmediate(() => this.other.emit('message', { data, ports: [] }));
+  }
+  start() {}
+  close() {
+    this.closed = true;
+  }
+}
+export class MessageChannelMain {
+  constructor() {
+    this.port1 = new FakeMessagePortMain();
+    this.port2 = new FakeMessagePortMain();
+    this.port1.other = this.port2;
+    this.port2.other = this.port1;
+  }
+}
+
+function fakeSession(guards) {
+  return {
+    webRequest: {
+      onHeadersReceived(listener) {
+        guards.headersListener = listener;
+      },
+    },
+    setPermissionRequestHandler(handler) {
+      guards.permissionHandler = handler;
+    },
+    setPermissionCheckHandler(handler) {
+      guards.permissionCheckHandler = handler;
+    },
+  };
+}
+
 export const session = {
+  fromPartition(name) {
+    record.partitions[name] ??= {};
+    return fakeSession(record.partitions[name]);
+  },
   defaultSession: {
     webRequest: {
       onHeadersReceived(listener) {
@@ -190,4 +247,4 @@ export const shell = {
   },
 };
 
-export default { app, BrowserWindow, ipcMain, session, Menu, shell, utilityProcess, screen };
+export default { app, BrowserWindow, MessageChannelMain, ipcMain, session, Menu, shell, utilityProcess, screen };

@@ -156,6 +156,11 @@ describe.runIf(process.platform === 'linux')('the packaged app (electron-builder
     expect(report.presetCount).toBeGreaterThan(0);
     expect(report.utilityForks).toEqual([expect.objectContaining({ modulePath: join(extracted, 'out', 'main', 'training-worker.js') })]);
     expect(report.run).toEqual({ status: 'completed', error: null });
+    // the GPU window's page and preload are in the archive, where main looks for them
+    expect(report.gpuWindow.loaded).toEqual({ file: join(extracted, 'out', 'renderer', 'gpu-window.html') });
+    expect(report.gpuWindow.options.webPreferences.preload).toBe(join(extracted, 'out', 'preload', 'gpu-window.cjs'));
+    expect(existsSync(join(extracted, 'out', 'renderer', 'gpu-window.html')) && existsSync(join(extracted, 'out', 'preload', 'gpu-window.cjs'))).toBe(true);
+    expect(report.gpuWindow.start).toMatchObject({ type: 'start', backend: 'webgpu' });
 
     const asarBytes = statSync(asarPath).size;
     const unpackedBytes = sizeOf(join(appOutDir, 'resources', 'app.asar.unpacked'));

@@ -20,12 +20,20 @@ describe('content security policy', () => {
 
   it('has one source: index.html carries none, the build writes the same policy in (minus header-only directives)', () => {
     expect(indexHtml).not.toMatch(/Content-Security-Policy/i);
-    const built = cspMetaPlugin().transformIndexHtml(indexHtml);
+    const built = cspMetaPlugin().transformIndexHtml(indexHtml, { path: '/index.html' });
     const meta = /<meta http-equiv="Content-Security-Policy" content="([^"]+)" \/>/.exec(built);
     expect(meta?.[1]).toBe(contentSecurityPolicy({}, { meta: true }));
     expect(meta![1]).not.toContain('frame-ancestors');
     expect(built.indexOf('charset')).toBeLessThan(built.indexOf('Content-Security-Policy'));
     expect(cspMetaPlugin().apply).toBe('build');
+  });
+
+  it('gives the GPU window page a narrower policy: one script from the app, nothing else', () => {
+    const html = readFileSync(join(__dirname, '..', '..', 'renderer', 'gpu-window.html'), 'utf8');
+    expect(html).not.toMatch(/http-equiv="Content-Security-Policy"/i);
+    const meta = /<meta http-equiv="Content-Security-Policy" content="([^"]+)" \/>/.exec(cspMetaPlugin().transformIndexHtml(html, { path: '/gpu-window.html' }));
+    expect(meta?.[1]).toBe("default-src 'none'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'");
+    expect(contentSecurityPolicy({}, { page: 'gpu-window' })).toContain("frame-ancestors 'none'");
   });
 });
 

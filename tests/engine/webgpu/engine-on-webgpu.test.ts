@@ -3,10 +3,9 @@
  * optimizer, per-layer diagnostics and curvature, accumulation and discarding; the
  * curvature estimators against the cpu backend; a device lost mid-run.
  *
- * Runs only once no engine file on the training path reads synchronously (WebGPU in
- * Node cannot): batch-gradients.ts (#10) and the curvature/optimizer files (#16) are
- * being converted on other branches. Until they merge this suite says which files
- * still block it and is skipped.
+ * Runs only while no engine file on the training path reads synchronously (WebGPU in
+ * Node cannot); should a synchronous read come back, the suite says which files block it
+ * and is skipped.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
