@@ -1,0 +1,112 @@
+/**
+ * Sharpness (top Hessian eigenvalue by power iteration on finite-difference HVPs)
+ * against the exact float64 Hessian of small ReLU and tanh MLPs (exact-curvature.ts):
+ * the network's λ_max and every layer block's λ_max(H_ll) within 5 %.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../../../main/engine/backend';
+import { estimateSharpness, SharpnessTracker } from '../../../main/engine/diagnostics/sharpness';
+import type { LayerGroup } from '../../../main/engine/models/layer-group';
+import { createNetwork, exactHessian, NETWORKS, symmetricEigenvalues, type Network, type NetworkSpec } from './exact-curvature';
+
+const relative = (estimate: number, exact: number): number => Math.abs(estimate - exact) / Math.abs(exact);
+
+beforeAll(async () => {
+  await selectBackend('cpu');
+});
+
+interface Reference {
+  network: Network;
+  top: number;
+  layerTops: number[];
+}
+
+const built: Network[] = [];
+afterAll(() => built.forEach((n) => n.dispose()));
+
+function reference(spec: NetworkSpec): Reference {
+  const network = createNetwork(spec);
+  built.push(network);
+  const h = exactHessian(network);
+  const sizes = network.model.groups.map((g) => g.params.reduce((n, p) => n + p.size, 0));
+  let offset = 0;
+  const layerTops = sizes.map((size) => {
+    const block = h.slice(offset, offset + size).map((row) => row.slice(offset, offset + size));
+    offset += size;
+    return symmetricEigenvalues(block)[0]!;
+  });
+  return { network, top: symmetricEigenvalues(h)[0]!, layerTops };
+}
+
+const TANH_TINY: NetworkSpec = { ...NETWORKS.tinyReluMlp, name: 'tanh MLP 4-6-3, B=16', architecture: { kind: 'mlp', hidden: [6], activation: 'tanh' } };
+const RELU_TWO_HIDDEN: NetworkSpec = {
+  name: 'ReLU MLP 4-6-5-3, B=32',
+  architecture: { kind: 'mlp', hidden: [6, 5], activation: 'relu' },
+  inputShape: [4],
+  classes: 3,
+  batch: 32,
+  seed: 11,
+};
+
+describe('sharpness against the exact Hessian', () => {
+  it.each([NETWORKS.tinyReluMlp, TANH_TINY, RELU_TWO_HIDDEN])('network and per-layer λ_max within 5 %: $name', async (spec) => {
+    const ref = reference(spec);
+    const before = ref.network.model.groups.flatMap((g) => g.params.map((p) => p.dataSync().slice()));
+    // at the defaults a user gets
+    const result = await estimateSharpness(ref.network.model.groups, ref.network.lossFn);
+    expect(relative(result.network, ref.top)).toBeLessThan(0.05);
+    expect(result.layers).toHaveLength(ref.layerTops.length);
+    result.layers.forEach((lambda, l) => expect(relative(lambda, ref.layerTops[l]!), `layer ${l}`).toBeLessThan(0.05));
+    // the network's top eigenvalue bounds every block's (Cauchy interlacing)
+    expect(Math.max(...ref.layerTops)).toBeLessThanOrEqual(ref.top * (1 + 1e-9));
+    // the weights are left bit-exactly as found
+    const after = ref.network.model.groups.flatMap((g) => g.params.map((p) => p.dataSync()));
+    after.forEach((values, i) => expect(Array.from(values)).toEqual(Array.from(before[i]!)));
+    if (spec.architecture.activation === 'relu') {
+      // what freezing the activation pattern buys: the plain differences cross kinks and miss a block by far more
+      const crossing = await estimateSharpness(ref.network.model.groups, ref.network.lossFn, { freezeActivations: false, relativeStep: 1e-2 });
+      const worst = Math.max(relative(crossing.network, ref.top), ...crossing.layers.map((lambda, l) => relative(lambda, ref.layerTops[l]!)));
+      expect(worst).toBeGreaterThan(0.05);
+    }
+  });
+
+  it('a warm start converges in fewer iterations to the same values, and frees its tensors', async () => {
+    const ref = reference(NETWORKS.tinyReluMlp);
+    const tensorsBefore = tf.memory().numTensors;
+    const tracker = new SharpnessTracker({ iterations: 100 });
+    const cold = await tracker.measure(ref.network.model.groups, ref.network.lossFn);
+    const warm = await tracker.measure(ref.network.model.groups, ref.network.lossFn);
+    expect(warm.iterations).toBeLessThan(cold.iterations);
+    expect(relative(warm.network, ref.top)).toBeLessThan(0.05);
+    tracker.dispose();
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+  });
+
+  it('finds the top eigenvalue when the dominant one is negative (shifted second pass)', async () => {
+    // L(w) = ½ wᵀ A w with eigenvalues −5, 2, 0.5 in a rotated basis: top is 2, not −5
+    const c = Math.cos(0.6);
+    const s = Math.sin(0.6);
+    const q = [
+      [c, -s, 0],
+      [s, c, 0],
+      [0, 0, 1],
+    ];
+    const eig = [-5, 2, 0.5];
+    const a = q.map((_, i) => q.map((__, j) => eig.reduce((sum, e, k) => sum + q[i]![k]! * e * q[j]![k]!, 0)));
+    const w = tf.variable(tf.tensor1d([0.3, -0.2, 0.1]));
+    const groups: LayerGroup[] = [{ name: 'quadratic', kind: 'dense', params: [w], roles: ['weight'] }];
+    const matrix = tf.tensor2d(a);
+    const lossFn = (): tf.Scalar => tf.tidy(() => tf.mul(0.5, tf.sum(tf.mul(w, tf.squeeze(tf.matMul(matrix, tf.reshape(w, [3, 1]))))))) as tf.Scalar;
+    const result = await estimateSharpness(groups, lossFn, { iterations: 200, tolerance: 1e-7 });
+    expect(result.network).toBeCloseTo(2, 3);
+    expect(result.layers[0]).toBeCloseTo(2, 3);
+    tf.dispose([w, matrix]);
+  });
+
+  it('refuses bad settings with the setting named', async () => {
+    const ref = reference(NETWORKS.tinyReluMlp);
+    await expect(estimateSharpness(ref.network.model.groups, ref.network.lossFn, { iterations: 0 })).rejects.toThrow(/sharpness iterations/);
+    await expect(estimateSharpness(ref.network.model.groups, ref.network.lossFn, { relativeStep: -1 })).rejects.toThrow(/sharpness relativeStep/);
+  });
+});
