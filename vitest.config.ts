@@ -9,6 +9,7 @@ const slow = [
   'tests/transport/**/*.test.ts',
   'tests/engine/data/mnist.test.ts',
   'tests/engine/data/fashion-mnist.test.ts',
+  'tests/engine/diagnostics/noise-scale-engine.test.ts',
 ];
 /** a real Chromium or the built Electron main */
 const e2e = ['tests/e2e/**/*.test.ts', 'tests/electron/**/*.test.ts'];

@@ -10,9 +10,21 @@ import { datasetSpecSchema } from './spec';
 
 export const runStatuses = ['queued', 'running', 'completed', 'failed', 'diverged', 'cancelled', 'interrupted'] as const satisfies readonly RunStatus[];
 
-export const stepFields = ['loss', 'accuracy', 'lr', 'batchSize', 'discarded', 'lossUpdate', 'stepMs'] as const;
+export const stepFields = ['loss', 'accuracy', 'lr', 'batchSize', 'discarded', 'lossUpdate', 'noiseScale', 'sharpness', 'stepMs'] as const;
 export const evalFields = ['trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy', 'gap'] as const;
-export const layerFields = ['gradNorm', 'weightNorm', 'updateNorm', 'effectiveLr', 'lossUpdateShare', 'curvature', 'curvatureError'] as const;
+export const layerFields = [
+  'gradNorm',
+  'weightNorm',
+  'updateNorm',
+  'effectiveLr',
+  'lossUpdateShare',
+  'curvature',
+  'curvatureError',
+  'noiseScale',
+  'sharpness',
+  'distanceFromInit',
+  'updateCosine',
+] as const;
 export type StepField = (typeof stepFields)[number];
 export type EvalField = (typeof evalFields)[number];
 export type LayerField = (typeof layerFields)[number];

@@ -55,6 +55,10 @@ export interface StepMetrics {
   lr: number;
   /** L_B(w(t+1)) − L_B(w(t)) on the same batch, at the diagnostics cadence */
   lossUpdate: number | null;
+  /** gradient noise scale B_simple = tr(Σ)/|G|² of the whole network (EMA), at the diagnostics cadence; null where not measured */
+  noiseScale: number | null;
+  /** top eigenvalue of the network's Hessian on the curvature sub-batch, at the sharpness cadence, else null */
+  sharpness: number | null;
   stepMs: number;
   wallMs: number;
 }
@@ -72,6 +76,14 @@ export interface LayerMetrics {
   curvature: number | null;
   /** the estimator's own estimate of |κ_l − exact κ_l| (docs/methods.md); null where κ_l is, NaN where it has none */
   curvatureError: number | null;
+  /** the layer's gradient noise scale tr(Σ_l)/|G_l|² (EMA), at the diagnostics cadence; null where not measured */
+  noiseScale: number | null;
+  /** top eigenvalue of the layer's Hessian block H_ll, at the sharpness cadence, else null */
+  sharpness: number | null;
+  /** ‖w_l(t) − w_l(0)‖ after this step's update; null when geometry is off */
+  distanceFromInit: number | null;
+  /** cos(Δw_l(t), Δw_l(t−1)) of this and the previous update (negative: the layer oscillates across a valley); null when unknown */
+  updateCosine: number | null;
 }
 
 export interface EvalMetrics {

@@ -278,8 +278,30 @@ export const diagnosticsSpecSchema = z
     relativeStep: z.number().positive().max(0.1).default(1e-3),
     /** one extra forward pass for ΔL at the diagnostics cadence */
     lossUpdate: z.boolean().default(true),
+    /**
+     * top Hessian eigenvalue (network and per layer) every this many steps, by power iteration on the
+     * curvature sub-batch; 0 turns it off (docs/methods.md "Sharpness" has the cost)
+     */
+    sharpnessEvery: z.number().int().nonnegative().default(500),
+    /** most power iterations per block and evaluation (warm-started ones usually stop after 2–5) */
+    sharpnessIterations: positiveInt.max(500).default(20),
+    /** gradient noise scale B_simple from the parts of each batch, at the diagnostics cadence */
+    noiseScale: z.boolean().default(true),
+    /** distance from initialization ‖w_t − w_0‖ and the cosine of consecutive updates, per layer, at the diagnostics cadence */
+    geometry: z.boolean().default(true),
   })
-  .default({ every: 1, curvatureEvery: 50, curvatureEstimator: 'gradient-difference', curvatureBatch: 256, relativeStep: 1e-3, lossUpdate: true });
+  .default({
+    every: 1,
+    curvatureEvery: 50,
+    curvatureEstimator: 'gradient-difference',
+    curvatureBatch: 256,
+    relativeStep: 1e-3,
+    lossUpdate: true,
+    sharpnessEvery: 500,
+    sharpnessIterations: 20,
+    noiseScale: true,
+    geometry: true,
+  });
 
 /**
  * Threads one run trains on: its batch (each micro-batch) is split into this many

@@ -20,6 +20,8 @@ export const STEP_COLUMNS: Readonly<Record<StepField, string>> = {
   discarded: 'discarded',
   lr: 'lr',
   lossUpdate: 'loss_update',
+  noiseScale: 'noise_scale',
+  sharpness: 'sharpness',
   stepMs: 'step_ms',
   wallMs: 'wall_ms',
 };
@@ -32,6 +34,10 @@ export const LAYER_COLUMNS: Readonly<Record<LayerField, string>> = {
   lossUpdateShare: 'loss_update_share',
   curvature: 'curvature',
   curvatureError: 'curvature_error',
+  noiseScale: 'noise_scale',
+  sharpness: 'sharpness',
+  distanceFromInit: 'distance_from_init',
+  updateCosine: 'update_cosine',
 };
 
 export const EVAL_COLUMNS: Readonly<Record<EvalField, string>> = {
@@ -49,7 +55,16 @@ export const LAYER_FIELDS = Object.keys(LAYER_COLUMNS) as LayerField[];
 export const EVAL_FIELDS = Object.keys(EVAL_COLUMNS) as EvalField[];
 
 /** Fields whose null means "not computed at this step" rather than NaN. */
-const NULLABLE_FIELDS: ReadonlySet<string> = new Set<StepField | LayerField>(['lossUpdate', 'lossUpdateShare', 'curvature', 'curvatureError']);
+const NULLABLE_FIELDS: ReadonlySet<string> = new Set<StepField | LayerField>([
+  'lossUpdate',
+  'lossUpdateShare',
+  'curvature',
+  'curvatureError',
+  'noiseScale',
+  'sharpness',
+  'distanceFromInit',
+  'updateCosine',
+]);
 
 /** One metric of one run, as a series over steps. */
 export type MetricRef =

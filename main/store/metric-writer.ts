@@ -226,8 +226,10 @@ export class MetricWriter {
       a[o + 7] = m.discarded;
       a[o + 8] = m.lr;
       a[o + 9] = m.lossUpdate ?? null;
-      a[o + 10] = m.stepMs;
-      a[o + 11] = m.wallMs;
+      a[o + 10] = m.noiseScale ?? null;
+      a[o + 11] = m.sharpness ?? null;
+      a[o + 12] = m.stepMs;
+      a[o + 13] = m.wallMs;
       s.commitRow();
     }
     s.finish();
@@ -249,6 +251,10 @@ export class MetricWriter {
           a[o + 7] = m.lossUpdateShare ?? null;
           a[o + 8] = m.curvature ?? null;
           a[o + 9] = m.curvatureError ?? null;
+          a[o + 10] = m.noiseScale ?? null;
+          a[o + 11] = m.sharpness ?? null;
+          a[o + 12] = m.distanceFromInit ?? null;
+          a[o + 13] = m.updateCosine ?? null;
           l.commitRow();
         }
       }

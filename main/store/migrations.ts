@@ -174,6 +174,21 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec(`ALTER TABLE runs ADD COLUMN gpu_adapter TEXT CHECK (gpu_adapter IS NULL OR json_valid(gpu_adapter));`);
     },
   },
+  {
+    version: 7,
+    description: 'large-batch diagnostics: gradient noise scale and sharpness (step and layer), distance from initialization and update cosine (layer)',
+    up(db) {
+      // nullable: rows written before, and steps off a diagnostic's cadence, have none
+      db.exec(`
+        ALTER TABLE step_metrics ADD COLUMN noise_scale REAL;
+        ALTER TABLE step_metrics ADD COLUMN sharpness REAL;
+        ALTER TABLE layer_metrics ADD COLUMN noise_scale REAL;
+        ALTER TABLE layer_metrics ADD COLUMN sharpness REAL;
+        ALTER TABLE layer_metrics ADD COLUMN distance_from_init REAL;
+        ALTER TABLE layer_metrics ADD COLUMN update_cosine REAL;
+      `);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -66,3 +66,55 @@ export class NoiseScaleTracker {
     return g > 0 && s > 0 ? s / g : null;
   }
 }
+
+/** One part of a batch (a micro-batch or a shard): its sample count and the squared norm of its mean gradient, per layer. */
+export interface GradientPart {
+  samples: number;
+  squaredNorms: number[];
+}
+
+/**
+ * Each layer's sample, and the network's (squared norms and tr(Σ) add over layers), from
+ * the parts of one batch and the squared norms of the whole batch's mean gradient. Parts
+ * of unequal sizes b_i: the mean of |G_{b_i}|² has expectation |G|² + tr(Σ)·mean(1/b_i),
+ * so the small batch is their harmonic mean. Null with fewer than two parts.
+ */
+export function noiseSamples(parts: readonly GradientPart[], bigSquaredNorms: readonly number[]): { layers: NoiseSample[]; network: NoiseSample } | null {
+  if (parts.length < 2) return null;
+  const bigBatch = parts.reduce((n, p) => n + p.samples, 0);
+  const smallBatch = parts.length / parts.reduce((s, p) => s + 1 / p.samples, 0);
+  const layers = bigSquaredNorms.map((big, l) => ({
+    smallBatch,
+    smallSquaredNorm: parts.reduce((s, p) => s + p.squaredNorms[l]!, 0) / parts.length,
+    bigBatch,
+    bigSquaredNorm: big,
+  }));
+  const network = {
+    smallBatch,
+    smallSquaredNorm: layers.reduce((s, l) => s + l.smallSquaredNorm, 0),
+    bigBatch,
+    bigSquaredNorm: layers.reduce((s, l) => s + l.bigSquaredNorm, 0),
+  };
+  return { layers, network };
+}
+
+/** B_simple of the network and of every layer, each from its own EMAs. */
+export class NoiseScaleMonitor {
+  private readonly network: NoiseScaleTracker;
+  private readonly layers: NoiseScaleTracker[];
+
+  constructor(layerCount: number, decay = 0.95) {
+    this.network = new NoiseScaleTracker(decay);
+    this.layers = Array.from({ length: layerCount }, () => new NoiseScaleTracker(decay));
+  }
+
+  /** adds one batch's parts; returns the smoothed values after it (null where not yet defined, or no sample) */
+  add(parts: readonly GradientPart[] | null, bigSquaredNorms: readonly number[]): { network: number | null; layers: (number | null)[] } {
+    const samples = parts ? noiseSamples(parts, bigSquaredNorms) : null;
+    if (samples) {
+      this.network.add(samples.network);
+      samples.layers.forEach((s, l) => this.layers[l]?.add(s));
+    }
+    return { network: this.network.value(), layers: this.layers.map((t) => t.value()) };
+  }
+}

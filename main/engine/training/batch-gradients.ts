@@ -5,6 +5,7 @@
  * optionally split into data-parallel shards computed by other threads.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { GradientPart } from '../diagnostics/noise-scale';
 import type { Model } from '../models/model';
 import { disposeBatch, rowsOf, type Batch } from './batch-source';
 import { correctCount, perSampleCrossEntropy } from './loss';
@@ -22,6 +23,18 @@ export interface BatchGradients {
   loss: number;
   accuracy: number;
   discarded: number;
+  /**
+   * The batch's parts (micro-batches, shards, or two halves) with the squared norms of their
+   * mean gradients per layer, for the gradient noise scale; null when not asked for, when
+   * discarding (the kept samples are no longer a random draw), or when a batch-norm model
+   * has no natural parts (splitting would change its batch statistics).
+   */
+  parts: GradientPart[] | null;
+}
+
+export interface BatchGradientOptions {
+  /** measure the parts' gradient norms (BatchGradients.parts) */
+  parts?: boolean;
 }
 
 /** Per-sample losses of some rows, with how many of them the model classifies right. */
@@ -114,11 +127,13 @@ export function gradientSum(
   microBatch: number | undefined,
   mask: Float32Array | null,
   divisor: number,
-): { grads: tf.Tensor[]; stats: tf.Tensor | null } {
+  partNorms = false,
+): { grads: tf.Tensor[]; stats: tf.Tensor | null; partSquares: PartSquares | null } {
   const vars = model.groups.flatMap((g) => g.params);
   const chunks = chunksOf(batch.size, microBatch);
   let summed: tf.Tensor[] | null = null;
   let onDevice: tf.Tensor | null = null;
+  const squares: tf.Tensor1D[] = [];
   for (const c of chunks) {
     const chunkMask = mask ? tf.tensor1d(mask.subarray(c.start, c.start + c.size)) : null;
     // cut outside the tape (inside it, the tape keeps a copy of the whole batch per micro-batch)
@@ -136,6 +151,7 @@ export function gradientSum(
     chunkMask?.dispose();
     if (part !== batch) disposeBatch(part);
     const ordered = vars.map((v) => grads[v.name]!);
+    if (partNorms) squares.push(layerSquaredNorms(model, ordered));
     if (summed === null) summed = ordered;
     else {
       const prev: tf.Tensor[] = summed;
@@ -153,8 +169,52 @@ export function gradientSum(
       }
     }
   }
-  return { grads: summed!, stats: onDevice };
+  const partSquares = partNorms && squares.length > 0 ? { sizes: chunks.map((c) => c.size), squares: tf.stack(squares) as tf.Tensor2D } : null;
+  tf.dispose(squares);
+  return { grads: summed!, stats: onDevice, partSquares };
 }
+
+/** Per-part, per-layer squared norms of the parts' gradient sums, on the device: squares[part][layer]. */
+export interface PartSquares {
+  sizes: number[];
+  squares: tf.Tensor2D;
+}
+
+/** ‖g_l‖² per layer of flat gradients in model parameter order, as one [L] tensor. */
+function layerSquaredNorms(model: Model, flat: tf.Tensor[]): tf.Tensor1D {
+  return tf.tidy(() => {
+    let i = 0;
+    return tf.stack(model.groups.map((g) => tf.addN(g.params.map(() => tf.sum(tf.square(flat[i++]!)))))) as tf.Tensor1D;
+  });
+}
+
+/** Host ‖g_l‖² per layer of a shard's host gradients. */
+function hostLayerSquaredNorms(model: Model, flat: Float32Array[]): number[] {
+  let i = 0;
+  return model.groups.map((g) =>
+    g.params.reduce((sum) => {
+      const values = flat[i++]!;
+      let s = 0;
+      for (let k = 0; k < values.length; k++) s += values[k]! * values[k]!;
+      return sum + s;
+    }, 0),
+  );
+}
+
+/** Reads (and frees) the parts' squared norms; a part's gradient sum over `divisor` becomes its mean gradient. */
+async function readParts(partSquares: PartSquares, divisor: number): Promise<GradientPart[]> {
+  try {
+    const rows = (await partSquares.squares.array()) as number[][];
+    return rows.map((row, p) => {
+      const scale = (divisor / partSquares.sizes[p]!) ** 2;
+      return { samples: partSquares.sizes[p]!, squaredNorms: row.map((v) => v * scale) };
+    });
+  } finally {
+    partSquares.squares.dispose();
+  }
+}
+
+const hasBatchNorm = (model: Model): boolean => model.groups.some((g) => g.kind === 'batchnorm');
 
 /** Reads (and frees) the on-device [lossSum, correct] pair of gradientSum. */
 export async function readStats(stats: tf.Tensor): Promise<{ lossSum: number; correct: number }> {
@@ -184,9 +244,17 @@ export async function batchGradients(
   microBatch: number | undefined,
   discard: DiscardRule | null,
   shards: GradientShards | null = null,
+  options: BatchGradientOptions = {},
 ): Promise<BatchGradients> {
   const shardCount = shards ? shards.shardsFor(batch.size) : 1;
-  if (shards && shardCount > 1) return shardedGradients(model, batch, microBatch, discard, shards, shardCount);
+  const wantParts = (options.parts ?? false) && !discard;
+  if (shards && shardCount > 1) return shardedGradients(model, batch, microBatch, discard, shards, shardCount, wantParts);
+  let chunkSize = microBatch;
+  if (wantParts && chunksOf(batch.size, microBatch).length < 2 && batch.size >= 2) {
+    // two halves give the same gradient (summed) and a second batch size for the noise scale;
+    // not for batch norm, whose statistics would then be per half
+    chunkSize = hasBatchNorm(model) ? microBatch : Math.ceil(batch.size / 2);
+  }
   let mask: Float32Array | null = null;
   let stats: { lossSum: number; correct: number } | null = null;
   if (discard) {
@@ -196,16 +264,21 @@ export async function batchGradients(
     stats = { lossSum: ranked.losses.reduce((a, b) => a + b, 0), correct: ranked.correct };
   }
   const kept = mask ? mask.reduce((a, b) => a + b, 0) : batch.size;
-  const summed = gradientSum(model, batch, microBatch, mask, kept);
-  if (!stats) {
-    try {
-      stats = await readStats(summed.stats!);
-    } catch (error) {
-      summed.grads.forEach((t) => t.dispose());
-      throw error;
+  const summed = gradientSum(model, batch, chunkSize, mask, kept, wantParts);
+  let parts: GradientPart[] | null = null;
+  try {
+    if (!stats) stats = await readStats(summed.stats!);
+    if (summed.partSquares) {
+      const read = await readParts(summed.partSquares, kept);
+      summed.partSquares = null;
+      parts = read.length >= 2 ? read : null;
     }
+  } catch (error) {
+    summed.grads.forEach((t) => t.dispose());
+    summed.partSquares?.squares.dispose();
+    throw error;
   }
-  return { grads: byLayer(model, summed.grads), loss: stats.lossSum / batch.size, accuracy: stats.correct / batch.size, discarded: batch.size - kept };
+  return { grads: byLayer(model, summed.grads), loss: stats.lossSum / batch.size, accuracy: stats.correct / batch.size, discarded: batch.size - kept, parts };
 }
 
 /**
@@ -222,6 +295,7 @@ async function shardedGradients(
   discard: DiscardRule | null,
   shards: GradientShards,
   shardCount: number,
+  wantParts: boolean,
 ): Promise<BatchGradients> {
   const ranges = shardRanges(batch.size, shardCount);
   const micro = shardMicroBatch(microBatch, shardCount);
@@ -251,9 +325,22 @@ async function shardedGradients(
   } finally {
     disposeBatch(own);
   }
+  // the shards are the parts of the noise scale: shard 0's norms from the device, the others' from their host copies
+  let ownSquares: tf.Tensor1D | null = wantParts ? layerSquaredNorms(model, summed) : null;
   const settled = await remoteSettled;
+  let gradientParts: GradientPart[] | null = null;
   try {
     const parts = fulfilled(settled);
+    if (ownSquares) {
+      const ownNorms = Array.from(await ownSquares.data());
+      ownSquares.dispose();
+      ownSquares = null;
+      const meanScale = (size: number): number => (kept / size) ** 2;
+      gradientParts = [
+        { samples: ranges[0]!.size, squaredNorms: ownNorms.map((v) => v * meanScale(ranges[0]!.size)) },
+        ...parts.map((p, s) => ({ samples: ranges[s + 1]!.size, squaredNorms: hostLayerSquaredNorms(model, p.grads).map((v) => v * meanScale(ranges[s + 1]!.size)) })),
+      ];
+    }
     if (!stats) {
       const first = await readStats(ownStats!);
       ownStats = null;
@@ -272,9 +359,16 @@ async function shardedGradients(
   } catch (error) {
     summed.forEach((t) => t.dispose());
     ownStats?.dispose();
+    ownSquares?.dispose();
     throw error;
   }
-  return { grads: byLayer(model, summed), loss: stats.lossSum / batch.size, accuracy: stats.correct / batch.size, discarded: batch.size - kept };
+  return {
+    grads: byLayer(model, summed),
+    loss: stats.lossSum / batch.size,
+    accuracy: stats.correct / batch.size,
+    discarded: batch.size - kept,
+    parts: gradientParts,
+  };
 }
 
 /** Mean loss of the batch at the current weights (no tape), micro-batched, sharded like the gradient. */
