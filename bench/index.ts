@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { accumulationMemoryRow } from './accumulation-memory';
 import { repoRoot } from './child-process';
 import { curvatureOverheadRow } from './curvature-overhead';
+import { studyDiagnosticsOverheadRow } from './study-diagnostics-overhead';
 import { byKernelName } from './kernel-profile';
 import { describeMachine, machineLine } from './machine';
 import { parallelRunsRow } from './parallel-runs';
@@ -30,7 +31,7 @@ import { THREADED_ROW_IDS, threadedRows, type ThreadedRowId } from './threaded-r
 import { describeTorch, findTorchPython } from './torch-python';
 import type { GemmCeilingResult } from './gemm-ceiling';
 
-const RUN_ROW_IDS = ['curvature-overhead', 'curvature-overhead-b1024', 'parallel-runs', 'accumulation-memory'] as const;
+const RUN_ROW_IDS = ['curvature-overhead', 'curvature-overhead-b1024', 'study-diagnostics-overhead', 'parallel-runs', 'accumulation-memory'] as const;
 const ALL_ROWS = [...STEP_ROW_IDS, 'mlp-gemm-ceiling', ...THREADED_ROW_IDS, ...RUN_ROW_IDS] as const;
 type RowId = (typeof ALL_ROWS)[number];
 
@@ -102,6 +103,10 @@ if (selected.includes('curvature-overhead')) {
 if (selected.includes('curvature-overhead-b1024') && (!quick || requested.includes('curvature-overhead-b1024'))) {
   log('curvature overhead at B=1024');
   rows.push(await curvatureOverheadRow({ batchSize: 1024, firings: quick ? 1 : 4, rounds: quick ? 1 : 3, log }));
+}
+if (selected.includes('study-diagnostics-overhead')) {
+  log('study diagnostics overhead (sharpness, noise scale, trajectory)');
+  rows.push(await studyDiagnosticsOverheadRow({ batchSize: 256, firings: quick ? 1 : 2, rounds: quick ? 1 : 3, log }));
 }
 if (selected.includes('parallel-runs')) {
   log('parallel runs');

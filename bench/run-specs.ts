@@ -8,7 +8,11 @@ export interface MlpRunOptions {
   microBatch?: number;
   /** undefined keeps the spec default (common/spec.ts) */
   curvatureEvery?: number;
+  /** false turns sharpness, the noise scale and the trajectory diagnostics off (the study diagnostics of issue #14) */
+  studyDiagnostics?: boolean;
 }
+
+const STUDY_DIAGNOSTICS_OFF = { sharpnessEvery: 0, noiseScale: false, geometry: false } as const;
 
 /** MLP 784-256-128-10 on MNIST with the spec's default diagnostics; one evaluation, at the end. */
 export function mlpRunSpec(o: MlpRunOptions): RunSpecInput {
@@ -20,7 +24,9 @@ export function mlpRunSpec(o: MlpRunOptions): RunSpecInput {
     lr: { base: 0.05 },
     batch: { size: o.batchSize, ...(o.microBatch !== undefined ? { microBatch: o.microBatch } : {}) },
     training: { steps: o.steps, seed: 1, evalEverySteps: o.steps },
-    ...(o.curvatureEvery !== undefined ? { diagnostics: { curvatureEvery: o.curvatureEvery } } : {}),
+    ...(o.curvatureEvery !== undefined || o.studyDiagnostics === false
+      ? { diagnostics: { ...(o.curvatureEvery !== undefined ? { curvatureEvery: o.curvatureEvery } : {}), ...(o.studyDiagnostics === false ? STUDY_DIAGNOSTICS_OFF : {}) } }
+      : {}),
     backend: 'wasm',
   };
 }
@@ -47,7 +53,7 @@ export function cnnRunSpec(o: CnnRunOptions): RunSpecInput {
 /** The same run with its diagnostics as sparse as the spec allows: the training step alone. */
 export function bareRunSpec(spec: RunSpecInput): RunSpecInput {
   const steps = spec.training?.steps ?? 1;
-  return { ...spec, diagnostics: { every: steps + 1, curvatureEvery: 0, lossUpdate: false } };
+  return { ...spec, diagnostics: { every: steps + 1, curvatureEvery: 0, lossUpdate: false, ...STUDY_DIAGNOSTICS_OFF } };
 }
 
 /**

@@ -127,4 +127,8 @@ export interface RunSummary {
   lastEval: EvalMetrics | null;
   /** why a run diverged */
   reason?: string;
+  /** the network's gradient noise scale B_simple at the end (its EMA; absent or null when not measured) */
+  noiseScale?: number | null;
+  /** the network's last measured sharpness λ_max (absent or null when not measured) */
+  sharpness?: number | null;
 }

@@ -34,13 +34,20 @@ export function headlineChart(groups: RunGroup[]): Option {
       series.set(line, [...(series.get(line) ?? []), [Number(g.point.batchSize), g.finalTestAccuracy.mean * 100]]);
     }
     const gapOnly = series.size === 1;
+    const noise = measuredNoiseScale(groups);
     return {
       ...base('Test accuracy vs batch size', gapOnly ? 'final test accuracy and generalization gap (train − test)' : 'one line per ' + axes.filter((a) => a !== 'batchSize').join(' · ')),
       legend: { bottom: 0 },
       xAxis: { type: 'log', logBase: 2, name: 'batch size', nameLocation: 'middle', nameGap: 28 },
       yAxis: [{ type: 'value', name: 'test accuracy %', scale: true }, ...(gapOnly ? [{ type: 'value', name: 'gap %', scale: true }] : [])],
       series: [
-        ...[...series.entries()].map(([name, data]) => ({ name, type: 'line', symbolSize: 8, data: data.sort((a, b) => a[0] - b[0]) })),
+        ...[...series.entries()].map(([name, data], i) => ({
+          name,
+          type: 'line',
+          symbolSize: 8,
+          data: data.sort((a, b) => a[0] - b[0]),
+          ...(i === 0 && noise !== null ? { markLine: noiseScaleMark(noise) } : {}),
+        })),
         ...(gapOnly ? [{ name: 'gap', type: 'line', yAxisIndex: 1, lineStyle: { type: 'dashed' }, data: groups.map((g) => [Number(g.point.batchSize), g.gap.mean * 100]).sort((a, b) => a[0]! - b[0]!) }] : []),
       ],
     };
@@ -53,6 +60,29 @@ export function headlineChart(groups: RunGroup[]): Option {
     series: [
       { type: 'bar', name: 'test accuracy', data: groups.map((g) => Number((g.finalTestAccuracy.mean * 100).toFixed(3))), label: { show: true, position: 'top', formatter: '{c}' } },
     ],
+  };
+}
+
+/**
+ * The sweep's measured gradient noise scale: the median over groups of their mean
+ * end-of-run B_simple (McCandlish et al. 2018: batches well above it waste samples).
+ * Null when no run measured it.
+ */
+export function measuredNoiseScale(groups: readonly RunGroup[]): number | null {
+  const values = groups.map((g) => g.noiseScale?.mean ?? NaN).filter((v) => Number.isFinite(v) && v > 0).sort((a, b) => a - b);
+  if (values.length === 0) return null;
+  const mid = values.length >> 1;
+  return values.length % 2 ? values[mid]! : Math.sqrt(values[mid - 1]! * values[mid]!);
+}
+
+/** A vertical line at B = B_noise on a batch-size axis. */
+export function noiseScaleMark(noiseScale: number): Option {
+  return {
+    symbol: 'none',
+    silent: true,
+    lineStyle: { type: 'dotted', color: '#8a6d00', width: 1.5 },
+    label: { formatter: `noise scale B ≈ ${Math.round(noiseScale)}`, position: 'insideEndTop' },
+    data: [{ xAxis: noiseScale }],
   };
 }
 

@@ -24,6 +24,8 @@ export interface RunGroup {
   finalTrainAccuracy: Interval;
   gap: Interval;
   wallSec: Interval;
+  /** the gradient noise scale B_simple at the end of each run (RunSummary.noiseScale), over seeds */
+  noiseScale: Interval;
 }
 
 export function meanStd(values: number[]): MeanStd {
@@ -58,6 +60,7 @@ export function groupRuns(runs: RunRecord[], evals: EvalSeries[]): RunGroup[] {
       finalTrainAccuracy: interval(members.map((r) => last(r)?.trainAccuracy ?? NaN)),
       gap: interval(members.map((r) => last(r)?.gap ?? NaN)),
       wallSec: interval(members.map((r) => (r.summary ? r.summary.wallMs / 1000 : NaN))),
+      noiseScale: interval(members.map((r) => r.summary?.noiseScale ?? NaN)),
     };
   });
 }

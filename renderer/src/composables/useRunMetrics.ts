@@ -10,8 +10,17 @@ import { activeStatuses } from '../runs/run-progress';
 import { notifyError } from './useNotices';
 import { useThrottledRefresh } from './useThrottledRefresh';
 
-export const liveStepFields = ['loss', 'accuracy', 'lr', 'batchSize'] as const satisfies readonly StepField[];
-export const liveLayerFields = ['gradNorm', 'updateNorm', 'effectiveLr', 'curvature'] as const satisfies readonly LayerField[];
+export const liveStepFields = ['loss', 'accuracy', 'lr', 'batchSize', 'noiseScale', 'sharpness'] as const satisfies readonly StepField[];
+export const liveLayerFields = [
+  'gradNorm',
+  'updateNorm',
+  'effectiveLr',
+  'curvature',
+  'noiseScale',
+  'sharpness',
+  'distanceFromInit',
+  'updateCosine',
+] as const satisfies readonly LayerField[];
 export type LiveStepField = (typeof liveStepFields)[number];
 export type LiveLayerField = (typeof liveLayerFields)[number];
 /** read with the charted fields but drawn on another's chart: κ_l's error estimate is its band */

@@ -122,6 +122,10 @@ export interface DesignForm {
     curvatureBatch?: number;
     relativeStep?: number;
     lossUpdate: boolean;
+    sharpnessEvery?: number;
+    sharpnessIterations?: number;
+    noiseScale: boolean;
+    geometry: boolean;
   };
 }
 
