@@ -81,6 +81,8 @@ function fillStore(dbPath: string): { experimentId: number; fillSec: number } {
           discarded: 0,
           lr: 0.1,
           lossUpdate: null,
+          noiseScale: null,
+          sharpness: null,
           stepMs: 4,
           wallMs: (step + 1) * 4,
         };

@@ -45,7 +45,7 @@ async function ingest(): Promise<{ rowsPerSec: number; rowsPerCpuSec: number }> 
   const writer = new StreamWriter(redis, runStreamKey(QUEUE, run.id), `${QUEUE}:bench-sent`, (e) => console.error(e.message));
   for (let step = 0; step < steps; step++) {
     const layers: LayerMetrics[] = [];
-    for (let layer = 0; layer < LAYERS; layer++) layers.push({ step, layer, gradNorm: Math.random(), weightNorm: 1 + step / steps, updateNorm: 0.01, effectiveLr: 0.1, lossUpdateShare: null, curvature: null, curvatureError: null });
+    for (let layer = 0; layer < LAYERS; layer++) layers.push({ step, layer, gradNorm: Math.random(), weightNorm: 1 + step / steps, updateNorm: 0.01, effectiveLr: 0.1, lossUpdateShare: null, curvature: null, curvatureError: null, noiseScale: null, sharpness: null, distanceFromInit: Math.random(), updateCosine: null });
     writer.push({ type: 'layers', metrics: layers });
   }
   writer.push({ type: 'exit', code: 0, signal: null, stderrTail: '' });

@@ -52,6 +52,10 @@ function layerRecords(step: number): LayerMetrics[] {
     lossUpdateShare: step % 10 === 0 ? Math.random() : null,
     curvature: step % 10 === 0 ? Math.random() : null,
     curvatureError: step % 10 === 0 ? Math.random() * 1e-3 : null,
+    noiseScale: Math.random() * 500,
+    sharpness: step % 500 === 0 ? Math.random() : null,
+    distanceFromInit: Math.random(),
+    updateCosine: Math.random() * 2 - 1,
   }));
 }
 
@@ -66,6 +70,8 @@ function stepRecord(step: number, run: number): StepMetrics {
     discarded: 0,
     lr: 0.1,
     lossUpdate: null,
+    noiseScale: Math.random() * 500,
+    sharpness: null,
     stepMs: 5,
     wallMs: step * 5,
   };

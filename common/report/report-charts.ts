@@ -69,7 +69,12 @@ export function headlineChart(groups: RunGroup[]): Option {
  * Null when no run measured it.
  */
 export function measuredNoiseScale(groups: readonly RunGroup[]): number | null {
-  const values = groups.map((g) => g.noiseScale?.mean ?? NaN).filter((v) => Number.isFinite(v) && v > 0).sort((a, b) => a - b);
+  return medianNoiseScale(groups.map((g) => g.noiseScale?.mean ?? NaN));
+}
+
+/** The median of the positive, finite values (geometric mean of the middle two); null when there are none. */
+export function medianNoiseScale(measured: readonly number[]): number | null {
+  const values = measured.filter((v) => Number.isFinite(v) && v > 0).sort((a, b) => a - b);
   if (values.length === 0) return null;
   const mid = values.length >> 1;
   return values.length % 2 ? values[mid]! : Math.sqrt(values[mid - 1]! * values[mid]!);

@@ -23,6 +23,8 @@ export const SEED_STREAM = {
   testEvalSubset: 7,
   /** the curvature estimators' probes of one step (salted again by the step) */
   curvatureProbes: 8,
+  /** the sharpness power iteration's random start vectors */
+  sharpnessStart: 9,
 } as const;
 
 export type SeedStream = keyof typeof SEED_STREAM;

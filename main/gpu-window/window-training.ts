@@ -104,7 +104,7 @@ async function loop(
       const now = performance.now();
       post({
         type: 'step',
-        metrics: { step, epoch: epochProgress, loss: outcome.loss, accuracy: outcome.accuracy, batchSize: epochPlan.batchSize, samplesSeen, discarded: 0, lr, lossUpdate: null, stepMs: now - stepStart, wallMs: now - started },
+        metrics: { step, epoch: epochProgress, loss: outcome.loss, accuracy: outcome.accuracy, batchSize: epochPlan.batchSize, samplesSeen, discarded: 0, lr, lossUpdate: null, noiseScale: null, sharpness: null, stepMs: now - stepStart, wallMs: now - started },
       });
       if (now - lastProgressMs >= progressEveryMs || step === plan.totalSteps) {
         lastProgressMs = now;

@@ -6,7 +6,7 @@ import { runsInGpuWindow } from '../../main/runner/backend-routed-executor';
 
 const step: WorkerMessage = {
   type: 'step',
-  metrics: { step: 1, epoch: 0.1, loss: 1.2, accuracy: NaN, batchSize: 32, samplesSeen: 32, discarded: 0, lr: 0.1, lossUpdate: null, stepMs: 3, wallMs: 3 },
+  metrics: { step: 1, epoch: 0.1, loss: 1.2, accuracy: NaN, batchSize: 32, samplesSeen: 32, discarded: 0, lr: 0.1, lossUpdate: null, noiseScale: 120, sharpness: null, stepMs: 3, wallMs: 3 },
 };
 
 describe('worker messages from an untrusted sender (the GPU window)', () => {

@@ -63,6 +63,7 @@ it('designs, launches, watches, compares, exports and reports a two-run sweep', 
   await t('field-model.hidden').fill('64');
   await t('field-lr.base').fill('0.1');
   await t('field-diagnostics.curvatureEvery').fill('2');
+  await t('field-diagnostics.sharpnessEvery').fill('5');
   for (const chip of await page.locator('[data-testid^="chip-batch-"]').all()) {
     const size = Number((await chip.getAttribute('data-testid'))!.replace('chip-batch-', ''));
     const on = (await chip.getAttribute('aria-pressed')) === 'true';
@@ -121,6 +122,8 @@ it('designs, launches, watches, compares, exports and reports a two-run sweep', 
   await expect.poll(() => t('live-header').getAttribute('data-status')).toBe('completed');
   await expectChartDrawn(page, 'live-chart-loss');
   await expectChartDrawn(page, 'live-chart-effectiveLr');
+  // the large-batch study diagnostics: noise scale and trajectory every step, sharpness every 5
+  for (const field of ['noiseScale', 'sharpness', 'distanceFromInit', 'updateCosine']) await expectChartDrawn(page, `live-chart-${field}`);
   await screenshot(page, 'live');
 
   // Compare: both runs overlaid, a legend naming each by its batch size
@@ -129,6 +132,8 @@ it('designs, launches, watches, compares, exports and reports a two-run sweep', 
   await t('compare-selected').click();
   await expectChartDrawn(page, 'compare-chart-0');
   await expectChartDrawn(page, 'compare-chart-accuracy-vs-batch');
+  // the measured noise scale is marked on the accuracy-vs-batch chart, and named in its note
+  await expect.poll(() => t('compare-chart-accuracy-vs-batch').textContent()).toMatch(/noise scale B ≈ \d+/);
   const legendIds = await t('compare-legend')
     .locator('[data-testid^="legend-entry-"]')
     .evaluateAll((els) => els.map((el) => Number((el as HTMLElement).dataset.testid!.replace('legend-entry-', ''))));

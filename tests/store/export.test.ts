@@ -37,7 +37,7 @@ describe('export', () => {
 
     const text = readFileSync(out.steps, 'utf8');
     expect(text.split('\n')[0]).toBe(
-      'run_id,step,epoch,loss,accuracy,batch_size,samples_seen,discarded,lr,loss_update,step_ms,wall_ms,eval_epoch,eval_train_loss,eval_train_accuracy,eval_test_loss,eval_test_accuracy,eval_gap,eval_wall_ms',
+      'run_id,step,epoch,loss,accuracy,batch_size,samples_seen,discarded,lr,loss_update,noise_scale,sharpness,step_ms,wall_ms,eval_epoch,eval_train_loss,eval_train_accuracy,eval_test_loss,eval_test_accuracy,eval_gap,eval_wall_ms',
     );
     const rows = csvRecords(text);
     expect(rows).toHaveLength(201);
@@ -64,7 +64,14 @@ describe('export', () => {
     const rows = csvRecords(readFileSync(out.layers, 'utf8'));
     expect(out.layerRows).toBe(200 * LAYERS);
     expect(rows).toHaveLength(200 * LAYERS);
-    expect(Object.keys(rows[0]!)).toEqual(['run_id', 'layer', 'layer_name', 'step', 'grad_norm', 'weight_norm', 'update_norm', 'effective_lr', 'loss_update_share', 'curvature', 'curvature_error']);
+    expect(Object.keys(rows[0]!)).toEqual(['run_id', 'layer', 'layer_name', 'step', 'grad_norm', 'weight_norm', 'update_norm', 'effective_lr', 'loss_update_share',
+      'curvature',
+      'curvature_error',
+      'noise_scale',
+      'sharpness',
+      'distance_from_init',
+      'update_cosine',
+    ]);
     const row = rows.find((r) => r.layer === '1' && r.step === '30')!;
     expect(row.layer_name).toBe('conv "stem", 3x3');
     expect(csvNumber(row.grad_norm!)).toBe(sampleLayers(30, LAYERS)[1]!.gradNorm);

@@ -55,9 +55,11 @@ describe('schema and migrations', () => {
     const { runId } = createRun(old);
     // rows as version 1 wrote them: today's metric writer needs the columns of later migrations
     const step = sampleStep(0);
+    // the step columns version 1 had (migration 7 added the noise scale and sharpness)
+    const v1Fields = STEP_FIELDS.filter((f) => f !== 'noiseScale' && f !== 'sharpness');
     old.db
-      .prepare(`INSERT INTO step_metrics (run_id, step, ${STEP_FIELDS.map((f) => STEP_COLUMNS[f]).join(', ')}) VALUES (${['?', '?', ...STEP_FIELDS.map(() => '?')].join(', ')})`)
-      .run(runId, step.step, ...STEP_FIELDS.map((f) => step[f]));
+      .prepare(`INSERT INTO step_metrics (run_id, step, ${v1Fields.map((f) => STEP_COLUMNS[f]).join(', ')}) VALUES (${['?', '?', ...v1Fields.map(() => '?')].join(', ')})`)
+      .run(runId, step.step, ...v1Fields.map((f) => step[f]));
     const insertLayer = old.db.prepare('INSERT INTO layer_metrics (run_id, layer, step, grad_norm, curvature) VALUES (?, ?, 0, 1, 2)');
     for (let layer = 0; layer < 3; layer++) insertLayer.run(runId, layer);
     old.close();
@@ -67,9 +69,10 @@ describe('schema and migrations', () => {
     expect(store.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
     expect(store.db.prepare(`SELECT count(*) FROM sqlite_master WHERE name = 'runs_by_status'`).pluck().get()).toBe(1);
     expect(store.runs.get(runId)?.status).toBe('queued');
-    expect(store.metrics.stepMetrics(runId)).toEqual([sampleStep(0)]);
+    // columns added later read back as "not measured"
+    expect(store.metrics.stepMetrics(runId)).toEqual([{ ...sampleStep(0), noiseScale: null, sharpness: null }]);
     expect(store.metrics.layerMetrics(runId)).toHaveLength(3);
-    expect(store.metrics.layerMetrics(runId)[0]).toMatchObject({ curvature: 2, curvatureError: null });
+    expect(store.metrics.layerMetrics(runId)[0]).toMatchObject({ curvature: 2, curvatureError: null, noiseScale: null, sharpness: null, distanceFromInit: null, updateCosine: null });
   });
 
   it('refuses a file written by a newer version, naming the file and both versions, and leaves it unchanged', () => {

@@ -24,6 +24,7 @@ import { createEvalSchedule } from './eval-schedule';
 import { createRunEvaluation } from './evaluation-step';
 import { learningRateAt } from './lr-schedule';
 import { neverCancelled, type RunControl, type RunSink } from './run-sink';
+import { StudyDiagnostics } from './study-diagnostics';
 import { trainStep, type StepOutcome } from './train-step';
 import { ShardPool } from '../shards/shard-pool';
 import { assertDeviceAlive } from '../webgpu/device-loss';
@@ -107,10 +108,23 @@ async function loop(
   let lastLoss = NaN;
   let lastAccuracy = NaN;
   let discardLogged = false;
+  const study = new StudyDiagnostics(model, spec.diagnostics, streamSeed(seed, 'sharpnessStart'));
 
   const summary = (status: RunSummary['status'], reason?: string | null): RunSummary => {
     const wallMs = performance.now() - started;
-    return { status, steps: step, epoch: epochProgress, samplesSeen, wallMs, samplesPerSec: samplesSeen / Math.max(wallMs / 1000, 1e-9), lastEval, ...(reason ? { reason } : {}) };
+    study.dispose();
+    return {
+      status,
+      steps: step,
+      epoch: epochProgress,
+      samplesSeen,
+      wallMs,
+      samplesPerSec: samplesSeen / Math.max(wallMs / 1000, 1e-9),
+      lastEval,
+      noiseScale: study.lastNoiseScale,
+      sharpness: study.lastSharpness,
+      ...(reason ? { reason } : {}),
+    };
   };
 
   for (const epochPlan of plan.epochs) {
@@ -147,6 +161,7 @@ async function loop(
           step,
           discard: discardRuleAt(spec, epoch),
           curvatureSeed: streamSeed(seed, 'curvatureProbes', step),
+          study,
         });
       } finally {
         disposeBatch(batch);
@@ -169,6 +184,8 @@ async function loop(
         discarded: outcome.discarded,
         lr,
         lossUpdate: outcome.lossUpdate,
+        noiseScale: outcome.noiseScale,
+        sharpness: outcome.sharpness,
         stepMs,
         wallMs: performance.now() - started,
       });

@@ -10,6 +10,7 @@ import { batchGradients, type DiscardRule, type GradientShards } from './batch-g
 import type { Batch } from './batch-source';
 import { diagnosticsDue, diagnosticsOnCadence, type LayerRecord } from './diagnostics-on-cadence';
 import { createStepCurvature } from './step-curvature';
+import type { StudyDiagnostics } from './study-diagnostics';
 
 export interface TrainStepInput {
   model: Model;
@@ -24,6 +25,8 @@ export interface TrainStepInput {
   discard: DiscardRule | null;
   /** seed of this step's curvature probes */
   curvatureSeed: number;
+  /** the run's noise scale, sharpness and trajectory state */
+  study: StudyDiagnostics;
 }
 
 export interface StepOutcome {
@@ -32,20 +35,36 @@ export interface StepOutcome {
   accuracy: number;
   discarded: number;
   lossUpdate: number | null;
+  /** the network's noise scale and sharpness, when measured at this step */
+  noiseScale: number | null;
+  sharpness: number | null;
   layers: LayerRecord[] | null;
 }
 
 export async function trainStep(input: TrainStepInput): Promise<StepOutcome> {
   const { model, optimizer, diag, batch, microBatch, shards, lr, step } = input;
   const due = diagnosticsDue(diag, step);
-  const gradients = await batchGradients(model, batch, microBatch, input.discard, shards);
+  const gradients = await batchGradients(model, batch, microBatch, input.discard, shards, { parts: due.noiseScale });
   // built lazily: it costs gradient passes only when the optimizer or the cadence calls it
-  const curvature = due.curvature || optimizer.needsCurvature ? createStepCurvature(model, batch, diag, input.curvatureSeed) : null;
+  const curvature = due.curvature || due.sharpness || optimizer.needsCurvature ? createStepCurvature(model, batch, diag, input.curvatureSeed) : null;
   try {
     const { loss, accuracy, discarded } = gradients;
-    if (!Number.isFinite(loss)) return { loss, accuracy, discarded, lossUpdate: null, layers: null };
-    const { layers, lossUpdate } = await diagnosticsOnCadence(
-      { diag, due, model, batch, microBatch, shards, gradients, lr, curvature: due.curvature && curvature ? curvature.oracle : null },
+    if (!Number.isFinite(loss)) return { loss, accuracy, discarded, lossUpdate: null, noiseScale: null, sharpness: null, layers: null };
+    const { layers, lossUpdate, noiseScale, sharpness } = await diagnosticsOnCadence(
+      {
+        diag,
+        due,
+        model,
+        batch,
+        microBatch,
+        shards,
+        gradients,
+        lr,
+        curvature: due.curvature && curvature ? curvature.oracle : null,
+        study: input.study,
+        sharpnessLoss: due.sharpness && curvature ? curvature.subBatchLoss() : null,
+        step,
+      },
       () =>
         optimizer.apply({
           groups: model.groups,
@@ -55,7 +74,7 @@ export async function trainStep(input: TrainStepInput): Promise<StepOutcome> {
           curvature: optimizer.needsCurvature && curvature ? curvature.oracle : undefined,
         }),
     );
-    return { loss, accuracy, discarded, lossUpdate, layers };
+    return { loss, accuracy, discarded, lossUpdate, noiseScale, sharpness, layers };
   } finally {
     gradients.grads.forEach((g) => g.forEach((t) => t.dispose()));
     curvature?.dispose();

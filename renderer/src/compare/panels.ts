@@ -18,6 +18,8 @@ export const metricTitles: Record<string, string> = {
   'step:batchSize': 'Batch size',
   'step:discarded': 'Discarded samples per step',
   'step:lossUpdate': 'Loss change per update ΔL',
+  'step:noiseScale': 'Gradient noise scale B_simple (network)',
+  'step:sharpness': 'Sharpness λ_max (network)',
   'step:stepMs': 'Step time (ms)',
   'eval:trainLoss': 'Train loss (eval)',
   'eval:trainAccuracy': 'Train accuracy (eval)',
@@ -31,6 +33,10 @@ export const metricTitles: Record<string, string> = {
   'layer:lossUpdateShare': 'Share of ΔL (g_l·Δw_l)',
   'layer:curvature': 'Curvature κ_l',
   'layer:curvatureError': 'Curvature error estimate (± on κ_l)',
+  'layer:noiseScale': 'Gradient noise scale of the layer',
+  'layer:sharpness': 'Sharpness λ_max(H_ll) of the layer',
+  'layer:distanceFromInit': 'Distance from initialization ‖w_l − w_l(0)‖',
+  'layer:updateCosine': 'Cosine of consecutive updates',
 };
 
 export function metricKey(metric: PanelMetric): string {

@@ -79,7 +79,8 @@ describe('gradient noise scale from the engine gradient parts', () => {
       disposeBatch(batch);
       expect(result.parts).not.toBeNull();
       expect(result.parts!.reduce((n, p) => n + p.samples, 0)).toBe(batchSize);
-      const big = await Promise.all(result.grads.map(async (layer) => (await Promise.all(layer.map(async (t) => (await t.data()).reduce((s, v) => s + v * v, 0)))).reduce((a, b) => a + b, 0)));
+      const squares = async (t: tf.Tensor): Promise<number> => Array.from(await t.data()).reduce((s, v) => s + v * v, 0);
+      const big = await Promise.all(result.grads.map(async (layer) => (await Promise.all(layer.map(squares))).reduce((a, b) => a + b, 0)));
       tf.dispose(result.grads);
       last = monitor.add(result.parts, big);
     }

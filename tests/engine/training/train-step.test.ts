@@ -8,6 +8,7 @@ import { createOptimizer } from '../../../main/engine/optimizers/create-optimize
 import type { LayerOptimizer, OptimizerStepInput } from '../../../main/engine/optimizers/optimizer';
 import { BatchSource, disposeBatch } from '../../../main/engine/training/batch-source';
 import { trainRun } from '../../../main/engine/training/train-run';
+import { StudyDiagnostics } from '../../../main/engine/training/study-diagnostics';
 import { trainStep, type StepOutcome } from '../../../main/engine/training/train-step';
 import { RecordingSink } from './record-sink';
 
@@ -101,7 +102,8 @@ describe('the training step asks the optimizer object, not its name', () => {
     const batch = source.next(40);
     const tensorsBefore = tf.memory().numTensors;
     try {
-      const outcome = await trainStep({ model, optimizer, shards: null, diag: spec.diagnostics, microBatch: undefined, batch, lr: 0.1, step: 0, discard: null, curvatureSeed: 7 });
+      const study = new StudyDiagnostics(model, spec.diagnostics, 3);
+      const outcome = await trainStep({ model, optimizer, shards: null, diag: spec.diagnostics, microBatch: undefined, batch, lr: 0.1, step: 0, discard: null, curvatureSeed: 7, study }).finally(() => study.dispose());
       expect(tf.memory().numTensors, 'the step leaves no tensors behind').toBe(tensorsBefore);
       expect(handed).not.toBeNull();
       if (needsCurvature) expect(kappaCount).toBe(2);

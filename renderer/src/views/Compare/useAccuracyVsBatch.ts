@@ -5,6 +5,7 @@
  */
 import { computed, type Ref } from 'vue';
 import type { RunRecord } from '../../../../common/api-contract';
+import { medianNoiseScale, noiseScaleMark } from '../../../../common/report/report-charts';
 import type { ChartOption } from '../../charts/echarts';
 import { lineChartOption } from '../../charts/line-option';
 import { seriesColor } from '../../charts/palette';
@@ -34,7 +35,7 @@ export function useAccuracyVsBatch(
   const accuracyOption = computed<ChartOption>(() => {
     const optimizerOf = new Map(shownRuns.value.map((r) => [accuracyLineOf(r), r.spec.optimizer.name]));
     const perOptimizer = accuracyLines.value.length === new Set(optimizerOf.values()).size;
-    return lineChartOption({
+    const option = lineChartOption({
       xName: 'batch size',
       xKind: 'log2',
       symbols: true,
@@ -48,12 +49,19 @@ export function useAccuracyVsBatch(
         y: line.points.map((p) => p.accuracy),
       })),
     });
+    // the measured gradient noise scale (McCandlish et al. 2018): batches well above it waste samples
+    const noise = medianNoiseScale(shownRuns.value.map((r) => r.summary?.noiseScale ?? NaN));
+    const series = option.series as Record<string, unknown>[] | undefined;
+    if (noise !== null && series?.[0]) series[0].markLine = noiseScaleMark(noise);
+    return option;
   });
+  const noiseScale = computed(() => medianNoiseScale(shownRuns.value.map((r) => r.summary?.noiseScale ?? NaN)));
   const accuracyNote = computed(() => {
     const optimizers = new Set(shownRuns.value.map((r) => r.spec.optimizer.name)).size;
-    return `one line per optimizer${accuracyLines.value.length > optimizers ? ' and setting' : ''}; seeds averaged`;
+    const noise = noiseScale.value === null ? '' : `; dotted: measured gradient noise scale B ≈ ${Math.round(noiseScale.value)}`;
+    return `one line per optimizer${accuracyLines.value.length > optimizers ? ' and setting' : ''}; seeds averaged${noise}`;
   });
   const accuracyEmpty = computed(() => (summaryRows.value.some((r) => r.finalTestAccuracy !== null) ? null : 'no finished evaluations among these runs yet'));
 
-  return { accuracyOption, accuracyNote, accuracyEmpty };
+  return { accuracyOption, accuracyNote, accuracyEmpty, noiseScale };
 }
