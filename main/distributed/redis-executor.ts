@@ -24,6 +24,7 @@ import type { Execution, ExecutionExit, RunExecutor } from '../runner/executor';
 import { openRedis, probeRedis, redactRedisUrl, redactSecrets } from './redis-connection';
 import { cancelChannel, cancelKey, COORDINATOR_CONSUMER, COORDINATOR_GROUP, DEFAULT_QUEUE, jobIdOf, runStreamKey, runStreamPattern, sentKey } from './redis-keys';
 import { decodeEntry, type JobData } from './run-stream';
+import { readHeartbeats, type HeartbeatReading } from './worker-heartbeats';
 
 export interface RedisExecutorOptions {
   url: string;
@@ -134,6 +135,21 @@ export class RedisExecutor implements RunExecutor {
       const stale = keys.filter((key) => !runIds.has(Number(key.slice(this.queueName.length + 5, -7))));
       if (stale.length) await this.commands.del(...stale);
     } while (cursor !== '0');
+  }
+
+  /** The workers beating on this queue (see worker-heartbeats.ts); rejects when Redis does not answer within `timeoutMs`. */
+  async listWorkers(timeoutMs = 2000): Promise<HeartbeatReading[]> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Redis at ${redactRedisUrl(this.options.url)} did not answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([readHeartbeats(this.commands, this.queueName), timeout]);
+    } catch (error) {
+      throw new Error(redactSecrets((error as Error).message, this.options.url));
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async close(): Promise<void> {

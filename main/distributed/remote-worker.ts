@@ -14,9 +14,10 @@ import type { WorkerMessage } from '../../common/worker-protocol';
 import { forkWorker, type WorkerHandle } from '../worker/fork-worker';
 import { openRedis, probeRedis, redactRedisUrl, redactSecrets } from './redis-connection';
 import { lockDurationFromEnv } from './redis-executor';
-import { cancelChannel, cancelKey, DEFAULT_QUEUE, runStreamKey, sentKey, workerKey } from './redis-keys';
+import { cancelChannel, cancelKey, DEFAULT_QUEUE, runStreamKey, sentKey } from './redis-keys';
 import type { JobData } from './run-stream';
 import { StreamWriter } from './stream-writer';
+import { HEARTBEAT_EVERY_MS, removeHeartbeat, writeHeartbeat } from './worker-heartbeats';
 
 export interface RemoteWorkerOptions {
   url: string;
@@ -34,8 +35,6 @@ export interface RemoteWorker {
   /** stops taking runs; running ones are cancelled and awaited unless `kill` */
   close(options?: { kill?: boolean }): Promise<void>;
 }
-
-const HEARTBEAT_EVERY_MS = 2000;
 
 /** The files a dataset spec names; the worker checks them before forking anything. */
 function datasetFiles(dataset: DatasetSpec): string[] {
@@ -81,6 +80,13 @@ export async function startRemoteWorker(options: RemoteWorkerOptions): Promise<R
     }
   });
 
+  // a beat at once when a run starts or ends, so the Workers panel shows it without waiting
+  let closing = false;
+  const beat = (): void => {
+    if (closing) return;
+    void writeHeartbeat(redis, queue, { name, host, pid: process.pid, concurrency, runIds: [...running.keys()] }).catch(() => undefined);
+  };
+
   const train = async (job: Job<JobData>): Promise<void> => {
     const runId = Number(job.data?.runId);
     if (!Number.isInteger(runId) || runId <= 0) throw new Error(`job ${job.id} carries no run id`);
@@ -117,6 +123,7 @@ export async function startRemoteWorker(options: RemoteWorkerOptions): Promise<R
     };
     const handle = forkWorker(spec, relay, options.env ?? {});
     running.set(runId, handle);
+    beat();
     const early = stopRequests.get(runId);
     if (early) stopRun(runId, early);
     try {
@@ -126,6 +133,7 @@ export async function startRemoteWorker(options: RemoteWorkerOptions): Promise<R
     } finally {
       running.delete(runId);
       stopRequests.delete(runId);
+      beat();
     }
   };
 
@@ -142,15 +150,6 @@ export async function startRemoteWorker(options: RemoteWorkerOptions): Promise<R
   });
   worker.on('error', (error) => log(`queue: ${redactSecrets(error.message, options.url)}`));
 
-  const beat = (): void => {
-    const key = workerKey(queue, name);
-    void redis
-      .multi()
-      .hset(key, { name, host, pid: String(process.pid), concurrency: String(concurrency), runs: JSON.stringify([...running.keys()]), beatAtMs: String(Date.now()) })
-      .pexpire(key, HEARTBEAT_EVERY_MS * 5)
-      .exec()
-      .catch(() => undefined);
-  };
   beat();
   const heartbeat = setInterval(beat, HEARTBEAT_EVERY_MS);
   log(`taking runs from queue '${queue}' on ${redactRedisUrl(options.url)}, ${concurrency} at a time`);
@@ -159,10 +158,11 @@ export async function startRemoteWorker(options: RemoteWorkerOptions): Promise<R
     name,
     async close(closeOptions = {}) {
       clearInterval(heartbeat);
-      const closing = worker.close(closeOptions.kill ?? false);
+      closing = true;
+      const closed = worker.close(closeOptions.kill ?? false);
       for (const runId of running.keys()) stopRun(runId, closeOptions.kill ? 'kill' : 'cancel');
-      await closing;
-      await redis.del(workerKey(queue, name)).catch(() => undefined);
+      await closed;
+      await removeHeartbeat(redis, queue, name).catch(() => undefined);
       subscriber.disconnect();
       redis.disconnect();
       queueConnection.disconnect();
