@@ -8,12 +8,12 @@
  */
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { Worker, type Job } from 'bullmq';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { parseRunSpec, SpecError, type DatasetSpec } from '../../common/spec';
 import type { WorkerMessage } from '../../common/worker-protocol';
 import { forkWorker, type WorkerHandle } from '../worker/fork-worker';
 import { openRedis, probeRedis, redactRedisUrl, redactSecrets } from './redis-connection';
-import { lockDurationFromEnv } from './redis-executor';
+import { lockDurationFromEnv, MAX_STALLED_COUNT } from './redis-executor';
 import { cancelChannel, cancelKey, DEFAULT_QUEUE, runStreamKey, sentKey } from './redis-keys';
 import type { JobData } from './run-stream';
 import { StreamWriter } from './stream-writer';
@@ -90,13 +90,24 @@ export async function startRemoteWorker(options: RemoteWorkerOptions): Promise<R
   const train = async (job: Job<JobData>): Promise<void> => {
     const runId = Number(job.data?.runId);
     if (!Number.isInteger(runId) || runId <= 0) throw new Error(`job ${job.id} carries no run id`);
+    // every worker lost mid-run left the job stalled once, and BullMQ put it back in the queue;
+    // the coordinator set attempts = the spec's retries + 1
+    const attempt = job.stalledCounter + 1;
+    const attempts = Math.max(1, job.opts.attempts ?? 1);
+    if (attempt > attempts) {
+      throw new UnrecoverableError(`its worker was lost mid-run ${attempt - 1} time(s) and the spec allows ${attempts - 1} retr${attempts === 2 ? 'y' : 'ies'}`);
+    }
+    // a retry starts from scratch: what the lost attempt sent is no longer counted (the audit
+    // trail compares the run's rows with what the attempt that ended it sent)
+    if (attempt > 1) await redis.del(sentKey(queue, runId));
     const stream = new StreamWriter(redis, runStreamKey(queue, runId), sentKey(queue, runId), (error) => log(`run ${runId}: appending to its stream failed (${redactSecrets(error.message, options.url)}); retrying`));
     const fail = async (error: { name: string; message: string }): Promise<void> => {
       stream.push({ type: 'failed', error });
       stream.push({ type: 'exit', code: 0, signal: null, stderrTail: '' });
       await stream.flush();
     };
-    stream.push({ type: 'assigned', worker: { name, host, pid: process.pid } });
+    stream.push({ type: 'assigned', worker: { name, host, pid: process.pid }, attempt });
+    if (attempt > 1) log(`run ${runId}: attempt ${attempt} of ${attempts}, from scratch (the worker of the previous attempt was lost)`);
 
     let spec;
     try {
@@ -145,7 +156,7 @@ export async function startRemoteWorker(options: RemoteWorkerOptions): Promise<R
     concurrency,
     lockDuration,
     stalledInterval: Math.max(500, Math.floor(lockDuration / 2)),
-    maxStalledCount: 0,
+    maxStalledCount: MAX_STALLED_COUNT,
     name,
   });
   worker.on('error', (error) => log(`queue: ${redactSecrets(error.message, options.url)}`));
