@@ -24,8 +24,16 @@ describe('run stream batches', () => {
       { type: 'exit', code: 0, signal: null, stderrTail: '' },
     ];
     const payload = encodeBatch(batch);
-    expect(payload).not.toContain('gradNorm');
+    // the keys once per message, not once per record
+    expect(payload.split('gradNorm')).toHaveLength(2);
     expect(decodeEntry([BATCH_FIELD, payload])).toEqual(batch);
+  });
+
+  it('carry fields the records have whatever they are (a newer LayerMetrics), and records of mixed shapes as objects', () => {
+    const wider = [{ ...layer(4, 0), noiseScale: 12.5 }, { ...layer(4, 1), noiseScale: null }] as LayerMetrics[];
+    expect(decodeEntry([BATCH_FIELD, encodeBatch([{ type: 'layers', metrics: wider }])])).toEqual([{ type: 'layers', metrics: wider }]);
+    const mixed = [layer(5, 0), { ...layer(5, 1), noiseScale: 3 }] as LayerMetrics[];
+    expect(decodeEntry([BATCH_FIELD, encodeBatch([{ type: 'layers', metrics: mixed }])])).toEqual([{ type: 'layers', metrics: mixed }]);
   });
 
   it('turns NaN and infinities into null, as JSON does, and reads batches of the object form too', () => {
