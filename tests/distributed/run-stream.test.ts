@@ -30,9 +30,9 @@ describe('run stream batches', () => {
   });
 
   it('carry fields the records have whatever they are (a newer LayerMetrics), and records of mixed shapes as objects', () => {
-    const wider = [{ ...layer(4, 0), noiseScale: 12.5 }, { ...layer(4, 1), noiseScale: null }] as LayerMetrics[];
+    const wider = [{ ...layer(4, 0), noiseScale: 12.5 }, { ...layer(4, 1), noiseScale: null }] as unknown as LayerMetrics[];
     expect(decodeEntry([BATCH_FIELD, encodeBatch([{ type: 'layers', metrics: wider }])])).toEqual([{ type: 'layers', metrics: wider }]);
-    const mixed = [layer(5, 0), { ...layer(5, 1), noiseScale: 3 }] as LayerMetrics[];
+    const mixed = [layer(5, 0), { ...layer(5, 1), noiseScale: 3 }] as unknown as LayerMetrics[];
     expect(decodeEntry([BATCH_FIELD, encodeBatch([{ type: 'layers', metrics: mixed }])])).toEqual([{ type: 'layers', metrics: mixed }]);
   });
 
