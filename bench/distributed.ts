@@ -1,14 +1,19 @@
 /**
- * `node bin/run-ts.mjs bench/distributed.ts --redis URL`: the two numbers of docs/distributed.md
- * that need no training, against a Redis you give it (a scratch one: it writes under the queue
- * name `bench-distributed` and removes what it wrote).
+ * `node bin/run-ts.mjs bench/distributed.ts [--redis URL] [--only ingest,enqueue,workers]`: the
+ * numbers of issue #13 (docs/benchmarks.md, Distributed). Without --redis it starts a scratch
+ * redis-server of its own (loopback, a password, AOF appendfsync everysec: what
+ * docs/distributed.md asks of a production Redis); with --redis it writes under the queue names
+ * `bench-distributed*` and removes what it wrote.
  *
  * - ingest: layer records appended to a run's stream as a worker does (batches of 2000 messages
  *   of 20 layer records), then read by the coordinator's executor, committed to SQLite and
  *   acknowledged; rows per second from the first read to the run's end.
  * - enqueue: a 512-run sweep created through the API with Redis configured, until all 512 jobs
- *   are in the queue.
+ *   are in the queue (BullMQ addBulk).
+ * - workers: the same sweep (8 single-thread MLP runs) trained by one `batchscope worker`
+ *   process, then by two; wall time from enqueueing to the last run's end, workers already up.
  */
+import { loadavg } from 'node:os';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,12 +27,17 @@ import { StreamWriter } from '../main/distributed/stream-writer';
 import { createRunnerStore } from '../main/api/runner-store';
 import { JobRunner } from '../main/runner/job-runner';
 import { createRedisExecutor } from '../main/distributed/redis-executor';
+import { readHeartbeats } from '../main/distributed/worker-heartbeats';
 import { openStore } from '../main/store/open-store';
+import { kill, startCli, type CliProcess } from '../tests/distributed/processes';
+import { startRedis, type TestRedis } from '../tests/distributed/redis-server';
 
 const QUEUE = 'bench-distributed';
-const { values } = parseArgs({ options: { redis: { type: 'string' }, steps: { type: 'string', default: '10000' } } });
-const url = values.redis ?? process.env.BATCHSCOPE_REDIS_URL;
-if (!url) throw new Error('give --redis URL (a scratch Redis)');
+const { values } = parseArgs({ options: { redis: { type: 'string' }, steps: { type: 'string', default: '10000' }, only: { type: 'string', default: 'ingest,enqueue,workers' } } });
+const only = new Set(values.only.split(',').map((o) => o.trim()));
+let scratch: TestRedis | null = null;
+if (!values.redis) scratch = await startRedis();
+const url = values.redis ?? scratch!.url;
 const LAYERS = 20;
 const steps = Number(values.steps);
 
@@ -70,26 +80,80 @@ async function ingest(): Promise<{ rowsPerSec: number; rowsPerCpuSec: number }> 
   return { rowsPerSec: rows / seconds, rowsPerCpuSec: rows / cpuSeconds };
 }
 
-async function enqueue(): Promise<number> {
+/** Seconds: createExperiment (validating and storing the 512 runs, the runner handing them to the executor), then until all 512 jobs are in the queue. */
+async function enqueue(): Promise<{ createSec: number; queuedSec: number }> {
   const api = await createApi({ dbPath: join(mkdtempSync(join(tmpdir(), 'bench-dist-')), 'enqueue.db'), redisUrl: url!, queue: QUEUE });
   const queue = new Queue(QUEUE, { connection: openRedis(url!, 'bench', console.error) });
   const seeds = Array.from({ length: 64 }, (_, i) => i + 1);
+  const spec = (name: string, batchSizes: number[]) => ({ name, dataset: { kind: 'blobs' }, model: { kind: 'mlp', hidden: [8] }, batch: { size: 32 }, training: { steps: 1 }, sweep: { batchSize: batchSizes, seed: seeds } });
+  // warm-up: the first experiment loads the dataset code and prepares statements
+  await api.createExperiment({ spec: spec('warm-up', [8]) });
+  while ((await queue.getJobCountByTypes('waiting', 'active', 'completed', 'failed')) < 64) await new Promise((r) => setTimeout(r, 5));
   const startMs = performance.now();
-  await api.createExperiment({ spec: { name: 'enqueue', dataset: { kind: 'blobs' }, model: { kind: 'mlp', hidden: [8] }, batch: { size: 32 }, training: { steps: 1 }, sweep: { batchSize: [8, 16, 32, 64, 128, 256, 512, 1024], seed: seeds } } });
-  while ((await queue.getJobCountByTypes('waiting', 'active', 'completed', 'failed')) < 512) await new Promise((r) => setTimeout(r, 5));
-  const seconds = (performance.now() - startMs) / 1000;
+  await api.createExperiment({ spec: spec('enqueue', [8, 16, 32, 64, 128, 256, 512, 1024]) });
+  const createdMs = performance.now();
+  while ((await queue.getJobCountByTypes('waiting', 'active', 'completed', 'failed')) < 64 + 512) await new Promise((r) => setTimeout(r, 5));
+  const queuedMs = performance.now();
   for (const run of api.store.runs.list({ status: 'running' })) api.runner.cancel(run.id);
   await api.idle();
   await api.close();
   await queue.obliterate({ force: true });
   await queue.close();
-  return seconds;
+  return { createSec: (createdMs - startMs) / 1000, queuedSec: (queuedMs - createdMs) / 1000 };
 }
 
-const { rowsPerSec, rowsPerCpuSec } = await ingest();
-process.stdout.write(
-  `ingest through Redis into SQLite: ${Math.round(rowsPerSec)} layer rows/s wall, ${Math.round(rowsPerCpuSec)} per CPU-second of the coordinator (${steps * LAYERS} rows)\n`,
-);
-const enqueueSec = await enqueue();
-process.stdout.write(`enqueue a 512-run sweep: ${enqueueSec.toFixed(3)} s\n`);
+/** Seconds from enqueueing an 8-run sweep to its end, trained by `workerCount` worker processes (concurrency 1 each). */
+async function sweepSeconds(workerCount: number): Promise<{ seconds: number; runs: number }> {
+  const queue = `${QUEUE}-workers-${workerCount}`;
+  const workers: CliProcess[] = [];
+  const redis = openRedis(url!, 'bench', console.error);
+  try {
+    for (let i = 0; i < workerCount; i++) workers.push(startCli(['worker', '--redis', url!, '--queue', queue, '--name', `bench-${workerCount}-${i}`, '--concurrency', '1']));
+    while ((await readHeartbeats(redis, queue)).length < workerCount) await new Promise((r) => setTimeout(r, 100));
+    const api = await createApi({ dbPath: join(mkdtempSync(join(tmpdir(), 'bench-dist-')), 'workers.db'), redisUrl: url!, queue });
+    const startMs = performance.now();
+    const { runs } = await api.createExperiment({
+      spec: {
+        name: 'workers',
+        dataset: { kind: 'blobs', samples: 4000, features: 32 },
+        model: { kind: 'mlp', hidden: [128, 128] },
+        batch: { size: 128 },
+        training: { steps: 150, evalEverySteps: 50 },
+        diagnostics: { curvatureEvery: 0 },
+        threads: 1,
+        sweep: { seed: [1, 2, 3, 4, 5, 6, 7, 8] },
+      },
+    });
+    await api.idle();
+    const seconds = (performance.now() - startMs) / 1000;
+    const completed = runs.filter((r) => api.store.runs.get(r.id)?.status === 'completed').length;
+    if (completed !== runs.length) throw new Error(`workers: ${completed} of ${runs.length} runs completed`);
+    await api.close();
+    const q = new Queue(queue, { connection: redis });
+    await q.obliterate({ force: true });
+    await q.close();
+    return { seconds, runs: runs.length };
+  } finally {
+    await Promise.all(workers.map(kill));
+    redis.disconnect();
+  }
+}
+
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+process.stdout.write(`load average at start: ${load()} (${scratch ? 'scratch redis-server, AOF everysec' : 'the given Redis'})\n`);
+if (only.has('ingest')) {
+  const { rowsPerSec, rowsPerCpuSec } = await ingest();
+  process.stdout.write(`ingest through Redis into SQLite: ${Math.round(rowsPerSec)} layer rows/s wall, ${Math.round(rowsPerCpuSec)} per CPU-second of the coordinator (${steps * LAYERS} rows)\n`);
+}
+if (only.has('enqueue')) {
+  const { createSec, queuedSec } = await enqueue();
+  process.stdout.write(`enqueue a 512-run sweep: ${(createSec + queuedSec).toFixed(3)} s (createExperiment: validate, store, hand to the executor ${createSec.toFixed(3)} s; then until all 512 jobs are in the queue ${queuedSec.toFixed(3)} s)\n`);
+}
+if (only.has('workers')) {
+  const one = await sweepSeconds(1);
+  const two = await sweepSeconds(2);
+  process.stdout.write(`${one.runs}-run sweep: 1 worker ${one.seconds.toFixed(1)} s, 2 workers ${two.seconds.toFixed(1)} s: ${(one.seconds / two.seconds).toFixed(2)}×\n`);
+}
+process.stdout.write(`load average at end: ${load()}\n`);
+await scratch?.stop();
 process.exit(0);

@@ -66,6 +66,8 @@ export const apiInputs = {
   }),
   listPresets: z.strictObject({}),
   experimentReport: z.strictObject({ id }),
+  /** the `batchscope worker` processes taking runs from this coordinator's queue (Workers panel) */
+  listWorkers: z.strictObject({}),
 } as const;
 
 export type ApiMethod = keyof typeof apiInputs;
@@ -196,6 +198,30 @@ export interface ExperimentReport {
   html: string;
 }
 
+/** A `batchscope worker` as its heartbeats in Redis describe it. */
+export interface WorkerStatus {
+  name: string;
+  host: string;
+  pid: number;
+  /** runs it trains at a time */
+  concurrency: number;
+  /** since its last heartbeat (one every 2 s while it is alive) */
+  lastBeatAgeMs: number;
+  /** no heartbeat for several beats: probably killed or cut off; gone from the list 10 s after its last beat */
+  stale: boolean;
+  /** the runs it is training; label and experiment when the run is in this database */
+  runs: { id: number; label: string | null; experimentName: string | null }[];
+}
+
+export interface WorkersListing {
+  /** false: no Redis configured, runs train on this machine (`reason` says so) */
+  distributed: boolean;
+  queue: string | null;
+  /** why the list is empty when it cannot be read: no Redis configured, Redis unreachable */
+  reason: string | null;
+  workers: WorkerStatus[];
+}
+
 export interface BatchscopeApi {
   listDatasets(input: ApiInput<'listDatasets'>): Promise<DatasetListing[]>;
   downloadDataset(input: ApiInput<'downloadDataset'>): Promise<{ dir: string; downloaded: boolean }>;
@@ -215,6 +241,7 @@ export interface BatchscopeApi {
   exportData(input: ApiInput<'exportData'>): Promise<ExportFile>;
   listPresets(input: ApiInput<'listPresets'>): Promise<Preset[]>;
   experimentReport(input: ApiInput<'experimentReport'>): Promise<ExperimentReport>;
+  listWorkers(input: ApiInput<'listWorkers'>): Promise<WorkersListing>;
 }
 
 /** Live events pushed to subscribers (throttled per run by the runner). */

@@ -312,6 +312,12 @@ export const threadsSchema = z.union([z.number().int().min(1).max(256), z.litera
 });
 export type Threads = z.infer<typeof threadsSchema>;
 
+/**
+ * How often a remote run (docs/distributed.md) is started again from scratch when its worker is
+ * lost mid-run (killed, machine gone); 0: it ends `interrupted`. Local runs ignore it.
+ */
+export const retriesSchema = z.number({ error: 'expected a whole number of retries from 0 to 10' }).int('expected a whole number of retries from 0 to 10').min(0, 'retries must be ≥ 0').max(10, 'retries must be ≤ 10');
+
 export const backendPreferenceSchema = z.enum(['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']);
 export type BackendPreference = z.infer<typeof backendPreferenceSchema>;
 
@@ -327,6 +333,7 @@ export const runSpecShape = {
   diagnostics: diagnosticsSpecSchema,
   backend: backendPreferenceSchema.default('auto'),
   threads: threadsSchema.default('auto'),
+  retries: retriesSchema.default(0),
 };
 
 export function checkRunConsistency(spec: RunSpecShape, ctx: z.RefinementCtx): void {

@@ -16,8 +16,11 @@ export type WorkerMessage =
   | { type: 'layers'; metrics: LayerMetrics[] }
   | { type: 'eval'; metrics: EvalMetrics }
   | { type: 'event'; event: RunEvent; /** the event's number within its run, set for remote runs so a re-delivered event is stored once */ seq?: number }
-  /** a remote worker took the run (never sent by a local training process) */
-  | { type: 'assigned'; worker: { name: string; host: string; pid: number } }
+  /**
+   * a remote worker took the run (never sent by a local training process); attempt > 1: a retry
+   * from scratch after the worker of the previous attempt was lost (spec `retries`)
+   */
+  | { type: 'assigned'; worker: { name: string; host: string; pid: number }; attempt?: number }
   | { type: 'progress'; progress: Progress }
   | { type: 'finished'; summary: RunSummary }
   | { type: 'failed'; error: { name: string; message: string; stack?: string } };

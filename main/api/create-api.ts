@@ -25,6 +25,7 @@ import { metricMethods } from './metric-methods';
 import { toRunRecord } from './records';
 import { createRunnerStore } from './runner-store';
 import { runMethods } from './run-methods';
+import { workerMethods } from './worker-methods';
 
 export interface ApiOptions {
   dbPath: string;
@@ -144,6 +145,7 @@ export async function createApi(options: ApiOptions): Promise<BatchscopeBackend>
     ...experimentMethods(ctx),
     ...runMethods(ctx),
     ...metricMethods(ctx),
+    ...workerMethods(ctx, executor instanceof RedisExecutor ? executor : null),
   };
   if (!store.readonly && (options.resumeQueued ?? true)) runner.wake();
   return api;

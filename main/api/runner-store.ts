@@ -29,6 +29,11 @@ export function createRunnerStore(store: Store, onWriteError: (error: Error) => 
     },
     recordQueue: (runId, queueName) => store.runs.setQueue(runId, queueName),
     recordRemoteWorker: (runId, worker) => store.runs.setRemoteWorker(runId, worker),
+    restartRun: (runId) => {
+      // rows of the lost attempt still buffered go in first, then everything of the run goes
+      writer.flush();
+      store.runs.clearMetrics(runId);
+    },
     recordStarted: (runId, info) => void store.runs.recordStarted(runId, info),
     pushStep: (runId, metrics) => writer.pushStep(runId, metrics),
     pushLayers: (runId, metrics) => writer.pushLayers(runId, metrics),

@@ -20,6 +20,7 @@ import { RedisConfigError } from '../distributed/redis-connection';
 import { defaultDbPath } from '../api/data-dir';
 import { readSpecFile } from './read-spec-file';
 import { UsageError } from './usage-error';
+import { workersCommand } from './workers-command';
 import { cifar10DirIn, datasetsDirFor, downloadCifar10 } from '../download/cifar10-download';
 import { DownloadError } from '../download/http-download';
 
@@ -53,6 +54,9 @@ commands:
   worker --redis URL [--concurrency N] [--name NAME] [--queue Q]
                      train runs from a coordinator's queue on this machine
                      (see docs/distributed.md)
+  workers --redis URL [--queue Q] [--json]
+                     the workers on a queue: name, host, concurrency, last
+                     heartbeat, the runs they are training
   resume [--db file] [--redis URL]
                      train the runs left queued and follow remote runs still
                      running (after a coordinator was stopped), until none is left
@@ -254,6 +258,8 @@ export async function main(argv: string[]): Promise<number> {
         return await serveCommand(rest);
       case 'worker':
         return await workerCommand(rest);
+      case 'workers':
+        return await workersCommand(rest);
       case 'resume':
         return await resumeCommand(rest);
       case undefined:

@@ -12,9 +12,12 @@
  *
  * Lost workers: BullMQ locks a job while its worker renews the lock. A worker that dies (SIGKILL,
  * machine gone) stops renewing; the stalled-job check (run here too, so it works when no worker
- * is left) fails the job after the lock duration (maxStalledCount 0: a half-run job is not
- * silently restarted). The loop sees the failed job, reads what is left in the stream, and ends
- * the run `interrupted` with every metric received kept.
+ * is left) puts the job back in the queue after the lock duration, counting the stall. The next
+ * worker to take it compares the stalls with the job's attempts (the spec's `retries` + 1): with
+ * attempts left it starts the run again from scratch (`assigned` with attempt > 1: the runner
+ * deletes what the lost attempt stored first); without, it fails the job, and the loop here sees
+ * the failed job, reads what is left in the stream, and ends the run `interrupted` with every
+ * metric received kept.
  */
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -23,7 +26,9 @@ import type { WorkerMessage } from '../../common/worker-protocol';
 import type { Execution, ExecutionExit, RunExecutor } from '../runner/executor';
 import { openRedis, probeRedis, redactRedisUrl, redactSecrets } from './redis-connection';
 import { cancelChannel, cancelKey, COORDINATOR_CONSUMER, COORDINATOR_GROUP, DEFAULT_QUEUE, jobIdOf, runStreamKey, runStreamPattern, sentKey } from './redis-keys';
+import { BulkEnqueuer } from './bulk-enqueue';
 import { decodeEntry, type JobData } from './run-stream';
+import { readHeartbeats, type HeartbeatReading } from './worker-heartbeats';
 
 export interface RedisExecutorOptions {
   url: string;
@@ -55,6 +60,12 @@ interface Followed {
   ended: boolean;
 }
 
+/**
+ * Stalls BullMQ tolerates before it fails a job by itself; the spec's `retries` (≤ 10) is the
+ * real limit, enforced by the worker that takes a stalled job (remote-worker.ts).
+ */
+export const MAX_STALLED_COUNT = 10;
+
 const READ_COUNT = 5000;
 const BLOCK_MS = 250;
 const JOB_CHECK_EVERY_MS = 1000;
@@ -65,6 +76,11 @@ export function lockDurationFromEnv(): number {
 }
 
 type XReadReply = [string, [string, string[] | null][]][] | null;
+
+/** One job per run, under a fixed id; attempts = the spec's retries + 1 (see MAX_STALLED_COUNT). */
+function jobOptions(followed: Pick<Followed, 'jobId' | 'spec'>) {
+  return { jobId: followed.jobId, attempts: (followed.spec.retries ?? 0) + 1, removeOnComplete: { count: 10_000 }, removeOnFail: { count: 10_000 } };
+}
 
 export class RedisExecutor implements RunExecutor {
   readonly runsOutliveCoordinator = true;
@@ -80,6 +96,7 @@ export class RedisExecutor implements RunExecutor {
   private closed = false;
   private lastJobCheckMs = 0;
   private readonly loop: Promise<void>;
+  private readonly enqueuer: BulkEnqueuer;
 
   constructor(private readonly options: RedisExecutorOptions) {
     this.queueName = options.queue ?? DEFAULT_QUEUE;
@@ -95,19 +112,19 @@ export class RedisExecutor implements RunExecutor {
       autorun: false,
       lockDuration,
       stalledInterval: Math.max(500, Math.floor(lockDuration / 2)),
-      maxStalledCount: 0,
+      maxStalledCount: MAX_STALLED_COUNT,
     });
     this.stalledChecker.on('error', () => undefined);
     void this.stalledChecker.startStalledCheckTimer().catch(() => undefined);
+    this.enqueuer = new BulkEnqueuer(this.commands, this.queue, (request) => this.removeStaleJob(request.jobId, request.runId));
     this.loop = this.readLoop();
   }
 
   start(spec: RunSpec, onMessage: (message: WorkerMessage) => void, context: { runId: number }): Execution {
     const { followed, execution } = this.follow(context.runId, spec, onMessage, '>');
     const data: JobData = { runId: context.runId, spec };
-    followed.enqueued = this.clearLeftovers(followed)
-      .then(() => this.ensureGroup(followed.key))
-      .then(() => this.queue.add('run', data, { jobId: followed.jobId, attempts: 1, removeOnComplete: { count: 10_000 }, removeOnFail: { count: 10_000 } }))
+    followed.enqueued = this.enqueuer
+      .enqueue({ runId: followed.runId, jobId: followed.jobId, data, opts: jobOptions(followed), streamKey: followed.key, staleKeys: [sentKey(this.queueName, followed.runId), cancelKey(this.queueName, followed.runId)] })
       .then(() => void (followed.ready = true))
       .catch((error: unknown) => {
         followed.ready = true;
@@ -134,6 +151,21 @@ export class RedisExecutor implements RunExecutor {
       const stale = keys.filter((key) => !runIds.has(Number(key.slice(this.queueName.length + 5, -7))));
       if (stale.length) await this.commands.del(...stale);
     } while (cursor !== '0');
+  }
+
+  /** The workers beating on this queue (see worker-heartbeats.ts); rejects when Redis does not answer within `timeoutMs`. */
+  async listWorkers(timeoutMs = 2000): Promise<HeartbeatReading[]> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Redis at ${redactRedisUrl(this.options.url)} did not answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([readHeartbeats(this.commands, this.queueName), timeout]);
+    } catch (error) {
+      throw new Error(redactSecrets((error as Error).message, this.options.url));
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async close(): Promise<void> {
@@ -199,18 +231,16 @@ export class RedisExecutor implements RunExecutor {
    * would be ignored as a duplicate job. A job of another coordinator that is still active cannot
    * be removed: that is two coordinators on one queue, which needs distinct --queue names.
    */
-  private async clearLeftovers(followed: Followed): Promise<void> {
-    const stale = await this.queue.getJob(followed.jobId);
-    if (stale) {
-      try {
-        await stale.remove();
-      } catch (error) {
-        throw new Error(
-          `queue '${this.queueName}' already has an active run ${followed.runId} of another coordinator; give each database its own queue (--queue NAME, on the coordinator and its workers): ${(error as Error).message}`,
-        );
-      }
+  private async removeStaleJob(jobId: string, runId: number): Promise<void> {
+    const stale = await this.queue.getJob(jobId);
+    if (!stale) return;
+    try {
+      await stale.remove();
+    } catch (error) {
+      throw new Error(
+        `queue '${this.queueName}' already has an active run ${runId} of another coordinator; give each database its own queue (--queue NAME, on the coordinator and its workers): ${(error as Error).message}`,
+      );
     }
-    await this.commands.del(followed.key, sentKey(this.queueName, followed.runId), cancelKey(this.queueName, followed.runId));
   }
 
   private async ensureGroup(key: string): Promise<void> {
@@ -341,7 +371,7 @@ export class RedisExecutor implements RunExecutor {
       } else if (state === 'unknown') {
         // enqueued by a coordinator that was killed before the job was added: add it now
         const data: JobData = { runId: followed.runId, spec: followed.spec };
-        await this.queue.add('run', data, { jobId: followed.jobId, attempts: 1, removeOnComplete: { count: 10_000 }, removeOnFail: { count: 10_000 } });
+        await this.queue.add('run', data, jobOptions(followed));
       }
     }
   }

@@ -8,15 +8,16 @@
  */
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { Worker, type Job } from 'bullmq';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { parseRunSpec, SpecError, type DatasetSpec } from '../../common/spec';
 import type { WorkerMessage } from '../../common/worker-protocol';
 import { forkWorker, type WorkerHandle } from '../worker/fork-worker';
 import { openRedis, probeRedis, redactRedisUrl, redactSecrets } from './redis-connection';
-import { lockDurationFromEnv } from './redis-executor';
-import { cancelChannel, cancelKey, DEFAULT_QUEUE, runStreamKey, sentKey, workerKey } from './redis-keys';
+import { lockDurationFromEnv, MAX_STALLED_COUNT } from './redis-executor';
+import { cancelChannel, cancelKey, DEFAULT_QUEUE, runStreamKey, sentKey } from './redis-keys';
 import type { JobData } from './run-stream';
 import { StreamWriter } from './stream-writer';
+import { HEARTBEAT_EVERY_MS, removeHeartbeat, writeHeartbeat } from './worker-heartbeats';
 
 export interface RemoteWorkerOptions {
   url: string;
@@ -34,8 +35,6 @@ export interface RemoteWorker {
   /** stops taking runs; running ones are cancelled and awaited unless `kill` */
   close(options?: { kill?: boolean }): Promise<void>;
 }
-
-const HEARTBEAT_EVERY_MS = 2000;
 
 /** The files a dataset spec names; the worker checks them before forking anything. */
 function datasetFiles(dataset: DatasetSpec): string[] {
@@ -81,16 +80,34 @@ export async function startRemoteWorker(options: RemoteWorkerOptions): Promise<R
     }
   });
 
+  // a beat at once when a run starts or ends, so the Workers panel shows it without waiting
+  let closing = false;
+  const beat = (): void => {
+    if (closing) return;
+    void writeHeartbeat(redis, queue, { name, host, pid: process.pid, concurrency, runIds: [...running.keys()] }).catch(() => undefined);
+  };
+
   const train = async (job: Job<JobData>): Promise<void> => {
     const runId = Number(job.data?.runId);
     if (!Number.isInteger(runId) || runId <= 0) throw new Error(`job ${job.id} carries no run id`);
+    // every worker lost mid-run left the job stalled once, and BullMQ put it back in the queue;
+    // the coordinator set attempts = the spec's retries + 1
+    const attempt = job.stalledCounter + 1;
+    const attempts = Math.max(1, job.opts.attempts ?? 1);
+    if (attempt > attempts) {
+      throw new UnrecoverableError(`its worker was lost mid-run ${attempt - 1} time(s) and the spec allows ${attempts - 1} retr${attempts === 2 ? 'y' : 'ies'}`);
+    }
+    // a retry starts from scratch: what the lost attempt sent is no longer counted (the audit
+    // trail compares the run's rows with what the attempt that ended it sent)
+    if (attempt > 1) await redis.del(sentKey(queue, runId));
     const stream = new StreamWriter(redis, runStreamKey(queue, runId), sentKey(queue, runId), (error) => log(`run ${runId}: appending to its stream failed (${redactSecrets(error.message, options.url)}); retrying`));
     const fail = async (error: { name: string; message: string }): Promise<void> => {
       stream.push({ type: 'failed', error });
       stream.push({ type: 'exit', code: 0, signal: null, stderrTail: '' });
       await stream.flush();
     };
-    stream.push({ type: 'assigned', worker: { name, host, pid: process.pid } });
+    stream.push({ type: 'assigned', worker: { name, host, pid: process.pid }, attempt });
+    if (attempt > 1) log(`run ${runId}: attempt ${attempt} of ${attempts}, from scratch (the worker of the previous attempt was lost)`);
 
     let spec;
     try {
@@ -117,6 +134,7 @@ export async function startRemoteWorker(options: RemoteWorkerOptions): Promise<R
     };
     const handle = forkWorker(spec, relay, options.env ?? {});
     running.set(runId, handle);
+    beat();
     const early = stopRequests.get(runId);
     if (early) stopRun(runId, early);
     try {
@@ -126,6 +144,7 @@ export async function startRemoteWorker(options: RemoteWorkerOptions): Promise<R
     } finally {
       running.delete(runId);
       stopRequests.delete(runId);
+      beat();
     }
   };
 
@@ -137,20 +156,11 @@ export async function startRemoteWorker(options: RemoteWorkerOptions): Promise<R
     concurrency,
     lockDuration,
     stalledInterval: Math.max(500, Math.floor(lockDuration / 2)),
-    maxStalledCount: 0,
+    maxStalledCount: MAX_STALLED_COUNT,
     name,
   });
   worker.on('error', (error) => log(`queue: ${redactSecrets(error.message, options.url)}`));
 
-  const beat = (): void => {
-    const key = workerKey(queue, name);
-    void redis
-      .multi()
-      .hset(key, { name, host, pid: String(process.pid), concurrency: String(concurrency), runs: JSON.stringify([...running.keys()]), beatAtMs: String(Date.now()) })
-      .pexpire(key, HEARTBEAT_EVERY_MS * 5)
-      .exec()
-      .catch(() => undefined);
-  };
   beat();
   const heartbeat = setInterval(beat, HEARTBEAT_EVERY_MS);
   log(`taking runs from queue '${queue}' on ${redactRedisUrl(options.url)}, ${concurrency} at a time`);
@@ -159,10 +169,11 @@ export async function startRemoteWorker(options: RemoteWorkerOptions): Promise<R
     name,
     async close(closeOptions = {}) {
       clearInterval(heartbeat);
-      const closing = worker.close(closeOptions.kill ?? false);
+      closing = true;
+      const closed = worker.close(closeOptions.kill ?? false);
       for (const runId of running.keys()) stopRun(runId, closeOptions.kill ? 'kill' : 'cancel');
-      await closing;
-      await redis.del(workerKey(queue, name)).catch(() => undefined);
+      await closed;
+      await removeHeartbeat(redis, queue, name).catch(() => undefined);
       subscriber.disconnect();
       redis.disconnect();
       queueConnection.disconnect();

@@ -26,6 +26,8 @@ export interface RunnerStore {
   recordQueue(runId: number, queueName: string): void;
   /** the remote worker that took it */
   recordRemoteWorker(runId: number, worker: { name: string; host: string }): void;
+  /** a remote run starts again from scratch after its worker was lost: what it stored so far goes */
+  restartRun(runId: number): void;
   recordStarted(runId: number, info: RunStarted): void;
   pushStep(runId: number, metrics: StepMetrics): void;
   pushLayers(runId: number, metrics: LayerMetrics[]): void;
@@ -302,6 +304,11 @@ export class JobRunner {
         this.store.pushEvent(runId, message.event, message.seq);
         break;
       case 'assigned':
+        if ((message.attempt ?? 1) > 1) {
+          this.store.restartRun(runId);
+          run.lastStep = 0;
+          run.progress = null;
+        }
         this.store.recordRemoteWorker(runId, message.worker);
         break;
       case 'progress': {

@@ -94,6 +94,12 @@ export interface RunStore {
   /** records the remote worker that took a queued-remote run */
   setRemoteWorker(id: number, worker: { name: string; host: string }): void;
   /**
+   * Deletes what a running run stored (steps, layers, evaluations, events): a remote run whose
+   * worker was lost starts again from scratch (spec `retries`), and its rows must not mix with
+   * the new attempt's.
+   */
+  clearMetrics(id: number): void;
+  /**
    * Marks `running` runs whose worker is gone as `interrupted` and returns their ids. Queued runs
    * stay queued: nothing of theirs was lost, and the runner may still start them. Runs handed to
    * a BullMQ queue are left alone: their coordinator decides (see main/distributed).
@@ -307,6 +313,14 @@ export function createRunStore(ctx: StoreContext): RunStore {
     setRemoteWorker(id, worker) {
       ctx.guard(`recording the worker of run ${id}`, () =>
         ctx.statement(`UPDATE runs SET worker_name = ?, worker_host = ?, heartbeat_at_ms = ? WHERE id = ? AND status = 'running'`).run(worker.name, worker.host, Date.now(), id),
+      );
+    },
+
+    clearMetrics(id) {
+      ctx.guard(`clearing the metrics of run ${id} for its retry`, () =>
+        ctx.db.transaction(() => {
+          for (const table of ['step_metrics', 'layer_metrics', 'evaluations', 'run_events']) ctx.statement(`DELETE FROM ${table} WHERE run_id = ?`).run(id);
+        }).immediate(),
       );
     },
 

@@ -18,6 +18,17 @@ describe('run spec schema', () => {
     expect(spec.lr.scaling).toBe('none');
     expect(spec.diagnostics.curvatureEstimator).toBe('gradient-difference');
     expect(spec.backend).toBe('auto');
+    expect(spec.retries).toBe(0);
+  });
+
+  it('retries: a whole number from 0 to 10, else an error naming the field', () => {
+    expect(parseRunSpec({ ...minimal, retries: 3 }).retries).toBe(3);
+    expect(parseRunSpec({ ...minimal, retries: 10 }).retries).toBe(10);
+    expect(issuesOf({ ...minimal, retries: 11 })).toEqual([{ path: 'retries', message: 'retries must be ≤ 10' }]);
+    expect(issuesOf({ ...minimal, retries: -1 })).toEqual([{ path: 'retries', message: 'retries must be ≥ 0' }]);
+    expect(issuesOf({ ...minimal, retries: 1.5 })).toEqual([{ path: 'retries', message: 'expected a whole number of retries from 0 to 10' }]);
+    expect(issuesOf({ ...minimal, retries: 'twice' })).toEqual([{ path: 'retries', message: 'expected a whole number of retries from 0 to 10' }]);
+    expect(() => parseRunSpec({ ...minimal, retries: 11 })).toThrow(/retries: retries must be ≤ 10/);
   });
 
   it('rejects unknown fields with their path', () => {

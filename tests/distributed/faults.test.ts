@@ -1,6 +1,6 @@
 /**
  * Faults with the real thing: SIGKILL of random workers and of the coordinator in the middle of a
- * sweep (BATCHSCOPE_KILL_ROUNDS rounds of each, default 3), and Redis stopped for 5 s mid-run.
+ * sweep (BATCHSCOPE_KILL_ROUNDS rounds of each, default 10), and Redis stopped for 5 s mid-run.
  * After each: the SQLite file passes integrity_check, every run ends in a terminal status, and
  * the database holds exactly the records the workers appended to Redis (each worker counts them
  * per run, atomically with each append): none lost, none duplicated.
@@ -16,7 +16,7 @@ import { sentKey } from '../../main/distributed/redis-keys';
 import { kill, startCli, startWorker, until, type CliProcess } from './processes';
 import { startRedis, type TestRedis } from './redis-server';
 
-const ROUNDS = Math.max(1, Number(process.env.BATCHSCOPE_KILL_ROUNDS) || 3);
+const ROUNDS = Math.max(1, Number(process.env.BATCHSCOPE_KILL_ROUNDS) || 10);
 const TERMINAL = ['completed', 'failed', 'diverged', 'cancelled', 'interrupted'];
 
 let redis: TestRedis;
@@ -126,6 +126,8 @@ describe('faults in a remote sweep', () => {
     }
     // the last coordinator exits once every run has ended
     await coordinator.exited;
+    // the next test's run must go to its own worker
+    await Promise.all(workers.map(kill));
     const byStatus = await auditRuns(dbPath);
     expect(byStatus.completed).toBeGreaterThan(0);
     const statuses = query<{ id: number; status: string; error: string | null }>(dbPath, 'SELECT id, status, error FROM runs');
@@ -151,15 +153,16 @@ describe('faults in a remote sweep', () => {
     const dbPath = join(tempDir(), 'outage.db');
     try {
       api = await createApi({ dbPath, redisUrl: redis.url });
-      const { runs } = await api.createExperiment({ spec: spec('outage', [7], 150) });
+      const { runs } = await api.createExperiment({ spec: spec('outage', [7], 1500) });
       const id = runs[0]!.id;
-      await until(() => (api!.runner.progressOf(id)?.step ?? 0) > 5, 'the run training', 300_000);
+      await until(() => api!.store.metrics.stepMetrics(id).length > 5, 'the run training', 300_000);
+      expect(api.store.runs.get(id)?.status).toBe('running');
       await redis.stop();
       await new Promise((r) => setTimeout(r, 5000));
       await redis.start();
       await api.idle();
       expect(api.store.runs.get(id)?.status).toBe('completed');
-      expect(api.store.metrics.stepMetrics(id)).toHaveLength(150);
+      expect(api.store.metrics.stepMetrics(id)).toHaveLength(1500);
       await api.close();
       api = null;
     } finally {

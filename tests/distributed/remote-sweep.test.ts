@@ -131,11 +131,23 @@ describe('remote runs through BullMQ and Redis', () => {
     const { runs } = await api.createExperiment({ spec: tiny('to cancel', [1], 100_000) });
     const id = runs[0]!.id;
     await until(() => (api.runner.progressOf(id)?.step ?? 0) > 2, 'the remote run training');
+    const trainer = api.store.runs.get(id)!.workerName;
+    expect((await api.listWorkers({})).workers.find((w) => w.name === trainer)?.runs.map((r) => r.id)).toEqual([id]);
+    const cancelledAtMs = performance.now();
     await api.cancelRun({ id });
     await api.idle();
+    // measured, not asserted (no timing bounds in tests): the issue asks for under 2 s
+    process.stderr.write(`cancel of a remote run: ${Math.round(performance.now() - cancelledAtMs)} ms from cancelRun to the run recorded cancelled\n`);
     const run = api.store.runs.get(id)!;
     expect(run.status).toBe('cancelled');
     expect(api.store.metrics.stepMetrics(id).length).toBeGreaterThan(2);
+    // the worker stopped the training: its heartbeat no longer lists the run, and it takes the next one
+    await until(async () => (await api.listWorkers({})).workers.find((w) => w.name === trainer)?.runs.length === 0, 'the worker idle again');
+    const steps = api.store.metrics.stepMetrics(id).length;
+    const { runs: next } = await api.createExperiment({ spec: tiny('after cancel', [2], 4) });
+    await api.idle();
+    expect(api.store.runs.get(next[0]!.id)!.status).toBe('completed');
+    expect(api.store.metrics.stepMetrics(id).length).toBe(steps);
   }, 300_000);
 
   it('a wrong password is a clear error for the coordinator and the worker, and shows no password', async () => {

@@ -16,7 +16,7 @@ import { ensureBuilt, outDir } from './ensure-built';
 export { chromiumArgs, chromiumPath, launchBrowser } from './chromium';
 
 /** Builds out/ if needed, then serves the built renderer and a real API on a free port. */
-export async function startApp(dbPath: string, options: { concurrency?: number } = {}): Promise<Serving> {
+export async function startApp(dbPath: string, options: { concurrency?: number; redisUrl?: string } = {}): Promise<Serving> {
   await ensureBuilt();
   return serve({ dbPath, staticDir: join(outDir, 'renderer'), ...options });
 }
