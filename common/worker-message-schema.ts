@@ -89,7 +89,7 @@ const schema = z.discriminatedUnion('type', [
     event: z.strictObject({ step: count, kind: z.enum(['batch-size', 'discard', 'note']), detail: z.record(z.string(), z.unknown()) }),
     seq: count.optional(),
   }),
-  z.strictObject({ type: z.literal('assigned'), worker: z.strictObject({ name: text, host: text, pid: count }) }),
+  z.strictObject({ type: z.literal('assigned'), worker: z.strictObject({ name: text, host: text, pid: count }), attempt: count.optional() }),
   z.strictObject({
     type: z.literal('progress'),
     progress: z.strictObject({ step: count, totalSteps: count, epoch: num, loss: num, accuracy: num, samplesPerSec: num, etaMs: num }),

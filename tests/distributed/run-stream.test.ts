@@ -12,6 +12,10 @@ const layer = (step: number, l: number, extra: Partial<LayerMetrics> = {}): Laye
   lossUpdateShare: null,
   curvature: null,
   curvatureError: null,
+  noiseScale: null,
+  sharpness: null,
+  distanceFromInit: null,
+  updateCosine: null,
   ...extra,
 });
 
