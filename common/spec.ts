@@ -279,8 +279,8 @@ export const diagnosticsSpecSchema = z
     /** one extra forward pass for ΔL at the diagnostics cadence */
     lossUpdate: z.boolean().default(true),
     /**
-     * top Hessian eigenvalue (network and per layer) every this many steps, by power iteration on the
-     * curvature sub-batch; 0 turns it off (docs/methods.md "Sharpness" has the cost)
+     * top Hessian eigenvalue (network and per layer) every this many steps and at the last step, by power
+     * iteration on the curvature sub-batch; 0 turns it off (docs/methods.md "Sharpness" has the cost)
      */
     sharpnessEvery: z.number().int().nonnegative().default(500),
     /** most power iterations per block and evaluation (warm-started ones usually stop after 2–5) */

@@ -42,9 +42,13 @@ export interface DiagnosticsDue {
   keepUpdate: boolean;
 }
 
-/** `step` is the 0-based optimizer step the update is about to make. */
-export function diagnosticsDue(diag: DiagnosticsSpec, step: number): DiagnosticsDue {
-  const sharpness = diag.sharpnessEvery > 0 && step % diag.sharpnessEvery === 0;
+/**
+ * `step` is the 0-based optimizer step the update is about to make; `last` whether it is
+ * the run's last. Sharpness is also measured at the last step, so every run has it at
+ * the end of training (the value compared across batch sizes), however short the run.
+ */
+export function diagnosticsDue(diag: DiagnosticsSpec, step: number, last = false): DiagnosticsDue {
+  const sharpness = diag.sharpnessEvery > 0 && (step % diag.sharpnessEvery === 0 || last);
   const onEvery = step % diag.every === 0;
   return {
     layerStats: onEvery || sharpness,

@@ -162,6 +162,7 @@ async function loop(
           discard: discardRuleAt(spec, epoch),
           curvatureSeed: streamSeed(seed, 'curvatureProbes', step),
           study,
+          last: step + 1 === plan.totalSteps,
         });
       } finally {
         disposeBatch(batch);

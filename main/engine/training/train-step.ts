@@ -22,6 +22,8 @@ export interface TrainStepInput {
   lr: number;
   /** 0-based optimizer step */
   step: number;
+  /** the run's last step (sharpness is measured there too) */
+  last?: boolean;
   discard: DiscardRule | null;
   /** seed of this step's curvature probes */
   curvatureSeed: number;
@@ -43,7 +45,7 @@ export interface StepOutcome {
 
 export async function trainStep(input: TrainStepInput): Promise<StepOutcome> {
   const { model, optimizer, diag, batch, microBatch, shards, lr, step } = input;
-  const due = diagnosticsDue(diag, step);
+  const due = diagnosticsDue(diag, step, input.last ?? false);
   const gradients = await batchGradients(model, batch, microBatch, input.discard, shards, { parts: due.noiseScale });
   // built lazily: it costs gradient passes only when the optimizer or the cadence calls it
   const curvature = due.curvature || due.sharpness || optimizer.needsCurvature ? createStepCurvature(model, batch, diag, input.curvatureSeed) : null;

@@ -41,10 +41,10 @@ describe('study diagnostics in training', () => {
     // the noise scale's EMA needs a few steps before |G|² and tr(Σ) are positive
     expect(sink.steps.slice(-5).every((s) => finite(s.noiseScale) && s.noiseScale! > 0)).toBe(true);
     expect(summary.noiseScale).toBe(sink.steps.at(-1)!.noiseScale);
-    // sharpness at steps 0, 10, 20 (0-based) = records of steps 1, 11, 21
-    expect(sink.steps.filter((s) => s.sharpness !== null).map((s) => s.step)).toEqual([1, 11, 21]);
+    // sharpness at steps 0, 10, 20 (0-based) and at the last one = records of steps 1, 11, 21, 24
+    expect(sink.steps.filter((s) => s.sharpness !== null).map((s) => s.step)).toEqual([1, 11, 21, 24]);
     expect(sink.steps.filter((s) => s.sharpness !== null).every((s) => s.sharpness! > 0)).toBe(true);
-    expect(summary.sharpness).toBe(sink.steps[20]!.sharpness);
+    expect(summary.sharpness).toBe(sink.steps[23]!.sharpness);
     const layers = 3;
     const atStep = (step: number) => sink.layerRows.filter((r) => r.step === step);
     for (const row of atStep(11)) {
