@@ -14,11 +14,7 @@ function isAlive(pid: number): boolean {
 }
 
 export function markDeadRunsInterrupted(store: Store): number[] {
-  const livePids = new Set(
-    store.runs
-      .list({ status: 'running' })
-      .map((r) => r.workerPid)
-      .filter((pid): pid is number => pid !== null && isAlive(pid)),
-  );
-  return store.runs.markInterruptedRuns({ livePids });
+  // liveness is checked inside the store's write transaction: a list of live pids taken
+  // before it would miss a run another process claims in between, and interrupt it
+  return store.runs.markInterruptedRuns({ isAlive });
 }

@@ -65,6 +65,11 @@ export interface RunStatusChange {
 export interface InterruptOptions {
   /** workers known to be alive; their runs are left alone */
   livePids?: ReadonlySet<number>;
+  /**
+   * asked inside the transaction for each running run's worker: a run claimed by another
+   * process after a list of live pids was taken would otherwise look orphaned
+   */
+  isAlive?: (pid: number) => boolean;
   /** also leave alone runs whose heartbeat is younger than this */
   staleAfterMs?: number;
 }
@@ -335,7 +340,7 @@ export function createRunStore(ctx: StoreContext): RunStore {
             'id' | 'worker_pid' | 'heartbeat_at_ms'
           >[];
           const gone = running.filter((run) => {
-            if (run.worker_pid !== null && options.livePids?.has(run.worker_pid)) return false;
+            if (run.worker_pid !== null && (options.livePids?.has(run.worker_pid) || options.isAlive?.(run.worker_pid))) return false;
             if (options.staleAfterMs !== undefined && run.heartbeat_at_ms !== null && now - run.heartbeat_at_ms < options.staleAfterMs) return false;
             return true;
           });

@@ -30,4 +30,23 @@ describe('orphaned runs at start-up', () => {
     expect(store.runs.get(claimedHere)!.workerPid).toBe(4242);
     store.close();
   });
+
+  it('asks about each running run inside the write transaction, so a run claimed after the check began is judged by its own worker', () => {
+    const store = tempStore();
+    const { runId: a } = createRun(store);
+    const { runId: b } = createRun(store);
+    store.runs.updateStatus(a, { status: 'running', workerPid: 777 });
+    store.runs.updateStatus(b, { status: 'running', workerPid: 778 });
+    const asked: number[] = [];
+    const interrupted = store.runs.markInterruptedRuns({
+      isAlive: (pid) => {
+        asked.push(pid);
+        return pid === 777;
+      },
+    });
+    expect(asked.sort()).toEqual([777, 778]);
+    expect(interrupted).toEqual([b]);
+    expect(store.runs.get(a)!.status).toBe('running');
+    store.close();
+  });
 });

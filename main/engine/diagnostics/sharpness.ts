@@ -32,6 +32,11 @@ export interface SharpnessOptions {
   freezeActivations?: boolean;
   /** per-layer blocks as well as the network (default true) */
   perLayer?: boolean;
+  /**
+   * leave batch-norm layers' blocks out (default true): each block costs as many gradient
+   * passes as the network's, and a ResNet has one batch-norm group per convolution
+   */
+  skipBatchNorm?: boolean;
   /** seed of the random start vectors (default fixed, so results replay) */
   seed?: number;
 }
@@ -39,8 +44,8 @@ export interface SharpnessOptions {
 export interface SharpnessResult {
   /** λ_max of the whole Hessian */
   network: number;
-  /** λ_max(H_ll) per layer (empty when perLayer is false) */
-  layers: number[];
+  /** λ_max(H_ll) per layer (empty when perLayer is false; null for a skipped batch-norm layer) */
+  layers: (number | null)[];
   /** power iterations used, all blocks together */
   iterations: number;
 }
@@ -163,13 +168,19 @@ export class SharpnessTracker {
     if (!(o.relativeStep > 0 && Number.isFinite(o.relativeStep))) throw new RangeError(`sharpness relativeStep must be a positive number, got ${o.relativeStep}`);
     const perLayer = this.options.perLayer ?? true;
     const seed = this.options.seed ?? DEFAULT_SEED;
-    const blocks = [groups.flatMap((g) => g.params), ...(perLayer ? groups.map((g) => g.params) : [])];
+    const skipBatchNorm = this.options.skipBatchNorm ?? true;
+    const measured = (g: LayerGroup): boolean => !(skipBatchNorm && g.kind === 'batchnorm');
+    const blocks = [groups.flatMap((g) => g.params), ...(perLayer ? groups.map((g) => (measured(g) ? g.params : null)) : [])];
     const frozen = freezeActivations(lossFn, this.options.freezeActivations ?? true);
-    const lambdas: number[] = [];
+    const lambdas: (number | null)[] = [];
     let iterations = 0;
     try {
       for (let b = 0; b < blocks.length; b++) {
-        const vars = blocks[b]!;
+        const vars = blocks[b];
+        if (!vars) {
+          lambdas.push(null);
+          continue;
+        }
         const start = this.vectors[b] ?? randomUnit(vars, seed + 7919 * b + this.evaluations);
         const result = await topEigen({ vars, start }, frozen.lossFn, o);
         tf.dispose(start);

@@ -57,7 +57,7 @@ describe('sharpness against the exact Hessian', () => {
     const result = await estimateSharpness(ref.network.model.groups, ref.network.lossFn);
     expect(relative(result.network, ref.top)).toBeLessThan(0.05);
     expect(result.layers).toHaveLength(ref.layerTops.length);
-    result.layers.forEach((lambda, l) => expect(relative(lambda, ref.layerTops[l]!), `layer ${l}`).toBeLessThan(0.05));
+    result.layers.forEach((lambda, l) => expect(relative(lambda!, ref.layerTops[l]!), `layer ${l}`).toBeLessThan(0.05));
     // the network's top eigenvalue bounds every block's (Cauchy interlacing)
     expect(Math.max(...ref.layerTops)).toBeLessThanOrEqual(ref.top * (1 + 1e-9));
     // the weights are left bit-exactly as found
@@ -66,7 +66,7 @@ describe('sharpness against the exact Hessian', () => {
     if (spec.architecture.kind === 'mlp' && spec.architecture.activation === 'relu') {
       // what freezing the activation pattern buys: the plain differences cross kinks and miss a block by far more
       const crossing = await estimateSharpness(ref.network.model.groups, ref.network.lossFn, { freezeActivations: false, relativeStep: 1e-2 });
-      const worst = Math.max(relative(crossing.network, ref.top), ...crossing.layers.map((lambda, l) => relative(lambda, ref.layerTops[l]!)));
+      const worst = Math.max(relative(crossing.network, ref.top), ...crossing.layers.map((lambda, l) => relative(lambda!, ref.layerTops[l]!)));
       expect(worst).toBeGreaterThan(0.05);
     }
   });
@@ -102,6 +102,16 @@ describe('sharpness against the exact Hessian', () => {
     expect(result.network).toBeCloseTo(2, 3);
     expect(result.layers[0]).toBeCloseTo(2, 3);
     tf.dispose([w, matrix]);
+  });
+
+  it('leaves batch-norm blocks out by default (each block costs as many passes as the network)', async () => {
+    const network = createNetwork(NETWORKS.resnet);
+    built.push(network);
+    const groups = network.model.groups;
+    const result = await estimateSharpness(groups, network.lossFn, { iterations: 3 });
+    expect(groups.some((g) => g.kind === 'batchnorm')).toBe(true);
+    groups.forEach((g, l) => expect(result.layers[l] === null, g.name).toBe(g.kind === 'batchnorm'));
+    expect(Number.isFinite(result.network)).toBe(true);
   });
 
   it('refuses bad settings with the setting named', async () => {

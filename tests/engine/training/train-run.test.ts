@@ -29,8 +29,9 @@ describe('training loop', () => {
     expect(sink.info!.layers.map((l) => l.name)).toEqual(['dense_1', 'output']);
     expect(summary.lastEval!.testAccuracy).toBeGreaterThanOrEqual(0.95);
     expect(sink.steps).toHaveLength(937);
-    // per-layer rows at the diagnostics cadence, curvature only at its own cadence
-    expect(sink.layerRows.length).toBe(Math.ceil(937 / 50) * 2);
+    // per-layer rows at the diagnostics cadence (and at the last step, where sharpness is measured), curvature only at its own cadence
+    expect(sink.layerRows.length).toBe((Math.ceil(937 / 50) + 1) * 2);
+    expect(sink.layerRows.filter((r) => r.sharpness !== null).map((r) => r.step)).toEqual([1, 1, 501, 501, 937, 937]);
     const withCurvature = sink.layerRows.filter((r) => r.curvature !== null);
     expect(withCurvature.length).toBe(Math.ceil(937 / 200) * 2);
     expect(withCurvature.every((r) => Number.isFinite(r.curvature))).toBe(true);
