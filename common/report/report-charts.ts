@@ -38,7 +38,15 @@ export function headlineChart(groups: RunGroup[]): Option {
     return {
       ...base('Test accuracy vs batch size', gapOnly ? 'final test accuracy and generalization gap (train − test)' : 'one line per ' + axes.filter((a) => a !== 'batchSize').join(' · ')),
       legend: { bottom: 0 },
-      xAxis: { type: 'log', logBase: 2, name: 'batch size', nameLocation: 'middle', nameGap: 28 },
+      xAxis: {
+        type: 'log',
+        logBase: 2,
+        name: 'batch size',
+        nameLocation: 'middle',
+        nameGap: 28,
+        // the noise-scale mark is drawn only inside the axis: widen it to include B_noise
+        ...(noise !== null ? batchAxisBounds(groups.map((g) => Number(g.point.batchSize)), noise) : {}),
+      },
       yAxis: [{ type: 'value', name: 'test accuracy %', scale: true }, ...(gapOnly ? [{ type: 'value', name: 'gap %', scale: true }] : [])],
       series: [
         ...[...series.entries()].map(([name, data], i) => ({
@@ -78,6 +86,12 @@ export function medianNoiseScale(measured: readonly number[]): number | null {
   if (values.length === 0) return null;
   const mid = values.length >> 1;
   return values.length % 2 ? values[mid]! : Math.sqrt(values[mid - 1]! * values[mid]!);
+}
+
+/** Bounds (powers of two) of a log₂ batch-size axis that show both the batch sizes and B_noise. */
+export function batchAxisBounds(batchSizes: readonly number[], noiseScale: number): { min: number; max: number } {
+  const values = [...batchSizes, noiseScale].filter((v) => v > 0 && Number.isFinite(v));
+  return { min: 2 ** Math.floor(Math.log2(Math.min(...values))), max: 2 ** Math.ceil(Math.log2(Math.max(...values))) };
 }
 
 /** A vertical line at B = B_noise on a batch-size axis. */

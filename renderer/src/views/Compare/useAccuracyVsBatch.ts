@@ -5,7 +5,7 @@
  */
 import { computed, type Ref } from 'vue';
 import type { RunRecord } from '../../../../common/api-contract';
-import { medianNoiseScale, noiseScaleMark } from '../../../../common/report/report-charts';
+import { batchAxisBounds, medianNoiseScale, noiseScaleMark } from '../../../../common/report/report-charts';
 import type { ChartOption } from '../../charts/echarts';
 import { lineChartOption } from '../../charts/line-option';
 import { seriesColor } from '../../charts/palette';
@@ -52,7 +52,11 @@ export function useAccuracyVsBatch(
     // the measured gradient noise scale (McCandlish et al. 2018): batches well above it waste samples
     const noise = medianNoiseScale(shownRuns.value.map((r) => r.summary?.noiseScale ?? NaN));
     const series = option.series as Record<string, unknown>[] | undefined;
-    if (noise !== null && series?.[0]) series[0].markLine = noiseScaleMark(noise);
+    if (noise !== null && series?.[0]) {
+      series[0].markLine = noiseScaleMark(noise);
+      // a mark outside the axis is not drawn: widen the axis to include B_noise
+      Object.assign(option.xAxis as Record<string, unknown>, batchAxisBounds(shownRuns.value.map((r) => r.spec.batch.size), noise));
+    }
     return option;
   });
   const noiseScale = computed(() => medianNoiseScale(shownRuns.value.map((r) => r.summary?.noiseScale ?? NaN)));
