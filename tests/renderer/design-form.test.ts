@@ -43,7 +43,11 @@ describe('design form', () => {
     form.model.kind = 'cnn';
     form.discard = { enabled: true, withoutToo: true, variants: [{ by: 'threshold', threshold: 0.01, fromEpoch: 1 }] };
     form.batch.schedules = [[], [{ epoch: 1, size: 512 }]];
+    form.retries = 2;
+    form.diagnostics.sharpnessEvery = 100;
+    form.diagnostics.noiseScale = false;
     const saved = JSON.parse(JSON.stringify(toExperimentSpec(form))) as unknown;
+    expect(saved).toMatchObject({ retries: 2, diagnostics: { sharpnessEvery: 100, noiseScale: false } });
     const loaded = formFromJson(saved);
     expect(loaded.ok).toBe(true);
     if (loaded.ok) expect(toExperimentSpec(loaded.form)).toEqual(toExperimentSpec(form));
@@ -59,6 +63,11 @@ describe('design form', () => {
     form.lr.values = [0.1];
     const second = planExperiment(toExperimentSpec(form));
     if (!second.ok) expect([...groupIssues(second.issues).keys()]).toEqual(['batch.microBatch']);
+    form.batch.microBatch = undefined;
+    form.retries = 11;
+    const third = planExperiment(toExperimentSpec(form));
+    expect(third.ok).toBe(false);
+    if (!third.ok) expect([...groupIssues(third.issues).keys()]).toEqual(['retries']);
   });
 
   it('sweeps discarding against none, and schedules against a fixed batch', () => {

@@ -73,6 +73,8 @@ export interface DesignForm {
   notes: string;
   tags: string[];
   backend: BackendPreference;
+  /** remote runs only: times a run whose worker is lost starts again from scratch */
+  retries?: number;
   dataset: { kind: DatasetKind; byKind: Record<DatasetKind, Record<string, unknown>> };
   model: {
     kind: ModelKind;
@@ -198,6 +200,7 @@ export function toExperimentSpec(form: DesignForm): Record<string, unknown> {
     }),
     diagnostics: compact({ ...form.diagnostics }),
     backend: form.backend,
+    ...(form.retries !== undefined && form.retries !== 0 ? { retries: form.retries } : {}),
     sweep: compact({
       batchSize: several(form.batch.sizes),
       optimizer: several(optimizers),
@@ -244,6 +247,7 @@ function blankForm(): DesignForm {
     notes: '',
     tags: [],
     backend: parsed.backend,
+    retries: parsed.retries,
     dataset: {
       kind: 'mnist',
       byKind: Object.fromEntries(datasetKinds.map((k) => [k, fieldDefaults(datasetFields[k])])) as Record<DatasetKind, Record<string, unknown>>,
@@ -296,6 +300,7 @@ export function fromExperimentSpec(spec: ExperimentSpec): DesignForm {
   form.notes = spec.notes;
   form.tags = [...spec.tags];
   form.backend = spec.backend;
+  form.retries = spec.retries;
 
   form.dataset.kind = spec.dataset.kind;
   form.dataset.byKind[spec.dataset.kind] = { ...without(spec.dataset, 'kind') };
