@@ -8,11 +8,12 @@ export interface MlpRunOptions {
   microBatch?: number;
   /** undefined keeps the spec default (common/spec.ts) */
   curvatureEvery?: number;
-  /** false turns sharpness, the noise scale and the trajectory diagnostics off (the study diagnostics of issue #14) */
+  /** true turns the noise scale and the trajectory on, false those and sharpness off (the study diagnostics of issue #14); undefined keeps the defaults */
   studyDiagnostics?: boolean;
 }
 
 const STUDY_DIAGNOSTICS_OFF = { sharpnessEvery: 0, noiseScale: false, geometry: false } as const;
+const STUDY_DIAGNOSTICS_ON = { noiseScale: true, geometry: true } as const;
 
 /** MLP 784-256-128-10 on MNIST with the spec's default diagnostics; one evaluation, at the end. */
 export function mlpRunSpec(o: MlpRunOptions): RunSpecInput {
@@ -24,8 +25,13 @@ export function mlpRunSpec(o: MlpRunOptions): RunSpecInput {
     lr: { base: 0.05 },
     batch: { size: o.batchSize, ...(o.microBatch !== undefined ? { microBatch: o.microBatch } : {}) },
     training: { steps: o.steps, seed: 1, evalEverySteps: o.steps },
-    ...(o.curvatureEvery !== undefined || o.studyDiagnostics === false
-      ? { diagnostics: { ...(o.curvatureEvery !== undefined ? { curvatureEvery: o.curvatureEvery } : {}), ...(o.studyDiagnostics === false ? STUDY_DIAGNOSTICS_OFF : {}) } }
+    ...(o.curvatureEvery !== undefined || o.studyDiagnostics !== undefined
+      ? {
+          diagnostics: {
+            ...(o.curvatureEvery !== undefined ? { curvatureEvery: o.curvatureEvery } : {}),
+            ...(o.studyDiagnostics === false ? STUDY_DIAGNOSTICS_OFF : o.studyDiagnostics === true ? STUDY_DIAGNOSTICS_ON : {}),
+          },
+        }
       : {}),
     backend: 'wasm',
   };

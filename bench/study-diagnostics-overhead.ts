@@ -24,7 +24,7 @@ export async function studyDiagnosticsOverheadRow(o: StudyOverheadOptions): Prom
   const defaults = diagnosticsSpecSchema.parse({});
   const steps = o.firings * defaults.sharpnessEvery;
   const id = 'study-diagnostics-overhead';
-  const label = `sharpness every ${defaults.sharpnessEvery} steps + noise scale + trajectory every step (defaults), MLP B=${o.batchSize}, ${steps} steps: run time vs all three off`;
+  const label = `sharpness every ${defaults.sharpnessEvery} steps (default) + noise scale + trajectory every step (on, as in the presets), MLP B=${o.batchSize}, ${steps} steps: run time vs all three off`;
   const target = { op: '<=', value: 10, unit: '%' } as const;
   const onMs: number[] = [];
   const offMs: number[] = [];
@@ -32,7 +32,7 @@ export async function studyDiagnosticsOverheadRow(o: StudyOverheadOptions): Prom
     for (let round = 0; round < o.rounds; round++) {
       for (const on of [true, false]) {
         o.log(`  study diagnostics ${on ? 'default' : 'off'} · B=${o.batchSize} · round ${round + 1}/${o.rounds}`);
-        const spec = mlpRunSpec({ batchSize: o.batchSize, steps, studyDiagnostics: on ? undefined : false });
+        const spec = mlpRunSpec({ batchSize: o.batchSize, steps, studyDiagnostics: on });
         const r = await runTsChild<TrainChildResult>('train-child.ts', [JSON.stringify(spec)], { timeoutMs: 20 * 60_000 });
         (on ? onMs : offMs).push(r.summary.wallMs);
         o.log(`    ${(r.summary.wallMs / 1000).toFixed(2)} s, ${formatNumber(r.summary.samplesPerSec)} samples/s`);

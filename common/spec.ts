@@ -285,10 +285,13 @@ export const diagnosticsSpecSchema = z
     sharpnessEvery: z.number().int().nonnegative().default(500),
     /** most power iterations per block and evaluation (warm-started ones usually stop after 2–5) */
     sharpnessIterations: positiveInt.max(500).default(20),
-    /** gradient noise scale B_simple from the parts of each batch, at the diagnostics cadence */
-    noiseScale: z.boolean().default(true),
-    /** distance from initialization ‖w_t − w_0‖ and the cosine of consecutive updates, per layer, at the diagnostics cadence */
-    geometry: z.boolean().default(true),
+    /**
+     * gradient noise scale B_simple from the parts of each batch, at the diagnostics cadence; off by
+     * default: with the trajectory it cost 40–50 % of an MLP run (docs/benchmarks.md); the presets turn it on
+     */
+    noiseScale: z.boolean().default(false),
+    /** distance from initialization ‖w_t − w_0‖ and the cosine of consecutive updates, per layer, at the diagnostics cadence (off by default, see noiseScale) */
+    geometry: z.boolean().default(false),
   })
   .default({
     every: 1,
@@ -299,8 +302,8 @@ export const diagnosticsSpecSchema = z
     lossUpdate: true,
     sharpnessEvery: 500,
     sharpnessIterations: 20,
-    noiseScale: true,
-    geometry: true,
+    noiseScale: false,
+    geometry: false,
   });
 
 /**

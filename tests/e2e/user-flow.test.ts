@@ -64,6 +64,9 @@ it('designs, launches, watches, compares, exports and reports a two-run sweep', 
   await t('field-lr.base').fill('0.1');
   await t('field-diagnostics.curvatureEvery').fill('2');
   await t('field-diagnostics.sharpnessEvery').fill('5');
+  // the noise scale and the trajectory are off by default (their cost): turn them on
+  await t('field-diagnostics.noiseScale').check();
+  await t('field-diagnostics.geometry').check();
   for (const chip of await page.locator('[data-testid^="chip-batch-"]').all()) {
     const size = Number((await chip.getAttribute('data-testid'))!.replace('chip-batch-', ''));
     const on = (await chip.getAttribute('aria-pressed')) === 'true';

@@ -19,6 +19,8 @@ const base = {
   training: { steps: 24, seed: 3, evalEverySteps: 24 },
   backend: 'wasm',
 } as const;
+/** the noise scale and the trajectory are off by default (their cost); these runs turn them on */
+const studyOn = { noiseScale: true, geometry: true } as const;
 
 async function run(overrides: Record<string, unknown>): Promise<RecordingSink> {
   const sink = new RecordingSink();
@@ -36,7 +38,7 @@ beforeAll(async () => {
 
 describe('study diagnostics in training', () => {
   it('records noise scale every step, sharpness on its cadence, distance from init and update cosine per layer', async () => {
-    const sink = await run({ diagnostics: { sharpnessEvery: 10, curvatureEvery: 0 } });
+    const sink = await run({ diagnostics: { ...studyOn, sharpnessEvery: 10, curvatureEvery: 0 } });
     const summary = (sink as RecordingSink & { summary: { noiseScale: number | null; sharpness: number | null } }).summary;
     // the noise scale's EMA needs a few steps before |G|² and tr(Σ) are positive
     expect(sink.steps.slice(-5).every((s) => finite(s.noiseScale) && s.noiseScale! > 0)).toBe(true);
@@ -63,14 +65,17 @@ describe('study diagnostics in training', () => {
 
   it('with micro-batches and with two shards the noise scale comes from those parts', async () => {
     for (const overrides of [{ batch: { size: 128, microBatch: 32 } }, { threads: 2 }]) {
-      const sink = await run({ ...overrides, diagnostics: { sharpnessEvery: 0, curvatureEvery: 0 } });
+      const sink = await run({ ...overrides, diagnostics: { ...studyOn, sharpnessEvery: 0, curvatureEvery: 0 } });
       expect(sink.steps.slice(-5).every((s) => finite(s.noiseScale)), JSON.stringify(overrides)).toBe(true);
       expect(sink.steps.every((s) => s.sharpness === null)).toBe(true);
     }
   });
 
   it('has no noise scale while discarding, and nothing when the diagnostics are off', async () => {
-    const discarding = await run({ discard: { fraction: 0.25 }, diagnostics: { sharpnessEvery: 0, curvatureEvery: 0 } });
+    const discarding = await run({ discard: { fraction: 0.25 }, diagnostics: { ...studyOn, sharpnessEvery: 0, curvatureEvery: 0 } });
+    const byDefault = await run({ diagnostics: { sharpnessEvery: 0, curvatureEvery: 0 } });
+    expect(byDefault.steps.every((s) => s.noiseScale === null)).toBe(true);
+    expect(byDefault.layerRows.every((r) => r.distanceFromInit === null && r.updateCosine === null)).toBe(true);
     expect(discarding.steps.every((s) => s.noiseScale === null)).toBe(true);
     expect(discarding.layerRows.every((r) => r.noiseScale === null && finite(r.distanceFromInit))).toBe(true);
     const off = await run({ diagnostics: { sharpnessEvery: 0, noiseScale: false, geometry: false, curvatureEvery: 0 } });
@@ -79,7 +84,7 @@ describe('study diagnostics in training', () => {
   });
 
   it('keeps the previous update only for a measured next step: every 4 steps gives a cosine at each measured step', async () => {
-    const sink = await run({ diagnostics: { every: 4, sharpnessEvery: 0, curvatureEvery: 0 } });
+    const sink = await run({ diagnostics: { ...studyOn, every: 4, sharpnessEvery: 0, curvatureEvery: 0 } });
     const measured = [...new Set(sink.layerRows.map((r) => r.step))];
     expect(measured).toEqual([1, 5, 9, 13, 17, 21]);
     expect(sink.layerRows.filter((r) => r.step > 1).every((r) => finite(r.updateCosine))).toBe(true);
