@@ -27,6 +27,7 @@ import { hadamardOrder, type ProbeRng } from './balanced-probes';
 import { allLayers, gradientDifference, larsProxy, lossDifference, type EstimatorSettings } from './finite-difference-estimators';
 import { hutchinsonDiagonalOf, hutchinsonKappa, type HutchinsonDiagonal, type HutchinsonSettings } from './hutchinson';
 import { freezeActivations, gradientsOf, type FrozenLoss, type LossFn } from './perturbation';
+import { readValues } from '../training/read-back';
 
 export type { LossFn, LayerCurvature };
 
@@ -127,7 +128,7 @@ function hutchinsonSettings(o: Resolved): HutchinsonSettings {
 
 async function readPairs(pairs: tf.Tensor2D): Promise<LayerCurvature> {
   try {
-    const values = await pairs.data();
+    const values = await readValues(pairs);
     const layers = pairs.shape[0];
     return { kappa: Array.from({ length: layers }, (_, l) => values[2 * l]!), error: Array.from({ length: layers }, (_, l) => values[2 * l + 1]!) };
   } finally {

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayerGroup } from '../models/layer-group';
 import { balancedProbes, type ProbeRng } from './balanced-probes';
 import { gradientsOf, setPerturbed, stepSize, withRestore } from './perturbation';
+import { readValues } from '../training/read-back';
 
 export interface HutchinsonSettings {
   samples: number;
@@ -60,7 +61,7 @@ export async function hutchinsonDiagonalOf(group: LayerGroup, lossFn: () => tf.S
     }
   });
   try {
-    const [s, s2] = (await Promise.all([sum.data(), sumSq.data()])) as Float32Array[];
+    const [s, s2] = (await Promise.all([readValues(sum), readValues(sumSq)])) as Float32Array[];
     const count = probes.length;
     const diagonal = s!.map((v) => v / count);
     const variance = count > 1 ? s2!.map((v, i) => Math.max(v - count * diagonal[i]! * diagonal[i]!, 0) / (count - 1)) : null;
@@ -79,7 +80,7 @@ export async function hutchinsonDiagonalOf(group: LayerGroup, lossFn: () => tf.S
  */
 export async function hutchinsonKappa(grads: tf.Tensor[][], diagonals: HutchinsonDiagonal[]): Promise<{ kappa: number[]; error: number[] }> {
   const joined = tf.tidy(() => tf.concat(grads.flat().map((g) => tf.reshape(g, [-1]))));
-  const flat = await joined.data();
+  const flat = await readValues(joined);
   joined.dispose();
   let at = 0;
   const kappa: number[] = [];

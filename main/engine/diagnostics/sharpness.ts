@@ -20,6 +20,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayerGroup } from '../models/layer-group';
 import { createRng } from '../rng';
 import { freezeActivations, gradientsOf, groupDot, setPerturbed, stepSize, sumSquares, withRestore, type LossFn } from './perturbation';
+import { readValues } from '../training/read-back';
 
 export interface SharpnessOptions {
   /** most power iterations per block (default 20) */
@@ -119,7 +120,7 @@ async function powerIteration(
       tf.dispose(hv);
       tf.dispose(v);
       v = next;
-      lambda = (await rayleigh.data())[0]!;
+      lambda = (await readValues(rayleigh))[0]!;
       rayleigh.dispose();
       if (!Number.isFinite(lambda)) break;
       if (Math.abs(lambda - previous) <= o.tolerance * Math.abs(lambda)) break;

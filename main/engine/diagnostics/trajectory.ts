@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerGroup } from '../models/layer-group';
+import { readValues } from '../training/read-back';
 
 export interface LayerTrajectory {
   distanceFromInit: number[];
@@ -78,7 +79,7 @@ export class TrajectoryTracker {
     }
     if (!values) return null;
     try {
-      const flat = await values.data();
+      const flat = await readValues(values);
       return {
         distanceFromInit: this.groups.map((_, l) => flat[2 * l]!),
         updateCosine: this.groups.map((_, l) => (Number.isNaN(flat[2 * l + 1]!) && !previous ? null : flat[2 * l + 1]!)),

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { readValues } from '../training/read-back';
 
 /**
  * Euclidean norm of each list of tensors taken together (‖(t_1, …, t_k)‖), all
@@ -13,7 +14,7 @@ export async function groupNorms(lists: readonly (readonly tf.Tensor[])[]): Prom
   );
   let data: Float32Array | Int32Array | Uint8Array;
   try {
-    data = await squares.data();
+    data = await readValues(squares);
   } finally {
     squares.dispose();
   }

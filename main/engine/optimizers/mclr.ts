@@ -17,6 +17,7 @@ import { CurvatureScaledSgd, type CurvatureMeasurement, type CurvatureSource } f
 import { medianAbs } from './median';
 import type { CurvatureOracle, LayerOptimizer, OptimizerStepInput } from './optimizer';
 import { Slots } from './slots';
+import { readValues } from '../training/read-back';
 
 export type MclrSpec = Extract<OptimizerSpec, { name: 'mclr' }>;
 
@@ -89,7 +90,7 @@ class SecantMedian implements CurvatureSource {
     );
     let values: Float32Array;
     try {
-      values = (await secants.data()) as Float32Array;
+      values = (await readValues(secants)) as Float32Array;
     } finally {
       secants.dispose();
     }

@@ -10,6 +10,7 @@ import type { Model } from '../models/model';
 import { disposeBatch, rowsOf, type Batch } from './batch-source';
 import { correctCount, perSampleCrossEntropy } from './loss';
 import { shardMicroBatch, shardRanges, type ShardRange } from './shard-ranges';
+import { readValues } from './read-back';
 
 export interface DiscardRule {
   fraction?: number;
@@ -106,7 +107,7 @@ export async function sampleLosses(model: Model, batch: Batch, microBatch: numbe
     });
     if (part !== batch) disposeBatch(part);
     try {
-      const [lossValues, correctValue] = await Promise.all([l!.data(), k!.data()]);
+      const [lossValues, correctValue] = await Promise.all([readValues(l!), readValues(k!)]);
       losses.set(lossValues as Float32Array, c.start);
       correct += correctValue[0]!;
     } finally {
@@ -204,7 +205,9 @@ function hostLayerSquaredNorms(model: Model, flat: Float32Array[]): number[] {
 /** Reads (and frees) the parts' squared norms; a part's gradient sum over `divisor` becomes its mean gradient. */
 async function readParts(partSquares: PartSquares, divisor: number): Promise<GradientPart[]> {
   try {
-    const rows = (await partSquares.squares.array()) as number[][];
+    const [count, width] = partSquares.squares.shape as [number, number];
+    const flat = await readValues(partSquares.squares);
+    const rows = Array.from({ length: count }, (_, p) => Array.from(flat.subarray(p * width, (p + 1) * width)));
     return rows.map((row, p) => {
       const scale = (divisor / partSquares.sizes[p]!) ** 2;
       return { samples: partSquares.sizes[p]!, squaredNorms: row.map((v) => v * scale) };
@@ -219,7 +222,7 @@ const hasBatchNorm = (model: Model): boolean => model.groups.some((g) => g.kind 
 /** Reads (and frees) the on-device [lossSum, correct] pair of gradientSum. */
 export async function readStats(stats: tf.Tensor): Promise<{ lossSum: number; correct: number }> {
   try {
-    const values = await stats.data();
+    const values = await readValues(stats);
     return { lossSum: values[0]!, correct: values[1]! };
   } finally {
     stats.dispose();
@@ -332,7 +335,7 @@ async function shardedGradients(
   try {
     const parts = fulfilled(settled);
     if (ownSquares) {
-      const ownNorms = Array.from(await ownSquares.data());
+      const ownNorms = Array.from(await readValues(ownSquares));
       ownSquares.dispose();
       ownSquares = null;
       const meanScale = (size: number): number => (kept / size) ** 2;

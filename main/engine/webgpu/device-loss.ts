@@ -36,19 +36,45 @@ export function assertDeviceAlive(): void {
   if (lostError) throw lostError;
 }
 
+/** How long a failed read waits for the device's `lost` promise before reporting its own error. */
+const lossSettleMs = 1000;
+
 /**
  * What `start()` resolves to, or a DeviceLostError as soon as the device is lost,
  * whichever comes first. A thunk, so nothing is started on a device already lost
- * (its rejection would go unheard).
+ * (its rejection would go unheard). A read that fails on its own (a destroyed device
+ * rejects a pending map, often with an empty message, before its `lost` promise
+ * settles) waits briefly for the loss and reports it instead when it comes.
  */
 export function unlessDeviceLost<T>(start: () => Promise<T>): Promise<T> {
   if (lostError) return Promise.reject(lostError);
   const promise = start();
   return new Promise<T>((resolve, reject) => {
-    const onLost = (error: DeviceLostError): void => reject(error);
-    rejectWaiters.push(onLost);
-    promise.then(resolve, reject).finally(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onLost = (error: DeviceLostError): void => {
+      clearTimeout(timer);
+      reject(error);
+    };
+    const forget = (): void => {
       rejectWaiters = rejectWaiters.filter((r) => r !== onLost);
-    });
+    };
+    rejectWaiters.push(onLost);
+    promise.then(
+      (value) => {
+        forget();
+        resolve(value);
+      },
+      (error: unknown) => {
+        if (lostError) {
+          forget();
+          reject(lostError);
+          return;
+        }
+        timer = setTimeout(() => {
+          forget();
+          reject(error);
+        }, lossSettleMs);
+      },
+    );
   });
 }
