@@ -75,7 +75,8 @@ export function lockDurationFromEnv(): number {
   return Number.isInteger(value) && value >= 1000 ? value : 30_000;
 }
 
-type XReadReply = [string, [string, string[] | null][]][] | null;
+/** XREADGROUP's reply read as Buffers (the layer values are binary): [stream, [id, fields][]][] */
+type XReadReply = [Buffer, [Buffer, Buffer[] | null][]][] | null;
 
 /** One job per run, under a fixed id; attempts = the spec's retries + 1 (see MAX_STALLED_COUNT). */
 function jobOptions(followed: Pick<Followed, 'jobId' | 'spec'>) {
@@ -260,7 +261,7 @@ export class RedisExecutor implements RunExecutor {
         const rereading = ready.some((f) => f.cursor !== '>');
         let reply: XReadReply;
         try {
-          reply = (await this.reader.call(
+          reply = (await this.reader.callBuffer(
             'XREADGROUP',
             'GROUP',
             COORDINATOR_GROUP,
@@ -299,7 +300,8 @@ export class RedisExecutor implements RunExecutor {
     const quiet = new Set(ready);
     const acks: { followed: Followed; ids: string[] }[] = [];
     const answered = new Set<string>();
-    for (const [key, entries] of reply ?? []) {
+    for (const [keyBytes, entries] of reply ?? []) {
+      const key = keyBytes.toString();
       const followed = this.followed.get(key);
       if (!followed) continue;
       answered.add(key);
@@ -314,7 +316,8 @@ export class RedisExecutor implements RunExecutor {
       }
       quiet.delete(followed);
       const ids: string[] = [];
-      for (const [id, fields] of entries) {
+      for (const [idBytes, fields] of entries) {
+        const id = idBytes.toString();
         ids.push(id);
         if (followed.cursor !== '>') followed.cursor = id;
         for (const message of decodeEntry(fields)) {

@@ -5,7 +5,7 @@
  * Progress messages are only for the live view: within a batch only the newest is kept.
  */
 import type { Redis } from 'ioredis';
-import { BATCH_FIELD, encodeBatch, type StreamMessage } from './run-stream';
+import { encodeBatch, type EntryFields, type StreamMessage } from './run-stream';
 
 const FLUSH_EVERY_MS = 100;
 const MAX_BATCH = 2000;
@@ -57,10 +57,10 @@ export class StreamWriter {
     return this.chain;
   }
 
-  private async append(payload: string, sent: Map<string, number>): Promise<void> {
+  private async append(payload: EntryFields, sent: Map<string, number>): Promise<void> {
     for (;;) {
       try {
-        const multi = this.redis.multi().xadd(this.key, '*', BATCH_FIELD, payload);
+        const multi = this.redis.multi().xadd(this.key, '*', ...payload);
         for (const [type, count] of sent) multi.hincrby(this.sentKey, type, count);
         const results = await multi.pexpire(this.sentKey, SENT_KEPT_MS).exec();
         const failed = results?.find(([error]) => error);
