@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Serving } from '../../main/server/serve';
-import { launchBrowser, startApp } from './harness';
+import { callApi, launchBrowser, openView, startApp } from './harness';
 import { expectChartDrawn } from './page-checks';
 
 let browser: Browser;
@@ -33,27 +33,13 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function call<T>(method: string, input: unknown): Promise<T> {
-  const response = await fetch(`${app.origin}/api/${method}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-batchscope-token': app.token },
-    body: JSON.stringify(input),
-  });
-  const body = (await response.json()) as T & { error?: { message: string } };
-  if (!response.ok) throw new Error(`${method}: ${body.error?.message}`);
-  return body;
-}
 
-async function openCompare(runIds: number[], errors: string[]): Promise<Page> {
-  const page = await context.newPage();
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.addInitScript((route) => sessionStorage.setItem('batchscope.route', JSON.stringify(route)), { view: 'compare', query: { runs: runIds.join(',') } });
-  await page.goto(app.url);
-  return page;
+function openCompare(runIds: number[], errors: string[]): Promise<Page> {
+  return openView(context, app, 'compare', { runs: runIds.join(',') }, errors);
 }
 
 it('adds, retargets and removes charts, sets a target, smooths, hides a run and exports specs', async () => {
-  const { experiment } = await call<{ experiment: { id: number } }>('createExperiment', {
+  const { experiment } = await callApi<{ experiment: { id: number } }>(app, 'createExperiment', {
     spec: {
       name: 'compare controls',
       dataset: { kind: 'spirals', samples: 400 },
@@ -70,7 +56,7 @@ it('adds, retargets and removes charts, sets a target, smooths, hides a run and 
   await expect
     .poll(
       async () => {
-        const { runs } = await call<{ runs: { id: number; status: string }[] }>('getExperiment', { id: experiment.id });
+        const { runs } = await callApi<{ runs: { id: number; status: string }[] }>(app, 'getExperiment', { id: experiment.id });
         runIds = runs.map((r) => r.id);
         return runs.filter((r) => r.status === 'completed').length;
       },

@@ -9,10 +9,10 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Serving } from '../../main/server/serve';
-import { launchBrowser, startApp } from './harness';
+import { callApi, launchBrowser, openView, startApp } from './harness';
 import { canvasPixels, expectChartDrawn, screenshot, screenshotDir } from './page-checks';
 
 /** bands are translucent: count faint, less saturated pixels too */
@@ -39,28 +39,10 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function call<T>(method: string, input: unknown): Promise<T> {
-  const response = await fetch(`${app.origin}/api/${method}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-batchscope-token': app.token },
-    body: JSON.stringify(input),
-  });
-  const body = (await response.json()) as T & { error?: { message: string } };
-  if (!response.ok) throw new Error(`${method}: ${body.error?.message}`);
-  return body;
-}
 
-/** A new page on a view: the app restores its view from session storage (the address carries only the token). */
-async function openView(view: string, query: Record<string, string>, errors: string[]): Promise<Page> {
-  const page = await context.newPage();
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.addInitScript((route) => sessionStorage.setItem('batchscope.route', JSON.stringify(route)), { view, query });
-  await page.goto(app.url);
-  return page;
-}
 
 it('draws seeds as bands and steps to target for a batch-size sweep', async () => {
-  const { experiment } = await call<{ experiment: { id: number } }>('createExperiment', {
+  const { experiment } = await callApi<{ experiment: { id: number } }>(app, 'createExperiment', {
     spec: {
       name: 'seeds × batch size',
       dataset: { kind: 'spirals', samples: 800 },
@@ -77,7 +59,7 @@ it('draws seeds as bands and steps to target for a batch-size sweep', async () =
   await expect
     .poll(
       async () => {
-        const { runs } = await call<{ runs: { id: number; status: string }[] }>('getExperiment', { id: experiment.id });
+        const { runs } = await callApi<{ runs: { id: number; status: string }[] }>(app, 'getExperiment', { id: experiment.id });
         runIds = runs.map((r) => r.id);
         return runs.filter((r) => r.status === 'completed').length;
       },
@@ -86,7 +68,7 @@ it('draws seeds as bands and steps to target for a batch-size sweep', async () =
     .toBe(6);
 
   const errors: string[] = [];
-  const page = await openView('compare', { runs: runIds.join(',') }, errors);
+  const page = await openView(context, app, 'compare', { runs: runIds.join(',') }, errors);
   await page.getByTestId('compare-chart-0').waitFor();
 
   // batch sizes differ, so samples seen is the default x axis
@@ -104,7 +86,7 @@ it('draws seeds as bands and steps to target for a batch-size sweep', async () =
   await page.getByTestId('compare-single-runs').check();
   await expect.poll(async () => (await canvasPixels(page, 'compare-chart-0', bandPixels)).coloured).not.toBe(banded);
 
-  const report = await openView('report', { experiment: String(experiment.id) }, errors);
+  const report = await openView(context, app, 'report', { experiment: String(experiment.id) }, errors);
   await expectChartDrawn(report, 'report-accuracy', bandPixels);
   await expectChartDrawn(report, 'report-steps-to-target', bandPixels);
   await screenshot(report, 'report-seed-bands');

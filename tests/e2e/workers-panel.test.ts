@@ -12,7 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Serving } from '../../main/server/serve';
 import { kill, startWorker, type CliProcess } from '../distributed/processes';
 import { startRedis, type TestRedis } from '../distributed/redis-server';
-import { launchBrowser, startApp } from './harness';
+import { callApi, launchBrowser, openView, startApp } from './harness';
 import { screenshot, screenshotDir } from './page-checks';
 
 let browser: Browser;
@@ -36,22 +36,9 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function call<T>(app: Serving, method: string, input: unknown): Promise<T> {
-  const response = await fetch(`${app.origin}/api/${method}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-batchscope-token': app.token },
-    body: JSON.stringify(input),
-  });
-  const body = (await response.json()) as T & { error?: { message: string } };
-  if (!response.ok) throw new Error(`${method}: ${body.error?.message}`);
-  return body;
-}
 
 async function openRuns(app: Serving, errors: string[]): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.addInitScript(() => sessionStorage.setItem('batchscope.route', JSON.stringify({ view: 'runs', query: {} })));
-  await page.goto(app.url);
+  const page = await openView(await browser.newContext({ viewport: { width: 1280, height: 800 } }), app, 'runs', {}, errors);
   await page.locator('.runs-view').waitFor();
   return page;
 }
@@ -68,7 +55,7 @@ it('lists the worker, its concurrency and the run it trains', async () => {
   expect(await t('worker-load-panel-worker').textContent()).toMatch(/0\s*\/\s*2/);
   await expect.poll(() => t('workers-panel').textContent()).toContain('queue batchscope');
 
-  const { runs } = await call<{ runs: { id: number; label: string }[] }>(app, 'createExperiment', {
+  const { runs } = await callApi<{ runs: { id: number; label: string }[] }>(app, 'createExperiment', {
     spec: { name: 'panel run', dataset: { kind: 'blobs', samples: 300 }, model: { kind: 'mlp', hidden: [8] }, batch: { size: 32 }, training: { steps: 1_000_000 } },
   });
   const runId = runs[0]!.id;
@@ -82,7 +69,7 @@ it('lists the worker, its concurrency and the run it trains', async () => {
   // clicking the run opens it live
   await t(`worker-run-${runId}`).click();
   await page.waitForFunction(() => JSON.parse(sessionStorage.getItem('batchscope.route') ?? '{}').view === 'live');
-  await call(app, 'cancelRun', { id: runId });
+  await callApi(app, 'cancelRun', { id: runId });
   expect(errors).toEqual([]);
   await page.close();
 }, 600_000);
@@ -92,7 +79,7 @@ it('without Redis the panel is not shown', async () => {
   apps.push(app);
   const errors: string[] = [];
   const page = await openRuns(app, errors);
-  const listing = await call<{ distributed: boolean; reason: string }>(app, 'listWorkers', {});
+  const listing = await callApi<{ distributed: boolean; reason: string }>(app, 'listWorkers', {});
   expect(listing.distributed).toBe(false);
   expect(listing.reason).toMatch(/no Redis configured/);
   await page.getByText('No experiments yet').waitFor();

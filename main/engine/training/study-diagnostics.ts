@@ -35,10 +35,6 @@ export class StudyDiagnostics {
     this.trajectory = diag.geometry ? new TrajectoryTracker(model.groups) : null;
   }
 
-  get measuresNoiseScale(): boolean {
-    return this.noise !== null;
-  }
-
   /** One batch's parts and its mean gradient's squared norms per layer; null values while discarding (no parts). */
   addNoiseSample(parts: GradientPart[] | null, bigSquaredNorms: number[]): NoiseScaleValues | null {
     if (!this.noise || !parts) return null;

@@ -32,6 +32,8 @@ export function useAccuracyVsBatch(
     return accuracyByBatchSize(shownRuns.value.map((r) => ({ line: accuracyLineOf(r), batchSize: r.spec.batch.size, testAccuracy: finals.get(r.id) ?? null })));
   });
 
+  // the measured gradient noise scale (McCandlish et al. 2018), median over the shown runs: batches well above it waste samples
+  const noiseScale = computed(() => medianNoiseScale(shownRuns.value.map((r) => r.summary?.noiseScale ?? NaN)));
   const accuracyOption = computed<ChartOption>(() => {
     const optimizerOf = new Map(shownRuns.value.map((r) => [accuracyLineOf(r), r.spec.optimizer.name]));
     const perOptimizer = accuracyLines.value.length === new Set(optimizerOf.values()).size;
@@ -49,8 +51,7 @@ export function useAccuracyVsBatch(
         y: line.points.map((p) => p.accuracy),
       })),
     });
-    // the measured gradient noise scale (McCandlish et al. 2018): batches well above it waste samples
-    const noise = medianNoiseScale(shownRuns.value.map((r) => r.summary?.noiseScale ?? NaN));
+    const noise = noiseScale.value;
     const series = option.series as Record<string, unknown>[] | undefined;
     if (noise !== null && series?.[0]) {
       series[0].markLine = noiseScaleMark(noise);
@@ -59,7 +60,6 @@ export function useAccuracyVsBatch(
     }
     return option;
   });
-  const noiseScale = computed(() => medianNoiseScale(shownRuns.value.map((r) => r.summary?.noiseScale ?? NaN)));
   const accuracyNote = computed(() => {
     const optimizers = new Set(shownRuns.value.map((r) => r.spec.optimizer.name)).size;
     const noise = noiseScale.value === null ? '' : `; dotted: measured gradient noise scale B ≈ ${Math.round(noiseScale.value)}`;
