@@ -8,12 +8,11 @@ export interface MlpRunOptions {
   microBatch?: number;
   /** undefined keeps the spec default (common/spec.ts) */
   curvatureEvery?: number;
-  /** true turns the noise scale and the trajectory on, false those and sharpness off (the study diagnostics of issue #14); undefined keeps the defaults */
+  /** false turns the noise scale, the trajectory and sharpness off (the study diagnostics of issue #14); true or undefined keeps the defaults (all on) */
   studyDiagnostics?: boolean;
 }
 
 const STUDY_DIAGNOSTICS_OFF = { sharpnessEvery: 0, noiseScale: false, geometry: false } as const;
-const STUDY_DIAGNOSTICS_ON = { noiseScale: true, geometry: true } as const;
 
 /** MLP 784-256-128-10 on MNIST with the spec's default diagnostics; one evaluation, at the end. */
 export function mlpRunSpec(o: MlpRunOptions): RunSpecInput {
@@ -29,7 +28,7 @@ export function mlpRunSpec(o: MlpRunOptions): RunSpecInput {
       ? {
           diagnostics: {
             ...(o.curvatureEvery !== undefined ? { curvatureEvery: o.curvatureEvery } : {}),
-            ...(o.studyDiagnostics === false ? STUDY_DIAGNOSTICS_OFF : o.studyDiagnostics === true ? STUDY_DIAGNOSTICS_ON : {}),
+            ...(o.studyDiagnostics === false ? STUDY_DIAGNOSTICS_OFF : {}),
           },
         }
       : {}),

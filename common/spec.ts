@@ -279,19 +279,21 @@ export const diagnosticsSpecSchema = z
     /** one extra forward pass for ΔL at the diagnostics cadence */
     lossUpdate: z.boolean().default(true),
     /**
-     * top Hessian eigenvalue (network and per layer) every this many steps and at the last step, by power
-     * iteration on the curvature sub-batch; 0 turns it off (docs/methods.md "Sharpness" has the cost)
+     * top Hessian eigenvalue (network and per layer) every this many steps and at the last step, by Lanczos
+     * on the curvature sub-batch; 0 turns it off (1000 keeps its cost near 5 % of an MLP run; docs/methods.md "Sharpness")
      */
-    sharpnessEvery: z.number().int().nonnegative().default(500),
-    /** most power iterations per block and evaluation (warm-started ones usually stop after 2–5) */
+    sharpnessEvery: z.number().int().nonnegative().default(1000),
+    /** most Lanczos iterations (Hessian-vector products) per block and evaluation (on an MNIST MLP 5–10 cold, fewer warm) */
     sharpnessIterations: positiveInt.max(500).default(20),
     /**
-     * gradient noise scale B_simple from the parts of each batch, at the diagnostics cadence; off by
-     * default: with the trajectory it cost 40–50 % of an MLP run (docs/benchmarks.md); the presets turn it on
+     * gradient noise scale B_simple from the parts of the batch (McCandlish et al. 2018), every
+     * `studyEvery` steps, smoothed over those measurements
      */
-    noiseScale: z.boolean().default(false),
-    /** distance from initialization ‖w_t − w_0‖ and the cosine of consecutive updates, per layer, at the diagnostics cadence (off by default, see noiseScale) */
-    geometry: z.boolean().default(false),
+    noiseScale: z.boolean().default(true),
+    /** distance from initialization ‖w_t − w_0‖ and the cosine of consecutive updates, per layer, every `studyEvery` steps */
+    geometry: z.boolean().default(true),
+    /** noise scale and trajectory every this many steps (they also make that step's layer record); 10 keeps their cost near 1 % (docs/benchmarks.md) */
+    studyEvery: positiveInt.default(10),
   })
   .default({
     every: 1,
@@ -300,10 +302,11 @@ export const diagnosticsSpecSchema = z
     curvatureBatch: 256,
     relativeStep: 1e-3,
     lossUpdate: true,
-    sharpnessEvery: 500,
+    sharpnessEvery: 1000,
     sharpnessIterations: 20,
-    noiseScale: false,
-    geometry: false,
+    noiseScale: true,
+    geometry: true,
+    studyEvery: 10,
   });
 
 /**

@@ -64,9 +64,10 @@ it('designs, launches, watches, compares, exports and reports a two-run sweep', 
   await t('field-lr.base').fill('0.1');
   await t('field-diagnostics.curvatureEvery').fill('2');
   await t('field-diagnostics.sharpnessEvery').fill('5');
-  // the noise scale and the trajectory are off by default (their cost): turn them on
-  await t('field-diagnostics.noiseScale').check();
-  await t('field-diagnostics.geometry').check();
+  // the noise scale and the trajectory are on by default, every 10 steps: every 2 here
+  expect(await t('field-diagnostics.noiseScale').isChecked()).toBe(true);
+  expect(await t('field-diagnostics.geometry').isChecked()).toBe(true);
+  await t('field-diagnostics.studyEvery').fill('2');
   for (const chip of await page.locator('[data-testid^="chip-batch-"]').all()) {
     const size = Number((await chip.getAttribute('data-testid'))!.replace('chip-batch-', ''));
     const on = (await chip.getAttribute('aria-pressed')) === 'true';
@@ -125,7 +126,7 @@ it('designs, launches, watches, compares, exports and reports a two-run sweep', 
   await expect.poll(() => t('live-header').getAttribute('data-status')).toBe('completed');
   await expectChartDrawn(page, 'live-chart-loss');
   await expectChartDrawn(page, 'live-chart-effectiveLr');
-  // the large-batch study diagnostics: noise scale and trajectory every step, sharpness every 5
+  // the large-batch study diagnostics: noise scale and trajectory every 2 steps, sharpness every 5
   for (const field of ['noiseScale', 'sharpness', 'distanceFromInit', 'updateCosine']) await expectChartDrawn(page, `live-chart-${field}`);
   await screenshot(page, 'live');
 

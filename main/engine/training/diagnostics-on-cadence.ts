@@ -1,10 +1,10 @@
 /**
  * Diagnostics on cadence: the per-layer measurements taken around one optimizer update
  * when the spec's cadence calls for them — gradient, weight and update norms, ΔL and
- * each layer's share of it, the gradient noise scale and the trajectory (distance from
- * initialization, update cosine) every `diagnostics.every` steps, κ_l every
- * `diagnostics.curvatureEvery` steps, sharpness every `diagnostics.sharpnessEvery`
- * steps — returned as the step's layer records.
+ * each layer's share of it every `diagnostics.every` steps, the gradient noise scale and
+ * the trajectory (distance from initialization, update cosine) every
+ * `diagnostics.studyEvery` steps, κ_l every `diagnostics.curvatureEvery` steps, sharpness
+ * every `diagnostics.sharpnessEvery` steps — returned as the step's layer records.
  *
  * This is the seam for further per-layer diagnostics: measure what needs the weights
  * before the update where κ_l is measured, what needs them after where the layer
@@ -49,14 +49,17 @@ export interface DiagnosticsDue {
  */
 export function diagnosticsDue(diag: DiagnosticsSpec, step: number, last = false): DiagnosticsDue {
   const sharpness = diag.sharpnessEvery > 0 && (step % diag.sharpnessEvery === 0 || last);
-  const onEvery = step % diag.every === 0;
+  const onStudy = step % diag.studyEvery === 0;
+  const noiseScale = onStudy && diag.noiseScale;
+  const trajectory = onStudy && diag.geometry;
   return {
-    layerStats: onEvery || sharpness,
+    // the noise scale reads the step's gradient norms and the trajectory lands in its layer record
+    layerStats: step % diag.every === 0 || sharpness || noiseScale || trajectory,
     curvature: diag.curvatureEvery > 0 && step % diag.curvatureEvery === 0,
     sharpness,
-    noiseScale: onEvery && diag.noiseScale,
-    trajectory: onEvery && diag.geometry,
-    keepUpdate: diag.geometry && (step + 1) % diag.every === 0,
+    noiseScale,
+    trajectory,
+    keepUpdate: diag.geometry && (step + 1) % diag.studyEvery === 0,
   };
 }
 

@@ -128,6 +128,7 @@ export interface DesignForm {
     sharpnessIterations?: number;
     noiseScale: boolean;
     geometry: boolean;
+    studyEvery?: number;
   };
 }
 

@@ -19,8 +19,8 @@ const base = {
   training: { steps: 24, seed: 3, evalEverySteps: 24 },
   backend: 'wasm',
 } as const;
-/** the noise scale and the trajectory are off by default (their cost); these runs turn them on */
-const studyOn = { noiseScale: true, geometry: true } as const;
+/** the noise scale and the trajectory are on by default every 10 steps; these runs measure them every step */
+const studyOn = { noiseScale: true, geometry: true, studyEvery: 1 } as const;
 
 async function run(overrides: Record<string, unknown>): Promise<RecordingSink> {
   const sink = new RecordingSink();
@@ -71,11 +71,25 @@ describe('study diagnostics in training', () => {
     }
   });
 
+  it('by default measures the noise scale and the trajectory every 10 steps, in records of their own when the layer cadence is elsewhere', async () => {
+    const sink = await run({ training: { ...base.training, steps: 31 }, diagnostics: { every: 4, sharpnessEvery: 0, curvatureEvery: 0 } });
+    // 0-based steps 0, 10, 20, 30 are records 1, 11, 21, 31
+    // (the first few estimates may be null: the EMAs of |G|² and tr(Σ) start near zero)
+    expect(sink.steps.filter((s) => s.noiseScale !== null).every((s) => [1, 11, 21, 31].includes(s.step))).toBe(true);
+    expect(finite(sink.steps[30]!.noiseScale)).toBe(true);
+    const measured = [...new Set(sink.layerRows.map((r) => r.step))];
+    // layer records every 4 steps (records 1, 5, 9, …) and at the study steps
+    expect(measured).toEqual([1, 5, 9, 11, 13, 17, 21, 25, 29, 31]);
+    const trajectorySteps = [...new Set(sink.layerRows.filter((r) => r.distanceFromInit !== null).map((r) => r.step))];
+    expect(trajectorySteps).toEqual([1, 11, 21, 31]);
+    // the update before each study step is kept for its cosine: none before the first
+    expect(sink.layerRows.filter((r) => r.step === 1).every((r) => r.updateCosine === null)).toBe(true);
+    expect(sink.layerRows.filter((r) => r.step > 1 && r.distanceFromInit !== null).every((r) => finite(r.updateCosine))).toBe(true);
+    expect(sink.layerRows.filter((r) => r.distanceFromInit === null).every((r) => r.updateCosine === null && r.noiseScale === null)).toBe(true);
+  });
+
   it('has no noise scale while discarding, and nothing when the diagnostics are off', async () => {
     const discarding = await run({ discard: { fraction: 0.25 }, diagnostics: { ...studyOn, sharpnessEvery: 0, curvatureEvery: 0 } });
-    const byDefault = await run({ diagnostics: { sharpnessEvery: 0, curvatureEvery: 0 } });
-    expect(byDefault.steps.every((s) => s.noiseScale === null)).toBe(true);
-    expect(byDefault.layerRows.every((r) => r.distanceFromInit === null && r.updateCosine === null)).toBe(true);
     expect(discarding.steps.every((s) => s.noiseScale === null)).toBe(true);
     expect(discarding.layerRows.every((r) => r.noiseScale === null && finite(r.distanceFromInit))).toBe(true);
     const off = await run({ diagnostics: { sharpnessEvery: 0, noiseScale: false, geometry: false, curvatureEvery: 0 } });
@@ -84,7 +98,7 @@ describe('study diagnostics in training', () => {
   });
 
   it('keeps the previous update only for a measured next step: every 4 steps gives a cosine at each measured step', async () => {
-    const sink = await run({ diagnostics: { ...studyOn, every: 4, sharpnessEvery: 0, curvatureEvery: 0 } });
+    const sink = await run({ diagnostics: { ...studyOn, every: 4, studyEvery: 4, sharpnessEvery: 0, curvatureEvery: 0 } });
     const measured = [...new Set(sink.layerRows.map((r) => r.step))];
     expect(measured).toEqual([1, 5, 9, 13, 17, 21]);
     expect(sink.layerRows.filter((r) => r.step > 1).every((r) => finite(r.updateCosine))).toBe(true);

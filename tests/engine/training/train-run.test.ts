@@ -29,9 +29,11 @@ describe('training loop', () => {
     expect(sink.info!.layers.map((l) => l.name)).toEqual(['dense_1', 'output']);
     expect(summary.lastEval!.testAccuracy).toBeGreaterThanOrEqual(0.95);
     expect(sink.steps).toHaveLength(937);
-    // per-layer rows at the diagnostics cadence (and at the last step, where sharpness is measured), curvature only at its own cadence
-    expect(sink.layerRows.length).toBe((Math.ceil(937 / 50) + 1) * 2);
-    expect(sink.layerRows.filter((r) => r.sharpness !== null).map((r) => r.step)).toEqual([1, 1, 501, 501, 937, 937]);
+    // per-layer rows at the diagnostics cadence, at the noise-scale/trajectory cadence (every 10 by default) and at the
+    // last step (where sharpness is measured: every 1000 steps by default), curvature only at its own cadence
+    expect(sink.layerRows.length).toBe((Math.ceil(937 / 10) + 1) * 2);
+    expect(sink.layerRows.filter((r) => r.sharpness !== null).map((r) => r.step)).toEqual([1, 1, 937, 937]);
+    expect(sink.layerRows.filter((r) => r.distanceFromInit !== null)).toHaveLength(Math.ceil(937 / 10) * 2);
     const withCurvature = sink.layerRows.filter((r) => r.curvature !== null);
     expect(withCurvature.length).toBe(Math.ceil(937 / 200) * 2);
     expect(withCurvature.every((r) => Number.isFinite(r.curvature))).toBe(true);
