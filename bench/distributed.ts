@@ -132,7 +132,6 @@ async function sweepSeconds(workerCount: number): Promise<{ seconds: number; run
     await api.idle();
     const seconds = (performance.now() - startMs) / 1000;
     const completed = runs.filter((r) => api.store.runs.get(r.id)?.status === 'completed').length;
-    if (process.env.BENCH_TIMELINE) for (const row of api.store.db.prepare('SELECT id, worker_name, started_at_ms, ended_at_ms FROM runs ORDER BY id').all() as { id: number; worker_name: string; started_at_ms: number; ended_at_ms: number }[]) console.log(row.id, row.worker_name, ((row.started_at_ms - startMs - performance.timeOrigin) / 1000).toFixed(2), ((row.ended_at_ms - startMs - performance.timeOrigin) / 1000).toFixed(2));
     if (completed !== runs.length) throw new Error(`workers: ${completed} of ${runs.length} runs completed`);
     await api.close();
     const q = new Queue(queue, { connection: redis });

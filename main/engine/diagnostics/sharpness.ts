@@ -21,7 +21,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerGroup } from '../models/layer-group';
 import { createRng } from '../rng';
-import { freezeActivations, gradientsOf, groupDot, setPerturbed, stepSize, sumSquares, withRestore, type LossFn } from './perturbation';
+import { freezeActivations, gradientsOf, groupDot, setPerturbed, stepSize, sumSquares, unitDirection, withRestore, type LossFn } from './perturbation';
 import { readValues } from '../training/read-back';
 import { symmetricEigen } from './small-symmetric-eigen';
 
@@ -121,7 +121,7 @@ function orthogonalize(w: tf.Tensor[], basis: tf.Tensor[][]): tf.Tensor[] {
  * when the dominant eigenvalue is negative.
  */
 async function lanczosTop(vars: tf.Variable[], lossFn: () => tf.Scalar, start: tf.Tensor[], o: Required<Pick<SharpnessOptions, 'iterations' | 'tolerance' | 'relativeStep'>>): Promise<TopEigen> {
-  const basis: tf.Tensor[][] = [tf.tidy(() => unit(start))];
+  const basis: tf.Tensor[][] = [tf.tidy(() => unitDirection(start))];
   const alphas: number[] = [];
   const betas: number[] = [];
   let theta = Number.NaN;
@@ -157,16 +157,11 @@ async function lanczosTop(vars: tf.Variable[], lossFn: () => tf.Scalar, start: t
       basis.push(tf.tidy(() => residual.map((r) => tf.div(r, beta!))));
       tf.dispose(residual);
     }
-    const vector = tf.tidy(() => unit(basis[0]!.map((_, i) => tf.addN(y.map((c, j) => tf.mul(basis[j]![i]!, c))))));
+    const vector = tf.tidy(() => unitDirection(basis[0]!.map((_, i) => tf.addN(y.map((c, j) => tf.mul(basis[j]![i]!, c))))));
     return { lambda: theta, vector, iterations: alphas.length };
   } finally {
     basis.forEach((q) => tf.dispose(q));
   }
-}
-
-function unit(v: tf.Tensor[]): tf.Tensor[] {
-  const norm = tf.maximum(tf.sqrt(sumSquares(v)), TINY_NORM);
-  return v.map((t) => tf.div(t, norm));
 }
 
 /** Start vectors kept between evaluations: index 0 the network, 1 + l layer l. */

@@ -205,12 +205,11 @@ function hostLayerSquaredNorms(model: Model, flat: Float32Array[]): number[] {
 /** Reads (and frees) the parts' squared norms; a part's gradient sum over `divisor` becomes its mean gradient. */
 async function readParts(partSquares: PartSquares, divisor: number): Promise<GradientPart[]> {
   try {
-    const [count, width] = partSquares.squares.shape as [number, number];
+    const width = partSquares.squares.shape[1]!;
     const flat = await readValues(partSquares.squares);
-    const rows = Array.from({ length: count }, (_, p) => Array.from(flat.subarray(p * width, (p + 1) * width)));
-    return rows.map((row, p) => {
-      const scale = (divisor / partSquares.sizes[p]!) ** 2;
-      return { samples: partSquares.sizes[p]!, squaredNorms: row.map((v) => v * scale) };
+    return partSquares.sizes.map((samples, p) => {
+      const scale = (divisor / samples) ** 2;
+      return { samples, squaredNorms: Array.from(flat.subarray(p * width, (p + 1) * width), (v) => v * scale) };
     });
   } finally {
     partSquares.squares.dispose();

@@ -13,6 +13,7 @@ import type { Model } from '../../../main/engine/models/model';
 import { buildResnet } from '../../../main/engine/models/resnet';
 import { perSampleCrossEntropy } from '../../../main/engine/training/loss';
 import * as J from './jets';
+import { symmetricEigen } from '../../../main/engine/diagnostics/small-symmetric-eigen';
 
 export type Architecture =
   | { kind: 'mlp'; hidden: number[]; activation: 'relu' | 'tanh' }
@@ -268,36 +269,10 @@ export function exactHessian(network: Network): number[][] {
   return h;
 }
 
-/** eigenvalues of a symmetric matrix (cyclic Jacobi rotations), descending */
+/**
+ * eigenvalues of a symmetric matrix, descending: the engine's Jacobi solver, itself checked against a
+ * closed-form spectrum (small-symmetric-eigen.test.ts), in float64 on the exact Hessian
+ */
 export function symmetricEigenvalues(matrix: readonly (readonly number[])[]): number[] {
-  const a = matrix.map((row) => [...row]);
-  const n = a.length;
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    for (let p = 0; p < n; p++) for (let r = p + 1; r < n; r++) off += a[p]![r]! ** 2;
-    if (off < 1e-30) break;
-    for (let p = 0; p < n; p++) {
-      for (let r = p + 1; r < n; r++) {
-        const apr = a[p]![r]!;
-        if (Math.abs(apr) < 1e-300) continue;
-        const theta = (a[r]![r]! - a[p]![p]!) / (2 * apr);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < n; k++) {
-          const akp = a[k]![p]!;
-          const akr = a[k]![r]!;
-          a[k]![p] = c * akp - s * akr;
-          a[k]![r] = s * akp + c * akr;
-        }
-        for (let k = 0; k < n; k++) {
-          const apk = a[p]![k]!;
-          const ark = a[r]![k]!;
-          a[p]![k] = c * apk - s * ark;
-          a[r]![k] = s * apk + c * ark;
-        }
-      }
-    }
-  }
-  return a.map((row, i) => row[i]!).sort((x, y) => y - x);
+  return symmetricEigen(matrix).values;
 }
