@@ -12,6 +12,8 @@
  *   are in the queue (BullMQ addBulk).
  * - workers: the same sweep (8 single-thread MLP runs) trained by one `batchscope worker`
  *   process, then by two; wall time from enqueueing to the last run's end, workers already up.
+ *   Each worker slot reuses its training process between runs, as `batchscope worker` does by
+ *   default; --fresh-processes starts one per run (the workers' `--fresh-processes`).
  */
 import { loadavg } from 'node:os';
 import { mkdtempSync } from 'node:fs';
@@ -34,7 +36,7 @@ import { startRedis, type TestRedis } from '../tests/distributed/redis-server';
 import { mlpRunSpec } from './run-specs';
 
 const QUEUE = 'bench-distributed';
-const { values } = parseArgs({ options: { redis: { type: 'string' }, steps: { type: 'string', default: '10000' }, only: { type: 'string', default: 'ingest,enqueue,workers' }, 'sweep-steps': { type: 'string', default: '150' }, 'sweep-runs': { type: 'string', default: '8' }, workload: { type: 'string', default: 'blobs' } } });
+const { values } = parseArgs({ options: { redis: { type: 'string' }, steps: { type: 'string', default: '10000' }, only: { type: 'string', default: 'ingest,enqueue,workers' }, 'sweep-steps': { type: 'string', default: '150' }, 'sweep-runs': { type: 'string', default: '8' }, workload: { type: 'string', default: 'blobs' }, 'fresh-processes': { type: 'boolean', default: false } } });
 const only = new Set(values.only.split(',').map((o) => o.trim()));
 let scratch: TestRedis | null = null;
 if (!values.redis) scratch = await startRedis();
@@ -109,7 +111,7 @@ async function sweepSeconds(workerCount: number): Promise<{ seconds: number; run
   const workers: CliProcess[] = [];
   const redis = openRedis(url!, 'bench', console.error);
   try {
-    for (let i = 0; i < workerCount; i++) workers.push(startCli(['worker', '--redis', url!, '--queue', queue, '--name', `bench-${workerCount}-${i}`, '--concurrency', '1']));
+    for (let i = 0; i < workerCount; i++) workers.push(startCli(['worker', '--redis', url!, '--queue', queue, '--name', `bench-${workerCount}-${i}`, '--concurrency', '1', ...(values['fresh-processes'] ? ['--fresh-processes'] : [])]));
     while ((await readHeartbeats(redis, queue)).length < workerCount) await new Promise((r) => setTimeout(r, 100));
     const api = await createApi({ dbPath: join(mkdtempSync(join(tmpdir(), 'bench-dist-')), 'workers.db'), redisUrl: url!, queue });
     const startMs = performance.now();

@@ -6,10 +6,15 @@ import type { RunSpecInput } from './spec';
 import type { EvalMetrics, LayerMetrics, Progress, RunEvent, RunStarted, RunSummary, StepMetrics } from './metrics';
 
 export type ParentMessage =
-  | { type: 'start'; spec: RunSpecInput }
+  /**
+   * keepAlive: after a clean `finished` the process offers itself for another run (a second
+   * `ready`) instead of exiting — see main/worker/training-process-pool.ts
+   */
+  | { type: 'start'; spec: RunSpecInput; keepAlive?: boolean }
   | { type: 'cancel' };
 
 export type WorkerMessage =
+  /** sent when the process can take a run: once at start, and again after each run it may be reused for (keepAlive) */
   | { type: 'ready'; pid: number }
   | { type: 'started'; info: RunStarted }
   | { type: 'step'; metrics: StepMetrics }

@@ -51,9 +51,10 @@ commands:
                      datasets folder beside the database; prints the folder to use as dir
   serve [--port N] [--db file] [--open] [--read-only] [--redis URL]
                      browser mode: the app on http://127.0.0.1
-  worker --redis URL [--concurrency N] [--name NAME] [--queue Q]
+  worker --redis URL [--concurrency N] [--name NAME] [--queue Q] [--fresh-processes]
                      train runs from a coordinator's queue on this machine
-                     (see docs/distributed.md)
+                     (see docs/distributed.md); a slot's training process serves
+                     its next run unless --fresh-processes
   workers --redis URL [--queue Q] [--json]
                      the workers on a queue: name, host, concurrency, last
                      heartbeat, the runs they are training
@@ -211,12 +212,12 @@ async function serveCommand(args: string[]): Promise<number> {
 }
 
 async function workerCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { concurrency: { type: 'string' }, name: { type: 'string' }, ...remoteArgs } });
+  const { values } = parseArgs({ args, options: { concurrency: { type: 'string' }, name: { type: 'string' }, 'fresh-processes': { type: 'boolean' }, ...remoteArgs } });
   const remote = remoteOptions(values);
   if (!remote.redisUrl) throw new UsageError('worker: give the coordinator\'s Redis, --redis redis://:PASSWORD@host:6379 (or BATCHSCOPE_REDIS_URL)');
   const concurrency = positiveInt(values.concurrency, 'worker: --concurrency');
   const { startRemoteWorker } = await import('../distributed/remote-worker');
-  const worker = await startRemoteWorker({ url: remote.redisUrl, ...(remote.queue ? { queue: remote.queue } : {}), ...(concurrency ? { concurrency } : {}), ...(values.name ? { name: values.name } : {}) });
+  const worker = await startRemoteWorker({ url: remote.redisUrl, ...(remote.queue ? { queue: remote.queue } : {}), ...(concurrency ? { concurrency } : {}), ...(values.name ? { name: values.name } : {}), reuseProcesses: !values['fresh-processes'] });
   let stops = 0;
   await new Promise<void>((resolve) => {
     const stop = (): void => {

@@ -1,7 +1,8 @@
 /**
  * `batchscope worker`: takes runs from the BullMQ queue and trains each in the same training
- * process a local run uses (main/worker/training-worker, forked), relaying its messages to the
- * run's Redis Stream (see redis-executor.ts for the coordinator's side).
+ * process a local run uses (main/worker/training-worker, forked; a slot's process is kept for
+ * its next run, see training-process-pool.ts), relaying its messages to the run's Redis Stream
+ * (see redis-executor.ts for the coordinator's side).
  *
  * What comes off the queue is data, never code: the spec is validated again here (parseRunSpec)
  * and the training process validates it once more; anything else in the job is ignored.
@@ -12,6 +13,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { parseRunSpec, SpecError, type DatasetSpec } from '../../common/spec';
 import type { WorkerMessage } from '../../common/worker-protocol';
 import { forkWorker, type WorkerHandle } from '../worker/fork-worker';
+import { TrainingProcessPool } from '../worker/training-process-pool';
 import { openRedis, probeRedis, redactRedisUrl, redactSecrets } from './redis-connection';
 import { lockDurationFromEnv, MAX_STALLED_COUNT } from './redis-executor';
 import { cancelChannel, cancelKey, DEFAULT_QUEUE, runStreamKey, sentKey } from './redis-keys';
@@ -28,6 +30,11 @@ export interface RemoteWorkerOptions {
   log?: (line: string) => void;
   /** environment for the training processes (BATCHSCOPE_BACKEND, thread counts …) */
   env?: NodeJS.ProcessEnv;
+  /**
+   * a slot's training process serves the next run when the last one finished cleanly (default
+   * true; main/worker/training-process-pool.ts); false starts a fresh process for every run
+   */
+  reuseProcesses?: boolean;
 }
 
 export interface RemoteWorker {
@@ -61,6 +68,8 @@ export async function startRemoteWorker(options: RemoteWorkerOptions): Promise<R
   const redis = openRedis(options.url, `worker ${name}`, log);
   const subscriber = openRedis(options.url, `worker ${name} (cancel channel)`, () => undefined);
   const running = new Map<number, WorkerHandle>();
+  const env = options.env ?? {};
+  const pool = options.reuseProcesses === false ? null : new TrainingProcessPool({ env, maxIdle: concurrency });
   const stopRequests = new Map<number, 'cancel' | 'kill'>();
 
   const stopRun = (runId: number, how: 'cancel' | 'kill'): void => {
@@ -132,7 +141,7 @@ export async function startRemoteWorker(options: RemoteWorkerOptions): Promise<R
       else if (message.type === 'failed') stream.push({ type: 'failed', error: { ...message.error, message: `${message.error.message} (on worker ${name}, host ${host})` } });
       else if (message.type !== 'ready') stream.push(message);
     };
-    const handle = forkWorker(spec, relay, options.env ?? {});
+    const handle = pool ? pool.start(spec, relay) : forkWorker(spec, relay, env);
     running.set(runId, handle);
     beat();
     const early = stopRequests.get(runId);
@@ -173,6 +182,7 @@ export async function startRemoteWorker(options: RemoteWorkerOptions): Promise<R
       const closed = worker.close(closeOptions.kill ?? false);
       for (const runId of running.keys()) stopRun(runId, closeOptions.kill ? 'kill' : 'cancel');
       await closed;
+      await pool?.close();
       await removeHeartbeat(redis, queue, name).catch(() => undefined);
       subscriber.disconnect();
       redis.disconnect();

@@ -27,7 +27,17 @@ function workerEntry(): { file: string; execArgv: string[] } {
   return { file: join(here, 'training-worker.ts'), execArgv: ['--import', 'tsx'] };
 }
 
-export function forkWorker(spec: RunSpecInput, onMessage: (message: WorkerMessage) => void, env: NodeJS.ProcessEnv = {}): WorkerHandle {
+/** A training process started but not yet given a run: messages go to whoever listens now. */
+export interface TrainingProcess {
+  child: ChildProcess;
+  post(message: ParentMessage): void;
+  /** replaces the listener of the process's messages */
+  listen(onMessage: (message: WorkerMessage) => void): void;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderrTail(): string;
+}
+
+export function forkTrainingProcess(env: NodeJS.ProcessEnv = {}): TrainingProcess {
   const entry = workerEntry();
   const child = fork(entry.file, [], {
     execArgv: entry.execArgv,
@@ -35,26 +45,42 @@ export function forkWorker(spec: RunSpecInput, onMessage: (message: WorkerMessag
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     serialization: 'advanced',
   });
-  const post = (message: ParentMessage): void => {
-    if (child.connected) child.send(message);
-  };
   let stderrTail = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderrTail = (stderrTail + chunk.toString()).slice(-4000);
   });
+  let listener: (message: WorkerMessage) => void = () => undefined;
   child.on('message', (message) => {
-    if (!isWorkerMessage(message)) return;
-    if (message.type === 'ready') post({ type: 'start', spec });
-    onMessage(message);
+    if (isWorkerMessage(message)) listener(message);
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('exit', (code, signal) => resolve({ code, signal }));
   });
   return {
     child,
-    cancel: () => post({ type: 'cancel' }),
-    kill: (signal = 'SIGKILL') => void child.kill(signal),
+    post: (message) => {
+      if (child.connected) child.send(message);
+    },
+    listen: (onMessage) => {
+      listener = onMessage;
+    },
     exited,
     stderrTail: () => stderrTail,
+  };
+}
+
+/** One run in a fresh process, which ends with it. */
+export function forkWorker(spec: RunSpecInput, onMessage: (message: WorkerMessage) => void, env: NodeJS.ProcessEnv = {}): WorkerHandle {
+  const training = forkTrainingProcess(env);
+  training.listen((message) => {
+    if (message.type === 'ready') training.post({ type: 'start', spec });
+    onMessage(message);
+  });
+  return {
+    child: training.child,
+    cancel: () => training.post({ type: 'cancel' }),
+    kill: (signal = 'SIGKILL') => void training.child.kill(signal),
+    exited: training.exited,
+    stderrTail: training.stderrTail,
   };
 }

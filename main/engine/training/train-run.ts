@@ -10,6 +10,7 @@ import { largestBatch, resolveThreads } from '../../../common/threads';
 import { availableParallelism } from 'node:os';
 import { resolvePreference, selectBackend } from '../backend';
 import { loadDataset } from '../data/load-dataset';
+import type { DatasetLoader } from '../data/last-dataset-cache';
 import type { Dataset } from '../data/dataset';
 import { buildModel } from '../models/build-model';
 import { describeLayers, parameterCount, type Model } from '../models/model';
@@ -31,12 +32,17 @@ import { assertDeviceAlive } from '../webgpu/device-loss';
 
 const progressEveryMs = 200;
 
-export async function trainRun(input: unknown, sink: RunSink, control: RunControl = neverCancelled): Promise<RunSummary> {
+export interface TrainRunOptions {
+  /** where the dataset comes from: a long-lived training process passes one that keeps the last dataset */
+  loadDataset?: DatasetLoader;
+}
+
+export async function trainRun(input: unknown, sink: RunSink, control: RunControl = neverCancelled, options: TrainRunOptions = {}): Promise<RunSummary> {
   const parsed = parseRunSpec(input);
   // an optimizer's own rate overrides the schedule's base rate
   const spec: RunSpec = parsed.optimizer.lr === undefined ? parsed : { ...parsed, lr: { ...parsed.lr, base: parsed.optimizer.lr } };
   const backend = await selectBackend(resolvePreference(spec.backend));
-  const data = await loadDataset(spec.dataset, spec.training.seed);
+  const data = await (options.loadDataset ?? loadDataset)(spec.dataset, spec.training.seed);
   const plan = planBatches(spec, data.train.count);
   const model = buildModel(spec.model, data.inputShape, data.numClasses, spec.training.seed);
   const optimizer = createOptimizer(spec.optimizer, model.groups);

@@ -1,0 +1,159 @@
+/**
+ * Training processes kept between runs. A fresh process pays, before its first step, Node's
+ * start, the engine's modules (through tsx outside a built app), the wasm backend's compile,
+ * V8's warm-up of tfjs and the dataset's load — several CPU-seconds, as much as a short run
+ * itself (docs/benchmarks.md, Distributed). A run started here goes to an idle process when
+ * one is waiting; after a clean `finished` the process says `ready` again (training-worker.ts,
+ * `keepAlive`) and waits for the next run.
+ *
+ * A process is not reused after a run that failed, was cancelled or killed, or left tensors
+ * behind, nor past its memory cap or `maxRunsPerProcess` runs: it ends as before, and the next
+ * run gets a fresh one. Idle processes do not keep their parent alive, end when the parent
+ * goes away, and are ended after `idleMs` or when the pool closes.
+ */
+import type { RunSpecInput } from '../../common/spec';
+import type { WorkerMessage } from '../../common/worker-protocol';
+import { forkTrainingProcess, type TrainingProcess, type WorkerHandle } from './fork-worker';
+
+export interface TrainingProcessPoolOptions {
+  /** environment of the processes (fixed per pool: a process is only reused under the env it was started with) */
+  env?: NodeJS.ProcessEnv;
+  /** idle processes kept at most (default 1; a worker with N slots wants N) */
+  maxIdle?: number;
+  /** runs one process serves before it is replaced (default 50) */
+  maxRunsPerProcess?: number;
+  /** an idle process is ended after this long (default 120 s) */
+  idleMs?: number;
+}
+
+interface Pooled {
+  training: TrainingProcess;
+  runs: number;
+  idleTimer: NodeJS.Timeout | null;
+  /** settles the current run's `exited` when the process dies under it */
+  onExit: ((exit: Exit) => void) | null;
+}
+
+type Exit = { code: number | null; signal: NodeJS.Signals | null };
+
+export class TrainingProcessPool {
+  private readonly idle: Pooled[] = [];
+  private closed = false;
+  private readonly maxIdle: number;
+  private readonly maxRuns: number;
+  private readonly idleMs: number;
+
+  constructor(private readonly options: TrainingProcessPoolOptions = {}) {
+    this.maxIdle = options.maxIdle ?? 1;
+    this.maxRuns = options.maxRunsPerProcess ?? 50;
+    this.idleMs = options.idleMs ?? 120_000;
+  }
+
+  /** processes waiting for a run */
+  get idleCount(): number {
+    return this.idle.length;
+  }
+
+  start(spec: RunSpecInput, onMessage: (message: WorkerMessage) => void): WorkerHandle {
+    if (this.closed) throw new Error('the training process pool is closed');
+    const reused = this.idle.pop();
+    const pooled = reused ?? this.fork();
+    if (pooled.idleTimer) clearTimeout(pooled.idleTimer);
+    pooled.idleTimer = null;
+    hold(pooled.training, true);
+    pooled.runs += 1;
+    const keepAlive = pooled.runs < this.maxRuns;
+    const { training } = pooled;
+
+    let started = false;
+    let settle!: (exit: Exit) => void;
+    const exited = new Promise<Exit>((resolve) => (settle = resolve));
+    const begin = (): void => {
+      started = true;
+      training.post({ type: 'start', spec, keepAlive });
+    };
+    training.listen((message) => {
+      if (message.type === 'ready') {
+        if (!started) {
+          onMessage(message);
+          begin();
+        } else {
+          // the run is over and the process waits for another: the run "exits" cleanly
+          pooled.onExit = null;
+          settle({ code: 0, signal: null });
+          this.park(pooled);
+        }
+        return;
+      }
+      onMessage(message);
+    });
+    pooled.onExit = settle;
+    if (reused) {
+      onMessage({ type: 'ready', pid: training.child.pid ?? 0 });
+      begin();
+    }
+    return {
+      child: training.child,
+      cancel: () => training.post({ type: 'cancel' }),
+      kill: (signal = 'SIGKILL') => void training.child.kill(signal),
+      exited,
+      stderrTail: training.stderrTail,
+    };
+  }
+
+  /** ends the idle processes and stops taking runs; processes running a run end with it */
+  async close(): Promise<void> {
+    this.closed = true;
+    const idle = this.idle.splice(0);
+    for (const pooled of idle) this.end(pooled);
+    await Promise.all(idle.map((p) => p.training.exited));
+  }
+
+  private fork(): Pooled {
+    const pooled: Pooled = { training: forkTrainingProcess(this.options.env), runs: 0, idleTimer: null, onExit: null };
+    void pooled.training.exited.then((exit) => {
+      this.dropIdle(pooled);
+      pooled.onExit?.(exit);
+      pooled.onExit = null;
+    });
+    return pooled;
+  }
+
+  private park(pooled: Pooled): void {
+    pooled.training.listen(() => undefined);
+    if (this.closed || this.idle.length >= this.maxIdle) return this.end(pooled);
+    hold(pooled.training, false);
+    pooled.idleTimer = setTimeout(() => {
+      this.dropIdle(pooled);
+      this.end(pooled);
+    }, this.idleMs);
+    pooled.idleTimer.unref();
+    this.idle.push(pooled);
+  }
+
+  private dropIdle(pooled: Pooled): void {
+    const at = this.idle.indexOf(pooled);
+    if (at >= 0) this.idle.splice(at, 1);
+    if (pooled.idleTimer) clearTimeout(pooled.idleTimer);
+    pooled.idleTimer = null;
+  }
+
+  /** a training process waiting for a run exits when its channel closes (training-worker.ts) */
+  private end(pooled: Pooled): void {
+    if (pooled.training.child.connected) pooled.training.child.disconnect();
+  }
+}
+
+/** An idle process must not keep the parent's event loop alive (a CLI run ends when its runs do). */
+function hold(training: TrainingProcess, busy: boolean): void {
+  const { child } = training;
+  // the process, its IPC channel and its stderr pipe each hold the loop
+  const handles = [child.channel, child.stderr] as ({ ref?: () => void; unref?: () => void } | null | undefined)[];
+  if (busy) {
+    child.ref();
+    for (const h of handles) h?.ref?.();
+  } else {
+    child.unref();
+    for (const h of handles) h?.unref?.();
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * Training processes reused between runs (main/worker/training-process-pool.ts): real forked
+ * training workers, real runs. A reused process must give the very numbers a fresh one gives,
+ * and must not be reused after a run that did not end cleanly.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { WorkerMessage } from '../../common/worker-protocol';
+import { forkWorker } from '../../main/worker/fork-worker';
+import { TrainingProcessPool } from '../../main/worker/training-process-pool';
+
+const spec = (seed: number, steps = 12) => ({
+  dataset: { kind: 'blobs', samples: 600 },
+  model: { kind: 'mlp', hidden: [16, 8] },
+  batch: { size: 32 },
+  training: { steps, seed, evalEverySteps: 6 },
+  diagnostics: { curvatureEvery: 4, sharpnessEvery: 6 },
+  threads: 1,
+});
+
+type Finished = Extract<WorkerMessage, { type: 'finished' }>;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function runIn(pool: TrainingProcessPool | null, runSpec: unknown, onMessage?: (m: WorkerMessage, handle: { cancel(): void; kill(): void }) => void) {
+  const messages: WorkerMessage[] = [];
+  let handle!: ReturnType<TrainingProcessPool['start']>;
+  const listener = (m: WorkerMessage) => {
+    messages.push(m);
+    onMessage?.(m, handle);
+  };
+  handle = pool ? pool.start(runSpec as never, listener) : forkWorker(runSpec as never, listener);
+  const exit = await handle.exited;
+  return { messages, exit, pid: handle.child.pid!, finished: messages.find((m): m is Finished => m.type === 'finished') };
+}
+
+/** what a run reported, without its timings */
+function numbers(messages: WorkerMessage[]): unknown[] {
+  return messages.flatMap((m): unknown[] => {
+    if (m.type === 'step') return [{ step: m.metrics.step, loss: m.metrics.loss, accuracy: m.metrics.accuracy, lossUpdate: m.metrics.lossUpdate, sharpness: m.metrics.sharpness, noiseScale: m.metrics.noiseScale }];
+    if (m.type === 'layers') return m.metrics.map((l) => ({ ...l }));
+    if (m.type === 'eval') return [{ ...m.metrics, wallMs: 0 }];
+    return [];
+  });
+}
+
+let pool: TrainingProcessPool | null = null;
+afterEach(async () => {
+  await pool?.close();
+  pool = null;
+});
+
+describe('training process pool', { timeout: 240_000 }, () => {
+  it('serves consecutive runs from one process, with the numbers of a fresh process', async () => {
+    pool = new TrainingProcessPool();
+    const first = await runIn(pool, spec(3));
+    const second = await runIn(pool, spec(4));
+    const third = await runIn(pool, spec(3));
+    for (const r of [first, second, third]) {
+      expect(r.exit).toEqual({ code: 0, signal: null });
+      expect(r.finished?.summary.status).toBe('completed');
+      expect(r.messages[0]).toEqual({ type: 'ready', pid: r.pid });
+    }
+    expect(second.pid).toBe(first.pid);
+    expect(third.pid).toBe(first.pid);
+    expect(pool.idleCount).toBe(1);
+    const fresh = await runIn(null, spec(3));
+    expect(fresh.pid).not.toBe(first.pid);
+    const expected = numbers(fresh.messages);
+    expect(expected.length).toBeGreaterThan(20);
+    expect(numbers(first.messages)).toEqual(expected);
+    // the run after another seed's run in the same process: no state carried over
+    expect(numbers(third.messages)).toEqual(expected);
+    expect(numbers(second.messages)).not.toEqual(expected);
+  });
+
+  it('does not reuse a process after a cancelled, failed or killed run', async () => {
+    pool = new TrainingProcessPool();
+    const cancelled = await runIn(pool, spec(1, 5000), (m, h) => {
+      if (m.type === 'step' && m.metrics.step === 3) h.cancel();
+    });
+    expect(cancelled.finished?.summary.status).toBe('cancelled');
+    expect(cancelled.exit).toEqual({ code: 0, signal: null });
+    expect(alive(cancelled.pid)).toBe(false);
+
+    const failed = await runIn(pool, { ...spec(1), batch: { size: 0 } });
+    expect(failed.pid).not.toBe(cancelled.pid);
+    expect(failed.messages.find((m) => m.type === 'failed')).toMatchObject({ error: { name: 'SpecError' } });
+    expect(failed.exit.code).toBe(0);
+    expect(alive(failed.pid)).toBe(false);
+
+    const clean = await runIn(pool, spec(1));
+    expect(pool.idleCount).toBe(1);
+    const killed = await runIn(pool, spec(1, 5000), (m, h) => {
+      if (m.type === 'step' && m.metrics.step === 3) h.kill();
+    });
+    expect(killed.pid).toBe(clean.pid);
+    expect(killed.exit).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(pool.idleCount).toBe(0);
+    const after = await runIn(pool, spec(1));
+    expect(after.pid).not.toBe(killed.pid);
+    expect(after.finished?.summary.status).toBe('completed');
+  });
+
+  it('keeps at most maxIdle processes, replaces one after maxRunsPerProcess runs and ends idle ones on close', async () => {
+    pool = new TrainingProcessPool({ maxIdle: 1, maxRunsPerProcess: 2 });
+    const [a, b] = await Promise.all([runIn(pool, spec(1)), runIn(pool, spec(2))]);
+    expect(a.pid).not.toBe(b.pid);
+    expect(pool.idleCount).toBe(1);
+    await expect.poll(() => [a.pid, b.pid].filter(alive).length).toBe(1);
+    const kept = [a.pid, b.pid].find(alive)!;
+    const second = await runIn(pool, spec(1));
+    expect(second.pid).toBe(kept);
+    // its second run was its last: it ended instead of waiting
+    expect(pool.idleCount).toBe(0);
+    await expect.poll(() => alive(kept)).toBe(false);
+    const third = await runIn(pool, spec(1));
+    expect(third.pid).not.toBe(kept);
+    expect(pool.idleCount).toBe(1);
+    await pool.close();
+    await expect.poll(() => alive(third.pid)).toBe(false);
+    expect(() => pool!.start(spec(1) as never, () => undefined)).toThrow(/closed/);
+  });
+
+  it('an idle process neither keeps its parent alive nor outlives it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'batchscope-pool-'));
+    const script = join(dir, 'parent.mts');
+    const poolModule = join(__dirname, '..', '..', 'main', 'worker', 'training-process-pool.ts');
+    writeFileSync(
+      script,
+      `import { TrainingProcessPool } from ${JSON.stringify(poolModule)};
+const pool = new TrainingProcessPool({ idleMs: 600_000 });
+const handle = pool.start(${JSON.stringify(spec(1))}, () => undefined);
+await handle.exited;
+console.log(JSON.stringify({ child: handle.child.pid, idle: pool.idleCount }));
+// no close(): the parent's event loop must end by itself`,
+    );
+    const parent = spawn(process.execPath, ['--import', 'tsx', script], { cwd: join(__dirname, '..', '..'), stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    parent.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => {
+      const limit = setTimeout(() => parent.kill('SIGKILL'), 90_000);
+      parent.on('exit', (c) => {
+        clearTimeout(limit);
+        resolve(c);
+      });
+    });
+    expect(code).toBe(0);
+    const { child, idle } = JSON.parse(out) as { child: number; idle: number };
+    expect(idle).toBe(1);
+    await expect.poll(() => alive(child), { timeout: 10_000 }).toBe(false);
+  }, 120_000);
+});
