@@ -66,13 +66,16 @@ describe('training process pool', { timeout: 240_000 }, () => {
     const first = await runIn(pool, spec(3));
     const second = await runIn(pool, spec(4));
     const third = await runIn(pool, spec(3));
-    for (const r of [first, second, third]) {
+    // the same data again: from the process's last-dataset cache
+    const fourth = await runIn(pool, spec(3));
+    for (const r of [first, second, third, fourth]) {
       expect(r.exit).toEqual({ code: 0, signal: null });
       expect(r.finished?.summary.status).toBe('completed');
       expect(r.messages[0]).toEqual({ type: 'ready', pid: r.pid });
     }
     expect(second.pid).toBe(first.pid);
     expect(third.pid).toBe(first.pid);
+    expect(fourth.pid).toBe(first.pid);
     expect(pool.idleCount).toBe(1);
     const fresh = await runIn(null, spec(3));
     expect(fresh.pid).not.toBe(first.pid);
@@ -81,6 +84,7 @@ describe('training process pool', { timeout: 240_000 }, () => {
     expect(numbers(first.messages)).toEqual(expected);
     // the run after another seed's run in the same process: no state carried over
     expect(numbers(third.messages)).toEqual(expected);
+    expect(numbers(fourth.messages)).toEqual(expected);
     expect(numbers(second.messages)).not.toEqual(expected);
   });
 
