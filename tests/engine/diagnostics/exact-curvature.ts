@@ -253,7 +253,14 @@ export function exactHessian(network: Network): number[][] {
     const flat = new Float64Array(n);
     for (const [i, v] of entries) flat[i]! += v;
     let at = 0;
-    const direction = sizes.map((params) => params.map((size) => flat.slice(at, (at += size))));
+    // params off the line get no direction: layers before the first one on it carry no derivatives
+    const direction = sizes.map((params) =>
+      params.map((size) => {
+        const from = at;
+        at += size;
+        return entries.some(([i]) => i >= from && i < at) ? flat.slice(from, at) : null;
+      }),
+    );
     return network.lossJet(weights, direction).dd;
   };
   const diagonal = Array.from({ length: n }, (_, i) => q([[i, 1]]));
