@@ -215,6 +215,17 @@ export const NETWORKS = {
     seed: 4,
   },
   tinyReluMlp: { name: 'ReLU MLP 4-6-3, B=16', architecture: { kind: 'mlp', hidden: [6], activation: 'relu' }, inputShape: [4], classes: 3, batch: 16, seed: 2 },
+  /** 155 parameters: small enough for exactHessian (the sharpness reference) */
+  tinyReluCnn: {
+    name: 'ReLU CNN conv(2)-pool-dense(6)-3, 6×6, B=16',
+    architecture: { kind: 'cnn', conv: [{ filters: 2, kernelSize: 3, stride: 1, padding: 'same', pool: 2 }], dense: [6], activation: 'relu' },
+    inputShape: [6, 6, 1],
+    classes: 3,
+    batch: 16,
+    seed: 21,
+  },
+  /** 111 parameters, 3 batch-norm layers: small enough for exactHessian */
+  tinyResnet: { name: 'ResNet (BN, stages [1], width 2), 4×4, B=16', architecture: { kind: 'resnet', stages: [1], width: 2 }, inputShape: [4, 4, 1], classes: 3, batch: 16, seed: 23 },
   resnet: { name: 'ResNet (BN, stages [1, 1], width 4), 8×8, B=32', architecture: { kind: 'resnet', stages: [1, 1], width: 4 }, inputShape: [8, 8, 1], classes: 4, batch: 32, seed: 3 },
 } satisfies Record<string, NetworkSpec>;
 
@@ -253,7 +264,14 @@ export function exactHessian(network: Network): number[][] {
     const flat = new Float64Array(n);
     for (const [i, v] of entries) flat[i]! += v;
     let at = 0;
-    const direction = sizes.map((params) => params.map((size) => flat.slice(at, (at += size))));
+    // params off the line get no direction: layers before the first one on it carry no derivatives
+    const direction = sizes.map((params) =>
+      params.map((size) => {
+        const from = at;
+        at += size;
+        return entries.some(([i]) => i >= from && i < at) ? flat.slice(from, at) : null;
+      }),
+    );
     return network.lossJet(weights, direction).dd;
   };
   const diagonal = Array.from({ length: n }, (_, i) => q([[i, 1]]));

@@ -31,14 +31,31 @@ export function parameter(values: ArrayLike<number>, shape: number[], direction:
   return { v: Float64Array.from(values), d: direction ? Float64Array.from(direction) : null, dd: null, shape };
 }
 
+// plain loops, not TypedArray.map: the Hessian of exactHessian takes n(n + 1)/2 passes
+
+function plus(a: Float64Array, b: Float64Array): Float64Array {
+  const out = new Float64Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i]! + b[i]!;
+  return out;
+}
+
+function times(a: Float64Array, b: Float64Array): Float64Array {
+  const out = new Float64Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i]! * b[i]!;
+  return out;
+}
+
 function add(a: Deriv, b: Deriv): Deriv {
   if (!a) return b;
   if (!b) return a;
-  return a.map((x, i) => x + b[i]!);
+  return plus(a, b);
 }
 
 function scale(a: Deriv, s: number): Deriv {
-  return a ? a.map((x) => x * s) : null;
+  if (!a) return null;
+  const out = new Float64Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i]! * s;
+  return out;
 }
 
 /** f bilinear: (f(a, b))″ = f(a″, b) + 2 f(a′, b′) + f(a, b″) */
@@ -58,7 +75,7 @@ export function linear(a: Jet, f: (x: Float64Array) => Float64Array, shape: numb
 }
 
 export function sum(a: Jet, b: Jet): Jet {
-  return { v: a.v.map((x, i) => x + b.v[i]!), d: add(a.d, b.d), dd: add(a.dd, b.dd), shape: a.shape };
+  return { v: plus(a.v, b.v), d: add(a.d, b.d), dd: add(a.dd, b.dd), shape: a.shape };
 }
 
 /** g applied element-wise, given g, g′ and g″ at v */
@@ -80,7 +97,7 @@ export function elementwise(a: Jet, g: (v: number) => [number, number, number]):
 /** relu with the mask of the base point: linear on the piece that contains w */
 export function relu(a: Jet): Jet {
   const mask = a.v.map((x) => (x > 0 ? 1 : 0));
-  return linear(a, (x) => x.map((y, i) => y * mask[i]!), a.shape);
+  return linear(a, (x) => times(x, mask), a.shape);
 }
 
 export function tanh(a: Jet): Jet {
@@ -114,7 +131,15 @@ export function dense(x: Jet, w: Jet, b: Jet | null): Jet {
 export function broadcastLast(a: Jet, shape: number[]): Jet {
   const c = a.v.length;
   const n = sizeOf(shape);
-  return linear(a, (x) => Float64Array.from({ length: n }, (_, i) => x[i % c]!), shape);
+  return linear(
+    a,
+    (x) => {
+      const out = new Float64Array(n);
+      for (let i = 0; i < n; i++) out[i] = x[i % c]!;
+      return out;
+    },
+    shape,
+  );
 }
 
 /** NHWC conv2d with TensorFlow's 'same'/'valid' padding, kernel [k, k, C, F] */
@@ -211,14 +236,14 @@ export function batchNorm(x: Jet, gamma: Jet, beta: Jet, epsilon: number): Jet {
   };
   const mean = linear(x, channelMean, [channels]);
   const u = sum(x, linear(broadcastLast(mean, x.shape), (m) => m.map((y) => -y), x.shape));
-  const variance = linear(bilinear(u, u, (a, b) => a.map((y, i) => y * b[i]!), x.shape), channelMean, [channels]);
+  const variance = linear(bilinear(u, u, times, x.shape), channelMean, [channels]);
   // s = (σ² + ε)^(-1/2): s′ = −½ q^(-3/2) q′, s″ = ¾ q^(-5/2) q′² − ½ q^(-3/2) q″
   const inverse = elementwise(variance, (q) => {
     const z = q + epsilon;
     return [z ** -0.5, -0.5 * z ** -1.5, 0.75 * z ** -2.5];
   });
-  const normalized = bilinear(u, broadcastLast(inverse, x.shape), (a, b) => a.map((y, i) => y * b[i]!), x.shape);
-  const scaled = bilinear(normalized, broadcastLast(gamma, x.shape), (a, b) => a.map((y, i) => y * b[i]!), x.shape);
+  const normalized = bilinear(u, broadcastLast(inverse, x.shape), times, x.shape);
+  const scaled = bilinear(normalized, broadcastLast(gamma, x.shape), times, x.shape);
   return sum(scaled, broadcastLast(beta, x.shape));
 }
 
