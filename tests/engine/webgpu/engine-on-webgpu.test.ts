@@ -1,15 +1,12 @@
 /**
  * The engine end to end on WebGPU: trainRun for the MLP, CNN and ResNet, every
  * optimizer, per-layer diagnostics and curvature, accumulation and discarding; the
- * curvature estimators against the cpu backend; a device lost mid-run.
- *
- * Runs only while no engine file on the training path reads synchronously (WebGPU in
- * Node cannot); should a synchronous read come back, the suite says which files block it
- * and is skipped.
+ * curvature estimators against the cpu backend; a device lost mid-run. (WebGPU in Node
+ * cannot read synchronously; `npm run lint` keeps dataSync/arraySync/bufferSync out of
+ * main/engine outside the wasm kernels.)
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { RunSpecInput } from '../../../common/spec';
 import { estimateLayerCurvature } from '../../../main/engine/diagnostics/curvature';
 import { trainRun } from '../../../main/engine/training/train-run';
@@ -17,17 +14,7 @@ import { createTinyMlp } from '../diagnostics/tiny-mlp';
 import { RecordingSink } from '../training/record-sink';
 import { describeWebgpu, webgpuAvailability } from './webgpu-suite';
 
-const TRAINING_PATH = [
-  'main/engine/training/batch-gradients.ts',
-  'main/engine/optimizers/group-norms.ts',
-  'main/engine/optimizers/mclr.ts',
-  'main/engine/diagnostics/curvature.ts',
-  'main/engine/diagnostics/hutchinson.ts',
-  'main/engine/diagnostics/perturbation.ts',
-  'main/engine/training/step-curvature.ts',
-];
-const stillSync = TRAINING_PATH.filter((f) => /\.(dataSync|arraySync|bufferSync)\s*\(/.test(readFileSync(f, 'utf8')));
-const availability = stillSync.length ? null : await webgpuAvailability();
+const availability = await webgpuAvailability();
 
 const blobs = { kind: 'blobs', samples: 256, classes: 3, features: 8, spread: 0.8 } as const;
 const mnist = { kind: 'mnist', trainLimit: 256, testLimit: 64 } as const;
@@ -37,12 +24,7 @@ async function run(input: RunSpecInput, sink = new RecordingSink()): Promise<{ s
   return { sink, status: summary.status };
 }
 
-const suite = 'the engine on WebGPU';
-if (!availability) {
-  // not an adapter problem, so not failed by BATCHSCOPE_REQUIRE_WEBGPU: the lead removes this once #10 and #16 merge
-  console.warn(`WebGPU suite '${suite}' not run yet: synchronous reads remain in ${stillSync.join(', ')} (being made async on other branches)`);
-  describe.skip(suite, () => it('waits for async reads on the training path', () => undefined));
-} else describeWebgpu(suite, availability, () => {
+describeWebgpu('the engine on WebGPU', availability, () => {
   it('the same step losses as on cpu (MLP, momentum, diagnostics every step)', async () => {
     const spec: RunSpecInput = { dataset: mnist, model: { kind: 'mlp', hidden: [32] }, optimizer: { name: 'momentum' }, batch: { size: 32 }, training: { steps: 10 }, diagnostics: { every: 1, curvatureEvery: 0 } };
     const cpu = new RecordingSink();
