@@ -2,7 +2,8 @@
  * Errors the API throws that every transport maps to the same status: a missing
  * experiment or run is 404 over HTTP, `NotFoundError` over IPC and exit code 4 in the
  * CLI; an operation the current state forbids (deleting a running run) is 409 and
- * exit code 5. Plain classes, no I/O: the renderer may construct and test them too.
+ * exit code 5 (the status in main/transport/call-api.ts errorBody, the exit code in
+ * main/cli/index.ts). Plain classes, no I/O: the renderer may construct and test them too.
  */
 
 export class NotFoundError extends Error {
@@ -29,6 +30,3 @@ export class ConflictError extends Error {
     super(`${resource} ${id} ${reason}`);
   }
 }
-
-/** Status codes by error name, so a transport can map an error that crossed a process boundary by its name. */
-export const apiErrorStatus: Readonly<Record<string, 404 | 409>> = { NotFoundError: 404, ConflictError: 409 };

@@ -9,8 +9,8 @@
  */
 import type { LrSchedule, ModelSpec, OptimizerSpec, RunSpec } from '../../common/spec';
 import type { Dataset, DataSplit } from '../engine/data/dataset';
-import { createRng } from '../engine/rng';
 import { planBatches, type BatchPlan } from '../engine/training/batch-plan';
+import { evalSamples } from '../engine/training/eval-samples';
 
 /** 'auto' takes a hardware adapter only; 'webgpu' also a software one (as in Node, docs/webgpu.md) */
 export type WindowBackendPreference = 'auto' | 'webgpu' | 'cpu';
@@ -26,7 +26,7 @@ export interface WindowRun {
   numClasses: number;
   train: DataSplit;
   test: DataSplit;
-  /** the samples evaluated once at the end, chosen as trainRun chooses them (seeded subsets) */
+  /** the samples evaluated once at the end: trainRun's subsets (engine/training/eval-samples.ts) */
   trainEval: Int32Array;
   testEval: Int32Array;
 }
@@ -42,11 +42,6 @@ export class WindowRunError extends Error {
     super(`${field}: ${problem}`);
     this.name = 'SpecError';
   }
-}
-
-function evalSubset(count: number, limit: number | undefined, seed: number): Int32Array {
-  if (limit === undefined || limit >= count) return Int32Array.from({ length: count }, (_, i) => i);
-  return createRng(seed).permutation(count).slice(0, limit).sort();
 }
 
 function windowBackend(preference: RunSpec['backend']): WindowBackendPreference {
@@ -79,8 +74,8 @@ export function windowRunFor(spec: RunSpec, data: Dataset): { run: WindowRun; om
     numClasses: data.numClasses,
     train: data.train,
     test: data.test,
-    trainEval: evalSubset(data.train.count, spec.training.trainEvalSamples, seed + 2),
-    testEval: evalSubset(data.test.count, spec.training.testEvalSamples, seed + 3),
+    trainEval: evalSamples(data.train.count, spec.training.trainEvalSamples, seed, 'train'),
+    testEval: evalSamples(data.test.count, spec.training.testEvalSamples, seed, 'test'),
   };
   const buffers = [run.train.x, run.train.y, run.test.x, run.test.y, run.trainEval, run.testEval].map((a) => a.buffer);
   const transfer = [...new Set(buffers)].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);

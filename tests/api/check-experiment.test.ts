@@ -154,4 +154,27 @@ describe('numClasses for IDX and CSV', () => {
     expect(plan).toMatchObject({ ok: true, warnings: [] });
     expect(plan.paramCount).toBe(16 * 8 + 8 + 8 * 300 + 300);
   });
+
+  // the same rules for a CSV's label column: `sparse` as its last column, two features beside it
+  const csvSpec = (numClasses?: number) => ({
+    ...base,
+    dataset: { kind: 'csv', path: tmp.file('c-sparse.csv', `a,b,label\n${sparse.map((label, i) => `${i % 7},${(i * 3) % 5},${label}`).join('\n')}\n`), ...(numClasses ? { numClasses } : {}) },
+  });
+
+  it('refuses CSV labels at or above a given numClasses, at dataset.path', async () => {
+    expect(await refused(csvSpec(10))).toEqual([
+      { path: 'dataset.path', message: expect.stringMatching(/c-sparse\.csv: label \d+ at index \d+ is out of range: numClasses is 10 \(labels 0 … 9\)/) },
+    ]);
+    // 243 is the largest label: one class short is refused too
+    expect(await refused(csvSpec(243))).toEqual([{ path: 'dataset.path', message: expect.stringMatching(/label 243 at index \d+ is out of range: numClasses is 243/) }]);
+  });
+
+  it('warns in the plan when a CSV without numClasses infers a class count that leaves most classes empty', async () => {
+    const plan = await api.planExperiment({ spec: csvSpec() });
+    expect(plan.ok).toBe(true);
+    expect(plan.warnings).toEqual([expect.stringMatching(/c-sparse\.csv: labels 3 … 243 make a 244-class model, but \d+ of the 244 classes have no sample; set dataset\.numClasses/)]);
+    expect(plan.paramCount).toBe(2 * 8 + 8 + 8 * 244 + 244);
+    const covered = await api.planExperiment({ spec: csvSpec(300) });
+    expect(covered).toMatchObject({ ok: true, warnings: [] });
+  });
 });

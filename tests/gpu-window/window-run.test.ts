@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseRunSpec } from '../../common/spec';
 import { makeBlobs } from '../../main/engine/data/synthetic';
 import { createRng } from '../../main/engine/rng';
+import { streamSeed } from '../../main/engine/seed-streams';
 import { windowRunFor } from '../../main/gpu-window/window-run';
 
 const train = makeBlobs({ samples: 100, classes: 2, features: 3, spread: 1 }, createRng(1));
@@ -22,6 +23,13 @@ describe('a run spec resolved for the GPU window', () => {
     expect(transfer).toContain(train.x.buffer);
     expect(transfer).toContain(test.y.buffer);
     expect(omitted.join('\n')).toMatch(/diagnostics[\s\S]*discarding/);
+  });
+
+  it("evaluates trainRun's subsets: drawn from the run seed's trainEvalSubset and testEvalSubset streams", () => {
+    const { run } = windowRunFor(spec({ training: { epochs: 2, seed: 11, trainEvalSamples: 30, testEvalSamples: 12 } }), dataset);
+    const subset = (count: number, limit: number, stream: 'trainEvalSubset' | 'testEvalSubset') => createRng(streamSeed(11, stream)).permutation(count).slice(0, limit).sort();
+    expect(run.trainEval).toEqual(subset(100, 30, 'trainEvalSubset'));
+    expect(run.testEval).toEqual(subset(40, 12, 'testEvalSubset'));
   });
 
   it('refuses an optimizer that needs curvature, naming the field', () => {

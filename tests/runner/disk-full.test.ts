@@ -3,11 +3,15 @@
  * file, and nothing is stored; while runs train, the runner stops: children are killed, runs are
  * recorded failed (or interrupted, when even that write cannot be made) and never left running,
  * and the CLI exits 2 with the StoreError's message instead of a stack trace. The disk is a real
- * tmpfs filled with a real file (tests/fixtures/small-disk.ts); without mount permission the
- * creation case falls back to SQLite's max_page_count and the running case is skipped.
+ * tmpfs filled with a real file (tests/fixtures/small-disk.ts). Without mount permission the
+ * store's connection is capped at its size instead (SQLite's max_page_count), which SQLite
+ * answers with the SQLITE_FULL of a full disk: set on the API's store in process, and in the
+ * CLI's process by a preloaded module on SIGUSR2 (tests/fixtures/sqlite-page-cap.mjs).
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApi } from '../../main/api/create-api';
 import { openStore } from '../../main/store/open-store';
@@ -17,6 +21,19 @@ import { tempDir } from '../store/fixtures/temp-store';
 
 const disk = smallDisk(8);
 afterAll(() => disk?.unmount());
+
+/**
+ * What fills the disk under `db`: the tmpfs, or where none could be mounted, the connection
+ * capped at its current size (free() lifts the cap again, as deleting the filler frees the disk).
+ */
+function diskUnder(db: Database.Database): { fill(): void; free(): void } {
+  if (disk) return disk;
+  const uncapped = db.pragma('max_page_count', { simple: true }) as number;
+  return {
+    fill: () => void db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`),
+    free: () => void (db.open && db.pragma(`max_page_count = ${uncapped}`)),
+  };
+}
 
 const spec = (epochs: number) => ({ name: 'disk full', notes: 'n'.repeat(20_000), dataset: { kind: 'blobs', samples: 400 }, model: { kind: 'mlp', hidden: [16] }, training: { epochs } });
 
@@ -52,9 +69,10 @@ describe('a full disk', () => {
     }
   });
 
-  it.skipIf(!disk)('while runs train: children stopped, runs failed or interrupted, the failure kept as the runner’s', async () => {
-    const dbPath = join(disk!.dir, 'running.db');
+  it('while runs train: children stopped, runs failed or interrupted, the failure kept as the runner’s', async () => {
+    const dbPath = join(disk?.dir ?? tempDir(), 'running.db');
     const api = await createApi({ dbPath, resumeQueued: false, concurrency: 2 });
+    const full = diskUnder(api.store.db);
     let pids: number[] = [];
     try {
       const started = new Set<number>();
@@ -68,13 +86,13 @@ describe('a full disk', () => {
       await bothStarted;
       pids = runs.map((r) => api.store.runs.get(r.id)!.workerPid!);
       expect(pids.every(alive)).toBe(true);
-      disk!.fill();
+      full.fill();
       await api.drained();
       expect(api.runner.failure).toBeInstanceOf(StoreError);
       expect(api.runner.failure!.message).toContain(`the disk holding ${dbPath} is full`);
       expect(pids.some(alive)).toBe(false);
     } finally {
-      disk!.free();
+      full.free();
       await api.close({ kill: true }).catch(() => undefined);
     }
     // the next start finds no run left running
@@ -89,11 +107,14 @@ describe('a full disk', () => {
     }
   }, 180_000);
 
-  it.skipIf(!disk)('the CLI exits 2 with the StoreError, its training children gone', async () => {
-    const dbPath = join(disk!.dir, 'cli.db');
+  it('the CLI exits 2 with the StoreError, its training children gone', async () => {
+    const dbPath = join(disk?.dir ?? tempDir(), 'cli.db');
     const specFile = join(tempDir(), 'long.json');
     await import('node:fs').then((fs) => fs.writeFileSync(specFile, JSON.stringify(spec(100_000))));
-    const cli = spawn(process.execPath, [join(__dirname, '..', '..', 'bin', 'batchscope.mjs'), 'run', specFile, '--db', dbPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const pageCap = disk ? [] : ['--import', pathToFileURL(join(__dirname, '..', 'fixtures', 'sqlite-page-cap.mjs')).href];
+    const cli = spawn(process.execPath, [...pageCap, join(__dirname, '..', '..', 'bin', 'batchscope.mjs'), 'run', specFile, '--db', dbPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // the tmpfs is filled from here; the CLI's own connection is capped by the preload on SIGUSR2
+    const fill = disk ? () => disk.fill() : () => void cli.kill('SIGUSR2');
     let stderr = '';
     const filled = new Promise<void>((resolve) =>
       cli.stderr.on('data', (chunk: Buffer) => {
@@ -101,7 +122,7 @@ describe('a full disk', () => {
         // training has begun once the progress line shows a step
         if (/step \d+\//.test(stderr) && !filledOnce) {
           filledOnce = true;
-          disk!.fill();
+          fill();
           resolve();
         }
       }),
@@ -119,7 +140,7 @@ describe('a full disk', () => {
       expect(['failed', 'running']).toContain(run!.status);
     } finally {
       store.close();
-      disk!.free();
+      disk?.free();
     }
   }, 180_000);
 });

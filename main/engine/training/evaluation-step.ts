@@ -7,8 +7,7 @@ import type { EvalMetrics } from '../../../common/metrics';
 import type { RunSpec } from '../../../common/spec';
 import type { Dataset } from '../data/dataset';
 import type { Model } from '../models/model';
-import { createRng } from '../rng';
-import { streamSeed } from '../seed-streams';
+import { evalSamples } from './eval-samples';
 import { evaluateSplit } from './evaluate';
 
 export interface EvaluationPoint {
@@ -21,8 +20,8 @@ export type RunEvaluation = (at: EvaluationPoint) => Promise<EvalMetrics>;
 
 /** `wallMs` gives the run's elapsed time, read when an evaluation finishes. */
 export function createRunEvaluation(model: Model, data: Dataset, training: RunSpec['training'], wallMs: () => number): RunEvaluation {
-  const trainSamples = evalIndices(data.train.count, training.trainEvalSamples, streamSeed(training.seed, 'trainEvalSubset'));
-  const testSamples = evalIndices(data.test.count, training.testEvalSamples, streamSeed(training.seed, 'testEvalSubset'));
+  const trainSamples = evalSamples(data.train.count, training.trainEvalSamples, training.seed, 'train');
+  const testSamples = evalSamples(data.test.count, training.testEvalSamples, training.seed, 'test');
   return async ({ step, epoch }) => {
     const train = await evaluateSplit(model, data.train, trainSamples, data.inputShape, data.numClasses);
     const test = await evaluateSplit(model, data.test, testSamples, data.inputShape, data.numClasses);
@@ -37,9 +36,4 @@ export function createRunEvaluation(model: Model, data: Dataset, training: RunSp
       wallMs: wallMs(),
     };
   };
-}
-
-function evalIndices(count: number, limit: number | undefined, seed: number): Int32Array {
-  if (limit === undefined || limit >= count) return Int32Array.from({ length: count }, (_, i) => i);
-  return createRng(seed).permutation(count).slice(0, limit).sort();
 }
