@@ -83,8 +83,10 @@ export async function createApi(options: ApiOptions): Promise<BatchscopeBackend>
       throw error;
     }
   }
-  const runner = new JobRunner(runnerStore, executor ?? createChildProcessExecutor(), {
-    concurrency: options.concurrency ?? (options.redisUrl ? REMOTE_IN_FLIGHT : Math.max(1, availableParallelism())),
+  const concurrency = options.concurrency ?? (options.redisUrl ? REMOTE_IN_FLIGHT : Math.max(1, availableParallelism()));
+  // local runs: each slot's training process serves the slot's next run (its start-up paid once)
+  const runner = new JobRunner(runnerStore, executor ?? createChildProcessExecutor({}, { reuse: concurrency }), {
+    concurrency,
     ...(options.cores !== undefined ? { cores: options.cores } : {}),
   });
   if (executor instanceof RedisExecutor) {

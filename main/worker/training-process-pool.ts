@@ -105,7 +105,12 @@ export class TrainingProcessPool {
   async close(): Promise<void> {
     this.closed = true;
     const idle = this.idle.splice(0);
-    for (const pooled of idle) this.end(pooled);
+    for (const pooled of idle) {
+      this.dropIdle(pooled);
+      // held again while it ends, or the wait below would not keep the event loop alive
+      hold(pooled.training, true);
+      this.end(pooled);
+    }
     await Promise.all(idle.map((p) => p.training.exited));
   }
 

@@ -136,7 +136,10 @@ describe('training process pool', { timeout: 240_000 }, () => {
     expect(() => pool!.start(spec(1) as never, () => undefined)).toThrow(/closed/);
   });
 
-  it('an idle process neither keeps its parent alive nor outlives it', async () => {
+  it.each([
+    ['no close(): the parent ends by itself, and so does the idle process', false],
+    ['close() waits for the idle process to end (an unreferenced one would leave the await unsettled: exit 13)', true],
+  ])('an idle process neither keeps its parent alive nor outlives it — %s', async (_, close) => {
     const dir = mkdtempSync(join(tmpdir(), 'batchscope-pool-'));
     const script = join(dir, 'parent.mts');
     const poolModule = join(__dirname, '..', '..', 'main', 'worker', 'training-process-pool.ts');
@@ -147,7 +150,7 @@ const pool = new TrainingProcessPool({ idleMs: 600_000 });
 const handle = pool.start(${JSON.stringify(spec(1))}, () => undefined);
 await handle.exited;
 console.log(JSON.stringify({ child: handle.child.pid, idle: pool.idleCount }));
-// no close(): the parent's event loop must end by itself`,
+${close ? 'await pool.close();' : ''}`,
     );
     const parent = spawn(process.execPath, ['--import', 'tsx', script], { cwd: join(__dirname, '..', '..'), stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -162,6 +165,7 @@ console.log(JSON.stringify({ child: handle.child.pid, idle: pool.idleCount }));
     expect(code).toBe(0);
     const { child, idle } = JSON.parse(out) as { child: number; idle: number };
     expect(idle).toBe(1);
+    if (close) expect(alive(child)).toBe(false);
     await expect.poll(() => alive(child), { timeout: 10_000 }).toBe(false);
   }, 120_000);
 });
