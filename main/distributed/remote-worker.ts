@@ -32,7 +32,8 @@ export interface RemoteWorkerOptions {
   env?: NodeJS.ProcessEnv;
   /**
    * a slot's training process serves the next run when the last one finished cleanly (default
-   * true; main/worker/training-process-pool.ts); false starts a fresh process for every run
+   * true unless BATCHSCOPE_FRESH_PROCESSES=1; main/worker/training-process-pool.ts); false starts
+   * a fresh process for every run
    */
   reuseProcesses?: boolean;
 }
@@ -69,7 +70,8 @@ export async function startRemoteWorker(options: RemoteWorkerOptions): Promise<R
   const subscriber = openRedis(options.url, `worker ${name} (cancel channel)`, () => undefined);
   const running = new Map<number, WorkerHandle>();
   const env = options.env ?? {};
-  const pool = options.reuseProcesses === false ? null : new TrainingProcessPool({ env, maxIdle: concurrency });
+  const reuse = options.reuseProcesses ?? process.env.BATCHSCOPE_FRESH_PROCESSES !== '1';
+  const pool = reuse ? new TrainingProcessPool({ env, maxIdle: concurrency }) : null;
   const stopRequests = new Map<number, 'cancel' | 'kill'>();
 
   const stopRun = (runId: number, how: 'cancel' | 'kill'): void => {
