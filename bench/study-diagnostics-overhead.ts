@@ -8,8 +8,13 @@
  * The two arms run side by side, each in a fresh process on its own core, started together in
  * every round: this VM's speed drifts by up to 40 % over minutes (docs/benchmarks.md), which two
  * runs taken one after the other turn into a difference between the arms; two runs at once see
- * the same drift. The row's figure is the median over rounds of each round's ratio. Needs two
- * idle cores. (The arm without ends first; the other then has the second core for V8's
+ * the same drift. Needs two idle cores.
+ *
+ * The row's figure is the median over rounds of a drift-free ratio: each arm's steps in units
+ * of its own median step (Σ stepMs / (steps × median stepMs): what the diagnostics that fire
+ * on some steps add, against that run's own speed), with over without. The study diagnostics
+ * all run inside the loop's steps (sharpness in its step, the noise scale and trajectory on
+ * theirs); a plain step costs the same in both arms. The plain wall-time ratio is printed too. (The arm without ends first; the other then has the second core for V8's
  * background threads, which flatters it slightly — about the 0.1 core those take.)
  */
 import { diagnosticsSpecSchema } from '../common/spec';
@@ -36,20 +41,25 @@ export async function studyDiagnosticsOverheadRow(o: StudyOverheadOptions): Prom
   const onMs: number[] = [];
   const offMs: number[] = [];
   const ratios: number[] = [];
-  const arm = async (on: boolean): Promise<number> => {
+  const stepUnits: number[] = [];
+  const arm = async (on: boolean): Promise<{ wallMs: number; units: number }> => {
     const spec = mlpRunSpec({ batchSize: o.batchSize, steps, studyDiagnostics: on });
     const r = await runTsChild<TrainChildResult>('train-child.ts', [JSON.stringify(spec)], { timeoutMs: 20 * 60_000 });
-    return r.summary.wallMs;
+    return { wallMs: r.summary.wallMs, units: r.stepsMs / (steps * r.medianStepMs) };
   };
   try {
     for (let round = 0; round < o.rounds; round++) {
       o.log(`  study diagnostics default and off side by side · B=${o.batchSize} · round ${round + 1}/${o.rounds}`);
       // which arm starts first alternates, though both start within the same tick
-      const [withMs, withoutMs] = round % 2 === 0 ? await Promise.all([arm(true), arm(false)]) : await Promise.all([arm(false), arm(true)]).then(([off, on]) => [on, off] as const);
-      onMs.push(withMs);
-      offMs.push(withoutMs);
-      ratios.push(withMs / withoutMs);
-      o.log(`    with ${(withMs / 1000).toFixed(2)} s, without ${(withoutMs / 1000).toFixed(2)} s: +${((withMs / withoutMs - 1) * 100).toFixed(1)} %`);
+      const [withRun, withoutRun] = round % 2 === 0 ? await Promise.all([arm(true), arm(false)]) : await Promise.all([arm(false), arm(true)]).then(([off, on]) => [on, off] as const);
+      onMs.push(withRun.wallMs);
+      offMs.push(withoutRun.wallMs);
+      ratios.push(withRun.wallMs / withoutRun.wallMs);
+      stepUnits.push(withRun.units / withoutRun.units);
+      o.log(
+        `    with ${(withRun.wallMs / 1000).toFixed(2)} s, without ${(withoutRun.wallMs / 1000).toFixed(2)} s: +${((withRun.wallMs / withoutRun.wallMs - 1) * 100).toFixed(1)} % wall; ` +
+          `in median steps ${withRun.units.toFixed(4)} vs ${withoutRun.units.toFixed(4)}: +${((withRun.units / withoutRun.units - 1) * 100).toFixed(1)} %`,
+      );
     }
   } catch (error) {
     return unmeasuredRow(id, label, target, `a run failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
@@ -61,10 +71,11 @@ export async function studyDiagnosticsOverheadRow(o: StudyOverheadOptions): Prom
     label,
     batchscope: `${(on / 1000).toFixed(2)} s with them`,
     reference: `${(off / 1000).toFixed(2)} s without`,
-    measured: (median(ratios) - 1) * 100,
+    measured: (median(stepUnits) - 1) * 100,
     target,
     notes: [
-      `side by side, per round: with [${onMs.map((ms) => (ms / 1000).toFixed(2)).join(', ')}] s, without [${offMs.map((ms) => (ms / 1000).toFixed(2)).join(', ')}] s, overhead [${ratios.map((r) => ((r - 1) * 100).toFixed(1)).join(', ')}] %; fastest of each: ${((Math.min(...onMs) / Math.min(...offMs) - 1) * 100).toFixed(1)} %`,
+      `in units of each run's median step, per round: +[${stepUnits.map((r) => ((r - 1) * 100).toFixed(1)).join(', ')}] %`,
+      `wall time side by side, per round: with [${onMs.map((ms) => (ms / 1000).toFixed(2)).join(', ')}] s, without [${offMs.map((ms) => (ms / 1000).toFixed(2)).join(', ')}] s, +[${ratios.map((r) => ((r - 1) * 100).toFixed(1)).join(', ')}] % (median +${((median(ratios) - 1) * 100).toFixed(1)} %); fastest of each: ${((Math.min(...onMs) / Math.min(...offMs) - 1) * 100).toFixed(1)} %`,
       `sharpness: Lanczos on curvatureBatch ${defaults.curvatureBatch}, at most ${defaults.sharpnessIterations} Hessian-vector products (2 gradient passes each) per block (network + each layer), warm-started`,
     ],
   };

@@ -15,6 +15,8 @@ export interface TrainChildResult {
   summary: RunSummary;
   /** ms of the steps alone: the sum of the per-step times the loop reports */
   stepsMs: number;
+  /** the median of those per-step times: a plain step's cost at this run's speed */
+  medianStepMs: number;
   /** CPU ms of this process from the start of the loop (after the data is loaded) to the end of the run */
   loopCpuMs: number;
   /** peak resident set of this process, KiB */
@@ -33,6 +35,7 @@ function statusField(name: string): number | null {
 const specText = process.argv[2];
 if (!specText) throw new Error('train-child: give the spec as a JSON argument');
 let stepsMs = 0;
+const stepTimes: number[] = [];
 const cpuMsNow = (): number => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
@@ -40,7 +43,10 @@ const cpuMsNow = (): number => {
 let loopStartCpuMs = 0;
 const sink: RunSink = {
   started: () => void (loopStartCpuMs = cpuMsNow()),
-  step: (m) => void (stepsMs += m.stepMs),
+  step: (m) => {
+    stepsMs += m.stepMs;
+    stepTimes.push(m.stepMs);
+  },
   layers: () => {},
   eval: () => {},
   event: () => {},
@@ -49,5 +55,7 @@ const sink: RunSink = {
 const summary = await trainRun(JSON.parse(specText), sink);
 const loopCpuMs = cpuMsNow() - loopStartCpuMs;
 if (summary.status !== 'completed') throw new Error(`run ended ${summary.status}${summary.reason ? `: ${summary.reason}` : ''}`);
-const result: TrainChildResult = { summary, stepsMs, loopCpuMs, vmHwmKiB: statusField('VmHWM') };
+const sorted = stepTimes.sort((a, b) => a - b);
+const medianStepMs = sorted.length ? sorted[Math.floor(sorted.length / 2)]! : 0;
+const result: TrainChildResult = { summary, stepsMs, medianStepMs, loopCpuMs, vmHwmKiB: statusField('VmHWM') };
 emitResult(result);
