@@ -43,13 +43,16 @@ const loadDataset = lastDatasetCache();
 /** tensors alive before the first run: a run that leaves more behind leaks, and the process is not reused */
 let baselineTensors: number | null = null;
 
+/** live tensors, read from the engine's own count (tf.memory() would initialize a backend before the run picks one) */
+const liveTensors = (): number => tf.engine().state.numTensors;
+
 function fitForAnotherRun(): boolean {
-  return !cancelled && !parentGone && tf.memory().numTensors <= (baselineTensors ?? 0) && process.memoryUsage().rss <= maxReuseRssBytes;
+  return !cancelled && !parentGone && liveTensors() <= (baselineTensors ?? 0) && process.memoryUsage().rss <= maxReuseRssBytes;
 }
 
 async function run(spec: RunSpecInput, keepAlive: boolean): Promise<void> {
   running = true;
-  baselineTensors ??= tf.memory().numTensors;
+  baselineTensors ??= liveTensors();
   let again = false;
   try {
     const summary = await trainRun(spec, sink, { cancelled: () => cancelled }, keepAlive ? { loadDataset } : {});

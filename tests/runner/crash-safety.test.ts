@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../main/store/open-store';
 import { markDeadRunsInterrupted } from '../../main/api/interrupted-runs';
+import { isAlive } from '../fixtures/process-alive';
 
 const kills = Number(process.env.BATCHSCOPE_KILL_ROUNDS ?? 20);
 const cli = join(__dirname, '..', '..', 'bin', 'batchscope.mjs');
@@ -30,14 +31,6 @@ function startRunner(specFile: string, db: string, parallel = 2): ChildProcess {
   return spawn(process.execPath, [cli, 'run', specFile, '--db', db, '--parallel', String(parallel)], { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function waitFor<T>(probe: () => T | null | undefined | false, timeoutMs: number, what: string): Promise<T> {
   const start = Date.now();

@@ -18,6 +18,7 @@ import { openStore } from '../../main/store/open-store';
 import { StoreError } from '../../main/store/store-error';
 import { smallDisk } from '../fixtures/small-disk';
 import { tempDir } from '../store/fixtures/temp-store';
+import { isAlive } from '../fixtures/process-alive';
 
 const disk = smallDisk(8);
 afterAll(() => disk?.unmount());
@@ -37,14 +38,6 @@ function diskUnder(db: Database.Database): { fill(): void; free(): void } {
 
 const spec = (epochs: number) => ({ name: 'disk full', notes: 'n'.repeat(20_000), dataset: { kind: 'blobs', samples: 400 }, model: { kind: 'mlp', hidden: [16] }, training: { epochs } });
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('a full disk', () => {
   it('at experiment creation: a StoreError naming the file, and nothing stored', async () => {
@@ -85,12 +78,12 @@ describe('a full disk', () => {
       const { runs } = await api.createExperiment({ spec: { ...spec(100_000), sweep: { seed: [1, 2] } } });
       await bothStarted;
       pids = runs.map((r) => api.store.runs.get(r.id)!.workerPid!);
-      expect(pids.every(alive)).toBe(true);
+      expect(pids.every(isAlive)).toBe(true);
       full.fill();
       await api.drained();
       expect(api.runner.failure).toBeInstanceOf(StoreError);
       expect(api.runner.failure!.message).toContain(`the disk holding ${dbPath} is full`);
-      expect(pids.some(alive)).toBe(false);
+      expect(pids.some(isAlive)).toBe(false);
     } finally {
       full.free();
       await api.close({ kill: true }).catch(() => undefined);
@@ -136,7 +129,7 @@ describe('a full disk', () => {
       expect(stderr).toMatch(new RegExp(`batchscope: .*the disk holding ${dbPath.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is full`));
       expect(stderr).not.toMatch(/\n\s+at /);
       expect(code).toBe(2);
-      expect(run!.workerPid === null || !alive(run!.workerPid)).toBe(true);
+      expect(run!.workerPid === null || !isAlive(run!.workerPid)).toBe(true);
       expect(['failed', 'running']).toContain(run!.status);
     } finally {
       store.close();

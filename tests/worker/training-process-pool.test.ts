@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { WorkerMessage } from '../../common/worker-protocol';
 import { forkWorker } from '../../main/worker/fork-worker';
 import { TrainingProcessPool } from '../../main/worker/training-process-pool';
+import { isAlive } from '../fixtures/process-alive';
 
 const spec = (seed: number, steps = 12) => ({
   dataset: { kind: 'blobs', samples: 600 },
@@ -23,14 +24,6 @@ const spec = (seed: number, steps = 12) => ({
 
 type Finished = Extract<WorkerMessage, { type: 'finished' }>;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function runIn(pool: TrainingProcessPool | null, runSpec: unknown, onMessage?: (m: WorkerMessage, handle: { cancel(): void; kill(): void }) => void) {
   const messages: WorkerMessage[] = [];
@@ -95,13 +88,13 @@ describe('training process pool', { timeout: 240_000 }, () => {
     });
     expect(cancelled.finished?.summary.status).toBe('cancelled');
     expect(cancelled.exit).toEqual({ code: 0, signal: null });
-    expect(alive(cancelled.pid)).toBe(false);
+    expect(isAlive(cancelled.pid)).toBe(false);
 
     const failed = await runIn(pool, { ...spec(1), batch: { size: 0 } });
     expect(failed.pid).not.toBe(cancelled.pid);
     expect(failed.messages.find((m) => m.type === 'failed')).toMatchObject({ error: { name: 'SpecError' } });
     expect(failed.exit.code).toBe(0);
-    expect(alive(failed.pid)).toBe(false);
+    expect(isAlive(failed.pid)).toBe(false);
 
     const clean = await runIn(pool, spec(1));
     expect(pool.idleCount).toBe(1);
@@ -121,18 +114,18 @@ describe('training process pool', { timeout: 240_000 }, () => {
     const [a, b] = await Promise.all([runIn(pool, spec(1)), runIn(pool, spec(2))]);
     expect(a.pid).not.toBe(b.pid);
     expect(pool.idleCount).toBe(1);
-    await expect.poll(() => [a.pid, b.pid].filter(alive).length).toBe(1);
-    const kept = [a.pid, b.pid].find(alive)!;
+    await expect.poll(() => [a.pid, b.pid].filter(isAlive).length).toBe(1);
+    const kept = [a.pid, b.pid].find(isAlive)!;
     const second = await runIn(pool, spec(1));
     expect(second.pid).toBe(kept);
     // its second run was its last: it ended instead of waiting
     expect(pool.idleCount).toBe(0);
-    await expect.poll(() => alive(kept)).toBe(false);
+    await expect.poll(() => isAlive(kept)).toBe(false);
     const third = await runIn(pool, spec(1));
     expect(third.pid).not.toBe(kept);
     expect(pool.idleCount).toBe(1);
     await pool.close();
-    await expect.poll(() => alive(third.pid)).toBe(false);
+    await expect.poll(() => isAlive(third.pid)).toBe(false);
     expect(() => pool!.start(spec(1) as never, () => undefined)).toThrow(/closed/);
   });
 
@@ -165,7 +158,7 @@ ${close ? 'await pool.close();' : ''}`,
     expect(code).toBe(0);
     const { child, idle } = JSON.parse(out) as { child: number; idle: number };
     expect(idle).toBe(1);
-    if (close) expect(alive(child)).toBe(false);
-    await expect.poll(() => alive(child), { timeout: 10_000 }).toBe(false);
+    if (close) expect(isAlive(child)).toBe(false);
+    await expect.poll(() => isAlive(child), { timeout: 10_000 }).toBe(false);
   }, 120_000);
 });
