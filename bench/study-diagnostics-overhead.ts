@@ -14,8 +14,9 @@
  * of its own median step (Σ stepMs / (steps × median stepMs): what the diagnostics that fire
  * on some steps add, against that run's own speed), with over without. The study diagnostics
  * all run inside the loop's steps (sharpness in its step, the noise scale and trajectory on
- * theirs); a plain step costs the same in both arms. The plain wall-time ratio is printed too. (The arm without ends first; the other then has the second core for V8's
- * background threads, which flatters it slightly — about the 0.1 core those take.)
+ * theirs); a plain step costs the same in both arms. The plain wall-time ratio is printed too
+ * (there the arm without ends first and leaves the other the second core for V8's background
+ * threads, which flatters it slightly — about the 0.1 core those take).
  */
 import { diagnosticsSpecSchema } from '../common/spec';
 import { runTsChild } from './child-process';

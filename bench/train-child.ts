@@ -10,6 +10,7 @@ import type { RunSummary } from '../common/metrics';
 import type { RunSink } from '../main/engine/training/run-sink';
 import { trainRun } from '../main/engine/training/train-run';
 import { emitResult } from './child-process';
+import { median } from './stats';
 
 export interface TrainChildResult {
   summary: RunSummary;
@@ -55,7 +56,5 @@ const sink: RunSink = {
 const summary = await trainRun(JSON.parse(specText), sink);
 const loopCpuMs = cpuMsNow() - loopStartCpuMs;
 if (summary.status !== 'completed') throw new Error(`run ended ${summary.status}${summary.reason ? `: ${summary.reason}` : ''}`);
-const sorted = stepTimes.sort((a, b) => a - b);
-const medianStepMs = sorted.length ? sorted[Math.floor(sorted.length / 2)]! : 0;
-const result: TrainChildResult = { summary, stepsMs, medianStepMs, loopCpuMs, vmHwmKiB: statusField('VmHWM') };
+const result: TrainChildResult = { summary, stepsMs, medianStepMs: median(stepTimes), loopCpuMs, vmHwmKiB: statusField('VmHWM') };
 emitResult(result);

@@ -84,10 +84,8 @@ export async function createApi(options: ApiOptions): Promise<BatchscopeBackend>
     }
   }
   const concurrency = options.concurrency ?? (options.redisUrl ? REMOTE_IN_FLIGHT : Math.max(1, availableParallelism()));
-  // local runs: each slot's training process serves the slot's next run (its start-up paid once);
-  // BATCHSCOPE_FRESH_PROCESSES=1 starts a fresh one for every run
-  const reuse = process.env.BATCHSCOPE_FRESH_PROCESSES === '1' ? 0 : concurrency;
-  const runner = new JobRunner(runnerStore, executor ?? createChildProcessExecutor({}, { reuse }), {
+  // local runs: each slot's training process serves the slot's next run (its start-up paid once)
+  const runner = new JobRunner(runnerStore, executor ?? createChildProcessExecutor({}, { slots: concurrency }), {
     concurrency,
     ...(options.cores !== undefined ? { cores: options.cores } : {}),
   });

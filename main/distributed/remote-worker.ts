@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { parseRunSpec, SpecError, type DatasetSpec } from '../../common/spec';
 import type { WorkerMessage } from '../../common/worker-protocol';
-import { forkWorker, type WorkerHandle } from '../worker/fork-worker';
+import type { WorkerHandle } from '../worker/fork-worker';
 import { TrainingProcessPool } from '../worker/training-process-pool';
 import { openRedis, probeRedis, redactRedisUrl, redactSecrets } from './redis-connection';
 import { lockDurationFromEnv, MAX_STALLED_COUNT } from './redis-executor';
@@ -69,9 +69,7 @@ export async function startRemoteWorker(options: RemoteWorkerOptions): Promise<R
   const redis = openRedis(options.url, `worker ${name}`, log);
   const subscriber = openRedis(options.url, `worker ${name} (cancel channel)`, () => undefined);
   const running = new Map<number, WorkerHandle>();
-  const env = options.env ?? {};
-  const reuse = options.reuseProcesses ?? process.env.BATCHSCOPE_FRESH_PROCESSES !== '1';
-  const pool = reuse ? new TrainingProcessPool({ env, maxIdle: concurrency }) : null;
+  const pool = new TrainingProcessPool({ env: options.env ?? {}, maxIdle: concurrency, ...(options.reuseProcesses === false ? { maxRunsPerProcess: 1 } : {}) });
   const stopRequests = new Map<number, 'cancel' | 'kill'>();
 
   const stopRun = (runId: number, how: 'cancel' | 'kill'): void => {
@@ -143,7 +141,7 @@ export async function startRemoteWorker(options: RemoteWorkerOptions): Promise<R
       else if (message.type === 'failed') stream.push({ type: 'failed', error: { ...message.error, message: `${message.error.message} (on worker ${name}, host ${host})` } });
       else if (message.type !== 'ready') stream.push(message);
     };
-    const handle = pool ? pool.start(spec, relay) : forkWorker(spec, relay, env);
+    const handle = pool.start(spec, relay);
     running.set(runId, handle);
     beat();
     const early = stopRequests.get(runId);
@@ -184,7 +182,7 @@ export async function startRemoteWorker(options: RemoteWorkerOptions): Promise<R
       const closed = worker.close(closeOptions.kill ?? false);
       for (const runId of running.keys()) stopRun(runId, closeOptions.kill ? 'kill' : 'cancel');
       await closed;
-      await pool?.close();
+      await pool.close();
       await removeHeartbeat(redis, queue, name).catch(() => undefined);
       subscriber.disconnect();
       redis.disconnect();

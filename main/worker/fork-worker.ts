@@ -69,6 +69,17 @@ export function forkTrainingProcess(env: NodeJS.ProcessEnv = {}): TrainingProces
   };
 }
 
+/** The handle of one run in `training`, which ends (for the run) when `exited` settles. */
+export function runHandle(training: TrainingProcess, exited: WorkerHandle['exited'] = training.exited): WorkerHandle {
+  return {
+    child: training.child,
+    cancel: () => training.post({ type: 'cancel' }),
+    kill: (signal = 'SIGKILL') => void training.child.kill(signal),
+    exited,
+    stderrTail: training.stderrTail,
+  };
+}
+
 /** One run in a fresh process, which ends with it. */
 export function forkWorker(spec: RunSpecInput, onMessage: (message: WorkerMessage) => void, env: NodeJS.ProcessEnv = {}): WorkerHandle {
   const training = forkTrainingProcess(env);
@@ -76,11 +87,5 @@ export function forkWorker(spec: RunSpecInput, onMessage: (message: WorkerMessag
     if (message.type === 'ready') training.post({ type: 'start', spec });
     onMessage(message);
   });
-  return {
-    child: training.child,
-    cancel: () => training.post({ type: 'cancel' }),
-    kill: (signal = 'SIGKILL') => void training.child.kill(signal),
-    exited: training.exited,
-    stderrTail: training.stderrTail,
-  };
+  return runHandle(training);
 }

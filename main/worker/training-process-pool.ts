@@ -13,14 +13,17 @@
  */
 import type { RunSpecInput } from '../../common/spec';
 import type { WorkerMessage } from '../../common/worker-protocol';
-import { forkTrainingProcess, type TrainingProcess, type WorkerHandle } from './fork-worker';
+import { forkTrainingProcess, runHandle, type TrainingProcess, type WorkerHandle } from './fork-worker';
 
 export interface TrainingProcessPoolOptions {
   /** environment of the processes (fixed per pool: a process is only reused under the env it was started with) */
   env?: NodeJS.ProcessEnv;
   /** idle processes kept at most (default 1; a worker with N slots wants N) */
   maxIdle?: number;
-  /** runs one process serves before it is replaced (default 50) */
+  /**
+   * runs one process serves before it is replaced (default 50; 1 — a fresh process for every
+   * run — when BATCHSCOPE_FRESH_PROCESSES=1)
+   */
   maxRunsPerProcess?: number;
   /** an idle process is ended after this long (default 120 s) */
   idleMs?: number;
@@ -45,7 +48,7 @@ export class TrainingProcessPool {
 
   constructor(private readonly options: TrainingProcessPoolOptions = {}) {
     this.maxIdle = options.maxIdle ?? 1;
-    this.maxRuns = options.maxRunsPerProcess ?? 50;
+    this.maxRuns = options.maxRunsPerProcess ?? (process.env.BATCHSCOPE_FRESH_PROCESSES === '1' ? 1 : 50);
     this.idleMs = options.idleMs ?? 120_000;
   }
 
@@ -92,13 +95,7 @@ export class TrainingProcessPool {
       onMessage({ type: 'ready', pid: training.child.pid ?? 0 });
       begin();
     }
-    return {
-      child: training.child,
-      cancel: () => training.post({ type: 'cancel' }),
-      kill: (signal = 'SIGKILL') => void training.child.kill(signal),
-      exited,
-      stderrTail: training.stderrTail,
-    };
+    return runHandle(training, exited);
   }
 
   /** ends the idle processes and stops taking runs; processes running a run end with it */
