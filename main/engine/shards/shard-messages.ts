@@ -1,5 +1,6 @@
 /** Messages between a run's main thread (shard-pool.ts) and one replica thread (shard-worker.ts). */
 import type { ModelSpec } from '../../../common/spec';
+import type { ShardRange } from '../training/shard-ranges';
 
 export interface ReplicaSetup {
   /** which replica this is: its gradient lives at [replica · P, (replica + 1) · P) of `grads` */
@@ -20,20 +21,21 @@ export interface ReplicaSetup {
 export type ToReplica =
   /** the batch buffers changed (grown); samples are row-major features and int32 labels */
   | { type: 'inputs'; x: SharedArrayBuffer; labels: SharedArrayBuffer }
-  | { type: 'losses'; id: number; version: number; start: number; size: number; microBatch: number | undefined }
+  /** parts: reduction parts (rows of the whole batch) of one subtree, contiguous and in order */
+  | { type: 'losses'; id: number; version: number; parts: ShardRange[] }
   | {
       type: 'gradients';
       id: number;
       version: number;
-      start: number;
-      size: number;
-      microBatch: number | undefined;
+      parts: ShardRange[];
+      /** the subtree's rows of the discard mask */
       mask: Float32Array | null;
       divisor: number;
+      partNorms: boolean;
     };
 
 export type FromReplica =
   | { type: 'ready'; shapes: number[][]; backend: string }
   | { type: 'losses'; id: number; losses: Float32Array; correct: number }
-  | { type: 'gradients'; id: number; lossSum: number; correct: number }
+  | { type: 'gradients'; id: number; lossSum: number; correct: number; partSquares: Float32Array | null }
   | { type: 'failed'; id: number | null; error: { name: string; message: string; stack?: string } };

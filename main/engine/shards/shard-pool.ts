@@ -173,21 +173,21 @@ export class ShardPool implements GradientShards {
     }
   }
 
-  async losses(replica: number, range: ShardRange, microBatch: number | undefined): Promise<SampleLosses> {
-    const reply = await this.request(replica, { type: 'losses', id: this.nextId++, version: this.version, ...range, microBatch });
+  async losses(replica: number, parts: readonly ShardRange[]): Promise<SampleLosses> {
+    const reply = await this.request(replica, { type: 'losses', id: this.nextId++, version: this.version, parts: [...parts] });
     if (reply.type !== 'losses') throw new ShardError(`replica thread ${replica + 1} answered ${reply.type} to losses`);
     return { losses: reply.losses, correct: reply.correct };
   }
 
-  async gradients(replica: number, range: ShardRange, microBatch: number | undefined, mask: Float32Array | null, divisor: number): Promise<ShardGradients> {
-    const reply = await this.request(replica, { type: 'gradients', id: this.nextId++, version: this.version, ...range, microBatch, mask, divisor });
+  async gradients(replica: number, parts: readonly ShardRange[], mask: Float32Array | null, divisor: number, partNorms: boolean): Promise<ShardGradients> {
+    const reply = await this.request(replica, { type: 'gradients', id: this.nextId++, version: this.version, parts: [...parts], mask, divisor, partNorms });
     if (reply.type !== 'gradients') throw new ShardError(`replica thread ${replica + 1} answered ${reply.type} to gradients`);
     const base = replica * this.paramCount;
     const grads = this.offsets.map((offset, i) => {
       const end = i + 1 < this.offsets.length ? this.offsets[i + 1]! : this.paramCount;
       return this.grads.subarray(base + offset, base + end);
     });
-    return { grads, lossSum: reply.lossSum, correct: reply.correct };
+    return { grads, lossSum: reply.lossSum, correct: reply.correct, partSquares: reply.partSquares };
   }
 
   private request(replica: number, message: Extract<ToReplica, { id: number }>): Promise<FromReplica> {

@@ -11,6 +11,8 @@ import { buildModel } from '../models/build-model';
 import type { Model } from '../models/model';
 import { disposeBatch, makeBatch, type Batch } from '../training/batch-source';
 import { gradientSum, readStats, sampleLosses } from '../training/batch-gradients';
+import { readValues } from '../training/read-back';
+import { nodeRows } from '../training/shard-ranges';
 import type { FromReplica, ReplicaSetup, ToReplica } from './shard-messages';
 
 const setup = workerData as ReplicaSetup;
@@ -78,21 +80,26 @@ async function handle(r: Replica, message: ToReplica): Promise<void> {
     return;
   }
   loadWeights(r, message.version);
-  const batch = rows(r, message.start, message.size);
+  const span = nodeRows(message.parts, { first: 0, end: message.parts.length });
+  const parts = message.parts.map((p) => ({ start: p.start - span.start, size: p.size }));
+  const batch = rows(r, span.start, span.size);
   try {
     if (message.type === 'losses') {
-      const { losses, correct } = await sampleLosses(r.model, batch, message.microBatch);
+      const { losses, correct } = await sampleLosses(r.model, batch, parts);
       post({ type: 'losses', id: message.id, losses, correct }, [losses.buffer as ArrayBuffer]);
       return;
     }
-    const { grads, stats } = gradientSum(r.model, batch, message.microBatch, message.mask, message.divisor);
+    const { grads, stats, partSquares } = gradientSum(r.model, batch, parts, message.mask, message.divisor, message.partNorms);
+    let squares: Float32Array | null = null;
     try {
       for (let i = 0; i < grads.length; i++) r.grads.set(await grads[i]!.data(), r.offsets[i]!);
+      if (partSquares) squares = (await readValues(partSquares.squares)) as Float32Array;
     } finally {
       grads.forEach((g) => g.dispose());
+      partSquares?.squares.dispose();
     }
     const { lossSum, correct } = stats ? await readStats(stats) : { lossSum: NaN, correct: NaN };
-    post({ type: 'gradients', id: message.id, lossSum, correct });
+    post({ type: 'gradients', id: message.id, lossSum, correct, partSquares: squares }, squares ? [squares.buffer as ArrayBuffer] : []);
   } finally {
     disposeBatch(batch);
   }

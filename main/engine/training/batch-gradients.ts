@@ -1,15 +1,16 @@
 /**
- * The gradient of one logical batch: accumulated over micro-batches of at most
- * `microBatch` samples (same gradient as one pass over B, memory bounded by M),
- * optionally leaving the smallest-loss samples out (the paper's discarding), and
- * optionally split into data-parallel shards computed by other threads.
+ * The gradient of one logical batch: summed over reduction parts (micro-batches of at most
+ * `microBatch` samples, cut further into thread-sized parts; shard-ranges.ts) along a fixed
+ * tree (same gradient as one pass over B, memory bounded by M), optionally leaving the
+ * smallest-loss samples out (the paper's discarding), and optionally with subtrees of parts
+ * computed by other threads — which changes no bit of the result.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradientPart } from '../diagnostics/noise-scale';
 import type { Model } from '../models/model';
 import { disposeBatch, rowsOf, type Batch } from './batch-source';
 import { correctCount, perSampleCrossEntropy } from './loss';
-import { shardMicroBatch, shardRanges, type ShardRange } from './shard-ranges';
+import { foldTree, nodeRows, reductionParts, shardRanges, treeCut, type ShardRange, type TreeNode } from './shard-ranges';
 import { readValues } from './read-back';
 
 export interface DiscardRule {
@@ -44,37 +45,29 @@ export interface SampleLosses {
   correct: number;
 }
 
-/** A shard's share of the gradient (host copies, one per parameter in model order) and of the loss. */
+/** A shard's share of the gradient: its subtree's sum (host copies, one per parameter in model order) and of the loss. */
 export interface ShardGradients {
   grads: Float32Array[];
-  /** loss summed over the shard's samples, and its correct count (both NaN when not asked for) */
+  /** the subtree's loss sum and correct count, as float32 sums on the replica's device (NaN when not asked for) */
   lossSum: number;
   correct: number;
+  /** ‖g_l‖² of each of its parts' gradient sums, part after part (L values each); null when not asked for */
+  partSquares: Float32Array | null;
 }
 
 /**
- * Threads that compute shards of a batch on replicas of the model (main/engine/shards).
- * Shard 0 is always computed here, on the model itself; shard s ≥ 1 by `compute(s - 1, …)`.
+ * Threads that compute subtrees of a batch's reduction parts on replicas of the model
+ * (main/engine/shards). The first subtree is always computed here, on the model itself; the
+ * s-th other one by replica s. Parts are given in rows of the whole batch.
  */
 export interface GradientShards {
-  /** how many shards a batch of this size is split into (1: not split) */
+  /** how many threads a batch of this size may use (1: not split) */
   shardsFor(batchSize: number): number;
   /** hands the model's current weights and the batch's samples to the replicas */
   prepare(model: Model, batch: Batch): Promise<void>;
-  losses(replica: number, range: ShardRange, microBatch: number | undefined): Promise<SampleLosses>;
-  gradients(replica: number, range: ShardRange, microBatch: number | undefined, mask: Float32Array | null, divisor: number): Promise<ShardGradients>;
-}
-
-interface Chunk {
-  start: number;
-  size: number;
-}
-
-export function chunksOf(total: number, microBatch: number | undefined): Chunk[] {
-  const m = Math.max(1, Math.min(microBatch ?? total, total));
-  const chunks: Chunk[] = [];
-  for (let start = 0; start < total; start += m) chunks.push({ start, size: Math.min(m, total - start) });
-  return chunks;
+  /** per-sample losses of the rows the parts cover, part by part */
+  losses(replica: number, parts: readonly ShardRange[]): Promise<SampleLosses>;
+  gradients(replica: number, parts: readonly ShardRange[], mask: Float32Array | null, divisor: number, partNorms: boolean): Promise<ShardGradients>;
 }
 
 /** Which samples to keep (1) or leave out (0), from their losses. Always keeps at least one. */
@@ -95,11 +88,11 @@ export function discardMask(losses: Float32Array, rule: DiscardRule): Float32Arr
   return mask;
 }
 
-/** Per-sample losses at the current weights, one forward pass without a tape, micro-batched. */
-export async function sampleLosses(model: Model, batch: Batch, microBatch: number | undefined): Promise<SampleLosses> {
+/** Per-sample losses at the current weights, one forward pass without a tape per part (rows of `batch`). */
+export async function sampleLosses(model: Model, batch: Batch, parts: readonly ShardRange[]): Promise<SampleLosses> {
   const losses = new Float32Array(batch.size);
   let correct = 0;
-  for (const c of chunksOf(batch.size, microBatch)) {
+  for (const c of parts) {
     const part = c.size === batch.size ? batch : rowsOf(batch, c.start, c.size);
     const [l, k] = tf.tidy(() => {
       const logits = model.apply(part.x, { training: true, updateStats: false });
@@ -118,27 +111,43 @@ export async function sampleLosses(model: Model, batch: Batch, microBatch: numbe
   return { losses, correct };
 }
 
+/** A subtree's gradient sum (model parameter order) and its on-device [lossSum, correct] (null with a mask). */
+interface Partial {
+  grads: tf.Tensor[];
+  stats: tf.Tensor | null;
+}
+
+/** Adds two partial sums, freeing both: the one addition the reduction tree is made of. */
+function addPartials(a: Partial, b: Partial): Partial {
+  const grads = a.grads.map((g, i) => tf.add(g, b.grads[i]!));
+  const stats = a.stats && b.stats ? tf.add(a.stats, b.stats) : null;
+  tf.dispose([...a.grads, ...b.grads]);
+  a.stats?.dispose();
+  b.stats?.dispose();
+  return { grads, stats };
+}
+
 /**
- * ∇ Σ_i mask_i·loss_i / divisor over a batch, accumulated over micro-batches: tensors in
- * model parameter order. With no mask it also sums the loss and the correct count on device.
+ * ∇ Σ_i mask_i·loss_i / divisor over a batch, one pass per part (rows of `batch`), the parts'
+ * sums added along the reduction tree (shard-ranges.ts): tensors in model parameter order.
+ * With no mask it also sums the loss and the correct count on device.
  */
 export function gradientSum(
   model: Model,
   batch: Batch,
-  microBatch: number | undefined,
+  parts: readonly ShardRange[],
   mask: Float32Array | null,
   divisor: number,
   partNorms = false,
 ): { grads: tf.Tensor[]; stats: tf.Tensor | null; partSquares: PartSquares | null } {
   const vars = model.groups.flatMap((g) => g.params);
-  const chunks = chunksOf(batch.size, microBatch);
-  let summed: tf.Tensor[] | null = null;
-  let onDevice: tf.Tensor | null = null;
+  // the fold visits the leaves left to right: squares[p] is part p's
   const squares: tf.Tensor1D[] = [];
-  for (const c of chunks) {
+  const leaf = (p: number): Partial => {
+    const c = parts[p]!;
     const chunkMask = mask ? tf.tensor1d(mask.subarray(c.start, c.start + c.size)) : null;
-    // cut outside the tape (inside it, the tape keeps a copy of the whole batch per micro-batch)
-    const part = chunks.length === 1 ? batch : rowsOf(batch, c.start, c.size);
+    // cut outside the tape (inside it, the tape keeps a copy of the whole batch per part)
+    const part = c.size === batch.size ? batch : rowsOf(batch, c.start, c.size);
     const { x, oneHot, labels } = part;
     let aux: tf.Tensor | null = null;
     const { grads, value } = tf.variableGrads(() => {
@@ -153,26 +162,18 @@ export function gradientSum(
     if (part !== batch) disposeBatch(part);
     const ordered = vars.map((v) => grads[v.name]!);
     if (partNorms) squares.push(layerSquaredNorms(model, ordered));
-    if (summed === null) summed = ordered;
-    else {
-      const prev: tf.Tensor[] = summed;
-      summed = prev.map((s, i) => tf.add(s, ordered[i]!));
-      prev.forEach((t) => t.dispose());
-      ordered.forEach((t) => t.dispose());
-    }
-    if (aux) {
-      if (onDevice === null) onDevice = aux;
-      else {
-        const prev: tf.Tensor = onDevice;
-        onDevice = tf.add(prev, aux);
-        prev.dispose();
-        (aux as tf.Tensor).dispose();
-      }
-    }
+    return { grads: ordered, stats: aux };
+  };
+  let total: Partial;
+  try {
+    total = foldTree({ first: 0, end: parts.length }, leaf, addPartials);
+  } catch (error) {
+    tf.dispose(squares);
+    throw error;
   }
-  const partSquares = partNorms && squares.length > 0 ? { sizes: chunks.map((c) => c.size), squares: tf.stack(squares) as tf.Tensor2D } : null;
+  const partSquares = partNorms && squares.length > 0 ? { sizes: parts.map((c) => c.size), squares: tf.stack(squares) as tf.Tensor2D } : null;
   tf.dispose(squares);
-  return { grads: summed!, stats: onDevice, partSquares };
+  return { grads: total.grads, stats: total.stats, partSquares };
 }
 
 /** Per-part, per-layer squared norms of the parts' gradient sums, on the device: squares[part][layer]. */
@@ -187,33 +188,6 @@ function layerSquaredNorms(model: Model, flat: tf.Tensor[]): tf.Tensor1D {
     let i = 0;
     return tf.stack(model.groups.map((g) => tf.addN(g.params.map(() => tf.sum(tf.square(flat[i++]!)))))) as tf.Tensor1D;
   });
-}
-
-/** Host ‖g_l‖² per layer of a shard's host gradients. */
-function hostLayerSquaredNorms(model: Model, flat: Float32Array[]): number[] {
-  let i = 0;
-  return model.groups.map((g) =>
-    g.params.reduce((sum) => {
-      const values = flat[i++]!;
-      let s = 0;
-      for (let k = 0; k < values.length; k++) s += values[k]! * values[k]!;
-      return sum + s;
-    }, 0),
-  );
-}
-
-/** Reads (and frees) the parts' squared norms; a part's gradient sum over `divisor` becomes its mean gradient. */
-async function readParts(partSquares: PartSquares, divisor: number): Promise<GradientPart[]> {
-  try {
-    const width = partSquares.squares.shape[1]!;
-    const flat = await readValues(partSquares.squares);
-    return partSquares.sizes.map((samples, p) => {
-      const scale = (divisor / samples) ** 2;
-      return { samples, squaredNorms: Array.from(flat.subarray(p * width, (p + 1) * width), (v) => v * scale) };
-    });
-  } finally {
-    partSquares.squares.dispose();
-  }
 }
 
 const hasBatchNorm = (model: Model): boolean => model.groups.some((g) => g.kind === 'batchnorm');
@@ -240,6 +214,14 @@ function byLayer(model: Model, flat: tf.Tensor[]): tf.Tensor[][] {
   return model.groups.map((g) => g.params.map(() => flat[i++]!));
 }
 
+/** The rows `node` covers, with its parts relative to them. */
+function nodeBatch(parts: readonly ShardRange[], node: TreeNode): { rows: ShardRange; parts: ShardRange[] } {
+  const rows = nodeRows(parts, node);
+  return { rows, parts: parts.slice(node.first, node.end).map((p) => ({ start: p.start - rows.start, size: p.size })) };
+}
+
+const nodeKey = (node: TreeNode): string => `${node.first}:${node.end}`;
+
 export async function batchGradients(
   model: Model,
   batch: Batch,
@@ -248,145 +230,120 @@ export async function batchGradients(
   shards: GradientShards | null = null,
   options: BatchGradientOptions = {},
 ): Promise<BatchGradients> {
-  const shardCount = shards ? shards.shardsFor(batch.size) : 1;
+  const batchNorm = hasBatchNorm(model);
+  const threads = shards ? shards.shardsFor(batch.size) : 1;
   const wantParts = (options.parts ?? false) && !discard;
-  if (shards && shardCount > 1) return shardedGradients(model, batch, microBatch, discard, shards, shardCount, wantParts);
-  let chunkSize = microBatch;
-  if (wantParts && chunksOf(batch.size, microBatch).length < 2 && batch.size >= 2) {
+  let parts = reductionParts(batch.size, microBatch, batchNorm, threads);
+  if (wantParts && parts.length < 2 && batch.size >= 2 && !batchNorm) {
     // two halves give the same gradient (summed) and a second batch size for the noise scale;
     // not for batch norm, whose statistics would then be per half
-    chunkSize = hasBatchNorm(model) ? microBatch : Math.ceil(batch.size / 2);
+    parts = shardRanges(batch.size, 2);
   }
-  let mask: Float32Array | null = null;
-  let stats: { lossSum: number; correct: number } | null = null;
-  if (discard) {
-    // one forward pass without a tape to rank the samples by loss
-    const ranked = await sampleLosses(model, batch, microBatch);
-    mask = discardMask(ranked.losses, discard);
-    stats = { lossSum: ranked.losses.reduce((a, b) => a + b, 0), correct: ranked.correct };
-  }
-  const kept = mask ? mask.reduce((a, b) => a + b, 0) : batch.size;
-  const summed = gradientSum(model, batch, chunkSize, mask, kept, wantParts);
-  let parts: GradientPart[] | null = null;
-  try {
-    if (!stats) stats = await readStats(summed.stats!);
-    if (summed.partSquares) {
-      const read = await readParts(summed.partSquares, kept);
-      summed.partSquares = null;
-      parts = read.length >= 2 ? read : null;
-    }
-  } catch (error) {
-    summed.grads.forEach((t) => t.dispose());
-    summed.partSquares?.squares.dispose();
-    throw error;
-  }
-  return { grads: byLayer(model, summed.grads), loss: stats.lossSum / batch.size, accuracy: stats.correct / batch.size, discarded: batch.size - kept, parts };
-}
+  const cut = treeCut(parts.length, threads);
+  const own = nodeBatch(parts, cut[0]!);
+  const rowsOfNode = (rows: ShardRange): Batch => (rows.size === batch.size ? batch : rowsOf(batch, rows.start, rows.size));
+  if (cut.length > 1) await shards!.prepare(model, batch);
+  const remoteNodes = cut.slice(1);
+  const absoluteParts = (node: TreeNode): ShardRange[] => parts.slice(node.first, node.end);
 
-/**
- * The same gradient, the batch split into contiguous shards: shard 0 here, the others on
- * replicas at the same weights, each micro-batched at ⌈M / shards⌉ (so each micro-batch of M
- * is, in effect, split across the threads). Per-sample losses come back from every shard
- * before the discard cut, which is made over the whole batch as without shards; the shards'
- * gradients are summed in shard order, so a run is reproducible for a given thread count.
- */
-async function shardedGradients(
-  model: Model,
-  batch: Batch,
-  microBatch: number | undefined,
-  discard: DiscardRule | null,
-  shards: GradientShards,
-  shardCount: number,
-  wantParts: boolean,
-): Promise<BatchGradients> {
-  const ranges = shardRanges(batch.size, shardCount);
-  const micro = shardMicroBatch(microBatch, shardCount);
-  const local = (range: ShardRange): Batch => rowsOf(batch, range.start, range.size);
-  await shards.prepare(model, batch);
   let mask: Float32Array | null = null;
   let stats: { lossSum: number; correct: number } | null = null;
   if (discard) {
-    const remote = Promise.allSettled(ranges.slice(1).map((r, s) => shards.losses(s, r, micro)));
-    const own = local(ranges[0]!);
-    const parts = [await sampleLosses(model, own, micro).finally(() => disposeBatch(own)), ...fulfilled(await remote)];
+    // one forward pass without a tape to rank the samples by loss, over the whole batch
+    const remote = Promise.allSettled(remoteNodes.map((n, s) => shards!.losses(s, absoluteParts(n))));
+    const ownRows = rowsOfNode(own.rows);
+    const ownLosses = await sampleLosses(model, ownRows, own.parts).finally(() => ownRows !== batch && disposeBatch(ownRows));
+    const all = [ownLosses, ...fulfilled(await remote)];
     const losses = new Float32Array(batch.size);
-    parts.forEach((p, s) => losses.set(p.losses, ranges[s]!.start));
+    all.forEach((p, s) => losses.set(p.losses, nodeRows(parts, cut[s]!).start));
     mask = discardMask(losses, discard);
-    stats = { lossSum: losses.reduce((a, b) => a + b, 0), correct: parts.reduce((n, p) => n + p.correct, 0) };
+    stats = { lossSum: losses.reduce((a, b) => a + b, 0), correct: all.reduce((n, p) => n + p.correct, 0) };
   }
   const kept = mask ? mask.reduce((a, b) => a + b, 0) : batch.size;
-  const maskOf = (r: ShardRange): Float32Array | null => (mask ? mask.slice(r.start, r.start + r.size) : null);
-  const remote = ranges.slice(1).map((r, s) => shards.gradients(s, r, micro, maskOf(r), kept));
+  const maskOf = (node: TreeNode): Float32Array | null => {
+    if (!mask) return null;
+    const rows = nodeRows(parts, node);
+    return mask.slice(rows.start, rows.start + rows.size);
+  };
   // settle every request before returning, even on failure: a replica must not be written to mid-step
-  const remoteSettled = Promise.allSettled(remote);
-  const own = local(ranges[0]!);
-  let summed: tf.Tensor[];
-  let ownStats: tf.Tensor | null;
+  const remoteSettled = Promise.allSettled(remoteNodes.map((n, s) => shards!.gradients(s, absoluteParts(n), maskOf(n), kept, wantParts)));
+  const ownRows = rowsOfNode(own.rows);
+  let summed: ReturnType<typeof gradientSum>;
   try {
-    ({ grads: summed, stats: ownStats } = gradientSum(model, own, micro, maskOf(ranges[0]!), kept));
+    summed = gradientSum(model, ownRows, own.parts, maskOf(cut[0]!), kept, wantParts);
+  } catch (error) {
+    await remoteSettled;
+    throw error;
   } finally {
-    disposeBatch(own);
+    if (ownRows !== batch) disposeBatch(ownRows);
   }
-  // the shards are the parts of the noise scale: shard 0's norms from the device, the others' from their host copies
-  let ownSquares: tf.Tensor1D | null = wantParts ? layerSquaredNorms(model, summed) : null;
-  const settled = await remoteSettled;
+  let grads = summed.grads;
+  let ownStats = summed.stats;
   let gradientParts: GradientPart[] | null = null;
   try {
-    const parts = fulfilled(settled);
-    if (ownSquares) {
-      const ownNorms = Array.from(await readValues(ownSquares));
-      ownSquares.dispose();
-      ownSquares = null;
-      const meanScale = (size: number): number => (kept / size) ** 2;
-      gradientParts = [
-        { samples: ranges[0]!.size, squaredNorms: ownNorms.map((v) => v * meanScale(ranges[0]!.size)) },
-        ...parts.map((p, s) => ({ samples: ranges[s + 1]!.size, squaredNorms: hostLayerSquaredNorms(model, p.grads).map((v) => v * meanScale(ranges[s + 1]!.size)) })),
-      ];
+    const remote = fulfilled(await remoteSettled);
+    if (summed.partSquares) {
+      const width = model.groups.length;
+      const read = await readValues(summed.partSquares.squares);
+      const flat = [read, ...remote.map((r) => r.partSquares ?? new Float32Array(0))];
+      // a part's gradient sum over `kept` becomes its mean gradient
+      const scale = (size: number): number => (kept / size) ** 2;
+      let p = 0;
+      const all: GradientPart[] = [];
+      for (const block of flat) {
+        for (let at = 0; at + width <= block.length; at += width, p++) {
+          all.push({ samples: parts[p]!.size, squaredNorms: Array.from(block.subarray(at, at + width), (v) => v * scale(parts[p]!.size)) });
+        }
+      }
+      gradientParts = all.length >= 2 ? all : null;
     }
-    if (!stats) {
-      const first = await readStats(ownStats!);
-      ownStats = null;
-      stats = parts.reduce((acc, p) => ({ lossSum: acc.lossSum + p.lossSum, correct: acc.correct + p.correct }), first);
-    }
-    // fixed order: ((g0 + g1) + g2) + …
-    for (const part of parts) {
-      summed = summed.map((g, i) =>
-        tf.tidy(() => {
-          const sum = tf.add(g, tf.tensor(part.grads[i]!, g.shape, 'float32'));
-          g.dispose();
-          return sum;
+    if (remote.length > 0) {
+      // the other threads' subtrees join the tree where one thread would have computed them
+      const vars = model.groups.flatMap((g) => g.params);
+      const given = new Map<string, Partial>([[nodeKey(cut[0]!), { grads, stats: ownStats }]]);
+      remote.forEach((r, s) =>
+        given.set(nodeKey(remoteNodes[s]!), {
+          grads: vars.map((v, i) => tf.tensor(r.grads[i]!, v.shape, 'float32')),
+          stats: mask ? null : tf.tensor1d([r.lossSum, r.correct], 'float32'),
         }),
       );
+      const total = foldTree({ first: 0, end: parts.length }, () => {
+        throw new Error('reduction tree: a part no thread computed');
+      }, addPartials, given);
+      grads = total.grads;
+      ownStats = total.stats;
+    }
+    if (!stats) {
+      stats = await readStats(ownStats!);
+      ownStats = null;
     }
   } catch (error) {
-    summed.forEach((t) => t.dispose());
+    grads.forEach((t) => t.dispose());
     ownStats?.dispose();
-    ownSquares?.dispose();
     throw error;
+  } finally {
+    summed.partSquares?.squares.dispose();
   }
-  return {
-    grads: byLayer(model, summed),
-    loss: stats.lossSum / batch.size,
-    accuracy: stats.correct / batch.size,
-    discarded: batch.size - kept,
-    parts: gradientParts,
-  };
+  return { grads: byLayer(model, grads), loss: stats.lossSum / batch.size, accuracy: stats.correct / batch.size, discarded: batch.size - kept, parts: gradientParts };
 }
 
-/** Mean loss of the batch at the current weights (no tape), micro-batched, sharded like the gradient. */
+/** Mean loss of the batch at the current weights (no tape), by reduction parts, split across threads like the gradient. */
 export async function batchLoss(model: Model, batch: Batch, microBatch: number | undefined, shards: GradientShards | null = null): Promise<number> {
-  const shardCount = shards ? shards.shardsFor(batch.size) : 1;
-  if (!shards || shardCount === 1) {
-    const { losses } = await sampleLosses(model, batch, microBatch);
-    return losses.reduce((a, b) => a + b, 0) / batch.size;
+  const threads = shards ? shards.shardsFor(batch.size) : 1;
+  const parts = reductionParts(batch.size, microBatch, hasBatchNorm(model), threads);
+  const cut = treeCut(parts.length, threads);
+  let losses: Float32Array;
+  if (cut.length === 1) {
+    ({ losses } = await sampleLosses(model, batch, parts));
+  } else {
+    await shards!.prepare(model, batch);
+    const remote = Promise.allSettled(cut.slice(1).map((n, s) => shards!.losses(s, parts.slice(n.first, n.end))));
+    const own = nodeBatch(parts, cut[0]!);
+    const ownRows = rowsOf(batch, own.rows.start, own.rows.size);
+    const all = [await sampleLosses(model, ownRows, own.parts).finally(() => disposeBatch(ownRows)), ...fulfilled(await remote)];
+    losses = new Float32Array(batch.size);
+    all.forEach((p, s) => losses.set(p.losses, nodeRows(parts, cut[s]!).start));
   }
-  const ranges = shardRanges(batch.size, shardCount);
-  const micro = shardMicroBatch(microBatch, shardCount);
-  await shards.prepare(model, batch);
-  const remote = Promise.allSettled(ranges.slice(1).map((r, s) => shards.losses(s, r, micro)));
-  const own = rowsOf(batch, ranges[0]!.start, ranges[0]!.size);
-  const parts = [await sampleLosses(model, own, micro).finally(() => disposeBatch(own)), ...fulfilled(await remote)];
-  let sum = 0;
-  for (const p of parts) sum += p.losses.reduce((a, b) => a + b, 0);
-  return sum / batch.size;
+  // summed in row order whatever the threads
+  return losses.reduce((a, b) => a + b, 0) / batch.size;
 }
