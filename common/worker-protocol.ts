@@ -34,6 +34,21 @@ export function isWorkerMessage(value: unknown): value is WorkerMessage {
   return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
 }
 
+/**
+ * What a training process sends on its channel: one message, or several in their order (it
+ * gathers its per-step messages for a few tens of milliseconds, main/worker/message-coalescer.ts,
+ * so a fast run's channel carries tens of sends a second rather than hundreds).
+ */
+export type WorkerEnvelope = WorkerMessage | { type: 'batch'; messages: WorkerMessage[] };
+
+/** The messages an envelope holds, in order; [] for anything that is not one. */
+export function openEnvelope(value: unknown): WorkerMessage[] {
+  if (!isWorkerMessage(value)) return [];
+  if ((value as { type: string }).type !== 'batch') return [value];
+  const messages = (value as { messages?: unknown }).messages;
+  return Array.isArray(messages) ? messages.filter(isWorkerMessage) : [];
+}
+
 /** The GPU window (docs/webgpu.md) posts each WorkerMessage as `{ batchscope: gpuWindowTag, message }`, so its bridge forwards those and nothing else. */
 export const gpuWindowTag = 'gpu-window';
 

@@ -7,7 +7,7 @@
  */
 import { utilityProcess } from 'electron';
 import type { RunSpec } from '../../common/spec';
-import { isWorkerMessage, type ParentMessage, type WorkerMessage } from '../../common/worker-protocol';
+import { openEnvelope, type ParentMessage, type WorkerMessage } from '../../common/worker-protocol';
 import type { Execution, ExecutionExit, RunExecutor } from '../runner/executor';
 
 export function createUtilityProcessExecutor(workerFile: string, env: NodeJS.ProcessEnv = {}): RunExecutor {
@@ -23,10 +23,11 @@ export function createUtilityProcessExecutor(workerFile: string, env: NodeJS.Pro
       child.stderr?.on('data', (chunk: Buffer) => {
         stderrTail = (stderrTail + chunk.toString()).slice(-4000);
       });
-      child.on('message', (message: unknown) => {
-        if (!isWorkerMessage(message)) return;
-        if (message.type === 'ready') post({ type: 'start', spec });
-        onMessage(message);
+      child.on('message', (envelope: unknown) => {
+        for (const message of openEnvelope(envelope)) {
+          if (message.type === 'ready') post({ type: 'start', spec });
+          onMessage(message);
+        }
       });
       const exited = new Promise<ExecutionExit>((resolve) => {
         // a utility process reports only an exit code; a crash shows as a non-zero one

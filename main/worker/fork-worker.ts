@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunSpecInput } from '../../common/spec';
-import { isWorkerMessage, type ParentMessage, type WorkerMessage } from '../../common/worker-protocol';
+import { openEnvelope, type ParentMessage, type WorkerMessage } from '../../common/worker-protocol';
 
 export interface WorkerHandle {
   child: ChildProcess;
@@ -50,8 +50,8 @@ export function forkTrainingProcess(env: NodeJS.ProcessEnv = {}): TrainingProces
     stderrTail = (stderrTail + chunk.toString()).slice(-4000);
   });
   let listener: (message: WorkerMessage) => void = () => undefined;
-  child.on('message', (message) => {
-    if (isWorkerMessage(message)) listener(message);
+  child.on('message', (envelope) => {
+    for (const message of openEnvelope(envelope)) listener(message);
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('exit', (code, signal) => resolve({ code, signal }));

@@ -4,10 +4,10 @@
  * parentPort inside a utilityProcess (the desktop app, where Electron's
  * RunAsNode fuse is off, so child_process.fork of Electron itself is not available).
  */
-import type { ParentMessage, WorkerMessage } from '../../common/worker-protocol';
+import type { ParentMessage, WorkerEnvelope } from '../../common/worker-protocol';
 
 export interface ParentChannel {
-  send(message: WorkerMessage): Promise<void>;
+  send(message: WorkerEnvelope): Promise<void>;
   onMessage(listener: (message: ParentMessage) => void): void;
   /** called when the parent goes away (fork only: a utility process is ended with its parent) */
   onDisconnect(listener: () => void): void;

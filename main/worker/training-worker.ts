@@ -15,6 +15,7 @@ import type { WorkerMessage } from '../../common/worker-protocol';
 import { lastDatasetCache } from '../engine/data/last-dataset-cache';
 import { trainRun } from '../engine/training/train-run';
 import type { RunSink } from '../engine/training/run-sink';
+import { MessageCoalescer } from './message-coalescer';
 import { parentChannel } from './parent-channel';
 
 /** A process past this resident size (its wasm heap never shrinks) is not reused. */
@@ -25,7 +26,8 @@ function noParent(): never {
   process.exit(2);
 }
 const channel = parentChannel() ?? noParent();
-const send = (message: WorkerMessage): Promise<void> => channel.send(message);
+const outgoing = new MessageCoalescer((envelope) => channel.send(envelope));
+const send = (message: WorkerMessage): Promise<void> => outgoing.push(message);
 
 const sink: RunSink = {
   started: (info) => void send({ type: 'started', info }),

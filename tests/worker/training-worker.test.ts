@@ -16,7 +16,12 @@ const spec = { dataset: { kind: 'blobs', samples: 800 }, model: { kind: 'mlp', h
 describe('training worker process', () => {
   it('runs a spec in a forked process and speaks the protocol', async () => {
     const { messages, handle } = collect(spec);
+    let sends = 0;
+    handle.child.on('message', () => sends++);
     const exit = await handle.exited;
+    // per-step messages travel together (message-coalescer.ts): a step's record, layers and progress at least
+    expect(sends).toBeLessThan(messages.length / 2);
+    expect(messages.filter((m) => m.type === 'step').map((m) => (m as Extract<WorkerMessage, { type: 'step' }>).metrics.step)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     expect(exit.code).toBe(0);
     const types = messages.map((m) => m.type);
     expect(types[0]).toBe('ready');
