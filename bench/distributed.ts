@@ -11,7 +11,8 @@
  * - enqueue: a 512-run sweep created through the API with Redis configured, until all 512 jobs
  *   are in the queue (BullMQ addBulk).
  * - workers: the same sweep (8 single-thread MLP runs) trained by one `batchscope worker`
- *   process, then by two; wall time from enqueueing to the last run's end, workers already up.
+ *   process, then by two; wall time from enqueueing to the last run's end, workers already up
+ *   and waiting (4 s after their first heartbeat, so the training process each warms per slot is up).
  *   Each worker slot reuses its training process between runs, as `batchscope worker` does by
  *   default; --fresh-processes starts one per run (the workers' `--fresh-processes`).
  */
@@ -113,6 +114,8 @@ async function sweepSeconds(workerCount: number): Promise<{ seconds: number; run
   try {
     for (let i = 0; i < workerCount; i++) workers.push(startCli(['worker', '--redis', url!, '--queue', queue, '--name', `bench-${workerCount}-${i}`, '--concurrency', '1', ...(values['fresh-processes'] ? ['--fresh-processes'] : [])]));
     while ((await readHeartbeats(redis, queue)).length < workerCount) await new Promise((r) => setTimeout(r, 100));
+    // workers waiting for a sweep, as they would be: their warmed training processes are up (≈ 2 s under tsx)
+    await new Promise((r) => setTimeout(r, 4000));
     const api = await createApi({ dbPath: join(mkdtempSync(join(tmpdir(), 'bench-dist-')), 'workers.db'), redisUrl: url!, queue });
     const startMs = performance.now();
     const { runs } = await api.createExperiment({
@@ -133,8 +136,9 @@ async function sweepSeconds(workerCount: number): Promise<{ seconds: number; run
     });
     await api.idle();
     const seconds = (performance.now() - startMs) / 1000;
-    const completed = runs.filter((r) => api.store.runs.get(r.id)?.status === 'completed').length;
-    if (completed !== runs.length) throw new Error(`workers: ${completed} of ${runs.length} runs completed`);
+    // some seeds of the blobs MLP diverge (lr 0.1): a run that ends so has trained as far as it could
+    const ended = runs.filter((r) => ['completed', 'diverged'].includes(api.store.runs.get(r.id)?.status ?? '')).length;
+    if (ended !== runs.length) throw new Error(`workers: ${ended} of ${runs.length} runs completed or diverged`);
     // who trained what
     const byWorker = new Map<string, number>();
     for (const r of runs) {

@@ -70,6 +70,8 @@ export async function startRemoteWorker(options: RemoteWorkerOptions): Promise<R
   const subscriber = openRedis(options.url, `worker ${name} (cancel channel)`, () => undefined);
   const running = new Map<number, WorkerHandle>();
   const pool = new TrainingProcessPool({ env: options.env ?? {}, maxIdle: concurrency, ...(options.reuseProcesses === false ? { maxRunsPerProcess: 1 } : {}) });
+  // one process per slot started now, so the first runs do not wait for one (not with fresh processes)
+  pool.warm(concurrency);
   const stopRequests = new Map<number, 'cancel' | 'kill'>();
 
   const stopRun = (runId: number, how: 'cancel' | 'kill'): void => {

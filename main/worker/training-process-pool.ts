@@ -41,6 +41,8 @@ type Exit = { code: number | null; signal: NodeJS.Signals | null };
 
 export class TrainingProcessPool {
   private readonly idle: Pooled[] = [];
+  /** started ahead of any run (warm) and not yet ready */
+  private readonly starting: Pooled[] = [];
   private closed = false;
   private readonly maxIdle: number;
   private readonly maxRuns: number;
@@ -57,10 +59,21 @@ export class TrainingProcessPool {
     return this.idle.length;
   }
 
+  /** processes started by warm() that have not said ready yet */
+  get startingCount(): number {
+    return this.starting.length;
+  }
+
+  /** pids of the processes no run holds (idle or starting) */
+  get waitingPids(): number[] {
+    return [...this.idle, ...this.starting].map((p) => p.training.child.pid ?? 0);
+  }
+
   start(spec: RunSpecInput, onMessage: (message: WorkerMessage) => void): WorkerHandle {
     if (this.closed) throw new Error('the training process pool is closed');
     const reused = this.idle.pop();
-    const pooled = reused ?? this.fork();
+    // a process started by warm() and not ready yet is as good as a fresh one, and further along
+    const pooled = reused ?? this.starting.shift() ?? this.fork();
     if (pooled.idleTimer) clearTimeout(pooled.idleTimer);
     pooled.idleTimer = null;
     hold(pooled.training, true);
@@ -98,10 +111,30 @@ export class TrainingProcessPool {
     return runHandle(training, exited);
   }
 
+  /**
+   * Starts processes before any run asks, until `count` (at most maxIdle) are idle or starting: a
+   * `batchscope worker` warms one per slot, so its first runs do not wait for Node, the engine's
+   * modules and the backend (about a second and a half of CPU each under tsx). They wait like any
+   * idle process (and end after idleMs unused).
+   */
+  warm(count = this.maxIdle): void {
+    while (!this.closed && this.maxRuns > 1 && this.idle.length + this.starting.length < Math.min(count, this.maxIdle)) {
+      const pooled = this.fork();
+      this.starting.push(pooled);
+      hold(pooled.training, false);
+      pooled.training.listen((message) => {
+        if (message.type !== 'ready') return;
+        const at = this.starting.indexOf(pooled);
+        if (at >= 0) this.starting.splice(at, 1);
+        this.park(pooled);
+      });
+    }
+  }
+
   /** ends the idle processes and stops taking runs; processes running a run end with it */
   async close(): Promise<void> {
     this.closed = true;
-    const idle = this.idle.splice(0);
+    const idle = [...this.idle.splice(0), ...this.starting.splice(0)];
     for (const pooled of idle) {
       this.dropIdle(pooled);
       // held again while it ends, or the wait below would not keep the event loop alive
@@ -136,6 +169,8 @@ export class TrainingProcessPool {
   private dropIdle(pooled: Pooled): void {
     const at = this.idle.indexOf(pooled);
     if (at >= 0) this.idle.splice(at, 1);
+    const starting = this.starting.indexOf(pooled);
+    if (starting >= 0) this.starting.splice(starting, 1);
     if (pooled.idleTimer) clearTimeout(pooled.idleTimer);
     pooled.idleTimer = null;
   }

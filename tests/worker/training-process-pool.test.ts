@@ -129,6 +129,36 @@ describe('training process pool', { timeout: 240_000 }, () => {
     expect(() => pool!.start(spec(1) as never, () => undefined)).toThrow(/closed/);
   });
 
+  it('warm() starts processes before any run; runs take them, ready or still starting; close() ends them', async () => {
+    pool = new TrainingProcessPool({ maxIdle: 2 });
+    pool.warm(2);
+    expect(pool.startingCount).toBe(2);
+    await expect.poll(() => pool!.idleCount, { timeout: 60_000 }).toBe(2);
+    const warmed = pool.waitingPids;
+    const run = await runIn(pool, spec(1));
+    expect(warmed).toContain(run.pid);
+    expect(run.finished?.summary.status).toBe('completed');
+
+    // a run that arrives while the process is still starting waits for it rather than forking another
+    const early = new TrainingProcessPool({ maxIdle: 1 });
+    early.warm();
+    const [starting] = early.waitingPids;
+    expect(early.startingCount).toBe(1);
+    const first = await runIn(early, spec(2));
+    expect(first.pid).toBe(starting);
+    await early.close();
+
+    // close() ends a process still starting; fresh-process pools warm nothing
+    const closing = new TrainingProcessPool({ maxIdle: 1 });
+    closing.warm();
+    const [unready] = closing.waitingPids;
+    await closing.close();
+    await expect.poll(() => isAlive(unready!)).toBe(false);
+    const fresh = new TrainingProcessPool({ maxIdle: 1, maxRunsPerProcess: 1 });
+    fresh.warm();
+    expect(fresh.startingCount).toBe(0);
+  });
+
   it.each([
     ['no close(): the parent ends by itself, and so does the idle process', false],
     ['close() waits for the idle process to end (an unreferenced one would leave the await unsettled: exit 13)', true],
