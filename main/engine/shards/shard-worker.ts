@@ -12,7 +12,7 @@ import type { Model } from '../models/model';
 import { disposeBatch, makeBatch, type Batch } from '../training/batch-source';
 import { gradientSum, readStats, sampleLosses } from '../training/batch-gradients';
 import { readValues } from '../training/read-back';
-import { nodeRows } from '../training/shard-ranges';
+import { subtreeParts } from '../training/shard-ranges';
 import type { FromReplica, ReplicaSetup, ToReplica } from './shard-messages';
 
 const setup = workerData as ReplicaSetup;
@@ -80,8 +80,7 @@ async function handle(r: Replica, message: ToReplica): Promise<void> {
     return;
   }
   loadWeights(r, message.version);
-  const span = nodeRows(message.parts, { first: 0, end: message.parts.length });
-  const parts = message.parts.map((p) => ({ start: p.start - span.start, size: p.size }));
+  const { rows: span, parts } = subtreeParts(message.parts, { first: 0, end: message.parts.length });
   const batch = rows(r, span.start, span.size);
   try {
     if (message.type === 'losses') {

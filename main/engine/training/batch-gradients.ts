@@ -10,7 +10,7 @@ import type { GradientPart } from '../diagnostics/noise-scale';
 import type { Model } from '../models/model';
 import { disposeBatch, rowsOf, type Batch } from './batch-source';
 import { correctCount, perSampleCrossEntropy } from './loss';
-import { foldTree, nodeRows, reductionParts, shardRanges, treeCut, type ShardRange, type TreeNode } from './shard-ranges';
+import { foldTree, nodeRows, reductionParts, shardRanges, subtreeParts, treeCut, type ShardRange, type TreeNode } from './shard-ranges';
 import { readValues } from './read-back';
 
 export interface DiscardRule {
@@ -171,14 +171,13 @@ export function gradientSum(
     tf.dispose(squares);
     throw error;
   }
-  const partSquares = partNorms && squares.length > 0 ? { sizes: parts.map((c) => c.size), squares: tf.stack(squares) as tf.Tensor2D } : null;
+  const partSquares = partNorms && squares.length > 0 ? { squares: tf.stack(squares) as tf.Tensor2D } : null;
   tf.dispose(squares);
   return { grads: total.grads, stats: total.stats, partSquares };
 }
 
 /** Per-part, per-layer squared norms of the parts' gradient sums, on the device: squares[part][layer]. */
 export interface PartSquares {
-  sizes: number[];
   squares: tf.Tensor2D;
 }
 
@@ -214,10 +213,19 @@ function byLayer(model: Model, flat: tf.Tensor[]): tf.Tensor[][] {
   return model.groups.map((g) => g.params.map(() => flat[i++]!));
 }
 
-/** The rows `node` covers, with its parts relative to them. */
-function nodeBatch(parts: readonly ShardRange[], node: TreeNode): { rows: ShardRange; parts: ShardRange[] } {
-  const rows = nodeRows(parts, node);
-  return { rows, parts: parts.slice(node.first, node.end).map((p) => ({ start: p.start - rows.start, size: p.size })) };
+/**
+ * Per-sample losses of the whole batch (no tape), each subtree of `cut` on its thread (the first
+ * here); every loss lands at its row, so sums over them do not depend on the threads.
+ */
+async function splitLosses(model: Model, batch: Batch, parts: readonly ShardRange[], cut: readonly TreeNode[], shards: GradientShards | null): Promise<SampleLosses> {
+  if (cut.length === 1) return sampleLosses(model, batch, parts);
+  const remote = Promise.allSettled(cut.slice(1).map((n, s) => shards!.losses(s, parts.slice(n.first, n.end))));
+  const own = subtreeParts(parts, cut[0]!);
+  const ownRows = rowsOf(batch, own.rows.start, own.rows.size);
+  const all = [await sampleLosses(model, ownRows, own.parts).finally(() => disposeBatch(ownRows)), ...fulfilled(await remote)];
+  const losses = new Float32Array(batch.size);
+  all.forEach((p, s) => losses.set(p.losses, nodeRows(parts, cut[s]!).start));
+  return { losses, correct: all.reduce((n, p) => n + p.correct, 0) };
 }
 
 const nodeKey = (node: TreeNode): string => `${node.first}:${node.end}`;
@@ -240,24 +248,17 @@ export async function batchGradients(
     parts = shardRanges(batch.size, 2);
   }
   const cut = treeCut(parts.length, threads);
-  const own = nodeBatch(parts, cut[0]!);
-  const rowsOfNode = (rows: ShardRange): Batch => (rows.size === batch.size ? batch : rowsOf(batch, rows.start, rows.size));
+  const own = subtreeParts(parts, cut[0]!);
   if (cut.length > 1) await shards!.prepare(model, batch);
   const remoteNodes = cut.slice(1);
-  const absoluteParts = (node: TreeNode): ShardRange[] => parts.slice(node.first, node.end);
 
   let mask: Float32Array | null = null;
   let stats: { lossSum: number; correct: number } | null = null;
   if (discard) {
     // one forward pass without a tape to rank the samples by loss, over the whole batch
-    const remote = Promise.allSettled(remoteNodes.map((n, s) => shards!.losses(s, absoluteParts(n))));
-    const ownRows = rowsOfNode(own.rows);
-    const ownLosses = await sampleLosses(model, ownRows, own.parts).finally(() => ownRows !== batch && disposeBatch(ownRows));
-    const all = [ownLosses, ...fulfilled(await remote)];
-    const losses = new Float32Array(batch.size);
-    all.forEach((p, s) => losses.set(p.losses, nodeRows(parts, cut[s]!).start));
-    mask = discardMask(losses, discard);
-    stats = { lossSum: losses.reduce((a, b) => a + b, 0), correct: all.reduce((n, p) => n + p.correct, 0) };
+    const ranked = await splitLosses(model, batch, parts, cut, shards);
+    mask = discardMask(ranked.losses, discard);
+    stats = { lossSum: ranked.losses.reduce((a, b) => a + b, 0), correct: ranked.correct };
   }
   const kept = mask ? mask.reduce((a, b) => a + b, 0) : batch.size;
   const maskOf = (node: TreeNode): Float32Array | null => {
@@ -266,8 +267,8 @@ export async function batchGradients(
     return mask.slice(rows.start, rows.start + rows.size);
   };
   // settle every request before returning, even on failure: a replica must not be written to mid-step
-  const remoteSettled = Promise.allSettled(remoteNodes.map((n, s) => shards!.gradients(s, absoluteParts(n), maskOf(n), kept, wantParts)));
-  const ownRows = rowsOfNode(own.rows);
+  const remoteSettled = Promise.allSettled(remoteNodes.map((n, s) => shards!.gradients(s, parts.slice(n.first, n.end), maskOf(n), kept, wantParts)));
+  const ownRows = own.rows.size === batch.size ? batch : rowsOf(batch, own.rows.start, own.rows.size);
   let summed: ReturnType<typeof gradientSum>;
   try {
     summed = gradientSum(model, ownRows, own.parts, maskOf(cut[0]!), kept, wantParts);
@@ -332,18 +333,8 @@ export async function batchLoss(model: Model, batch: Batch, microBatch: number |
   const threads = shards ? shards.shardsFor(batch.size) : 1;
   const parts = reductionParts(batch.size, microBatch, hasBatchNorm(model), threads);
   const cut = treeCut(parts.length, threads);
-  let losses: Float32Array;
-  if (cut.length === 1) {
-    ({ losses } = await sampleLosses(model, batch, parts));
-  } else {
-    await shards!.prepare(model, batch);
-    const remote = Promise.allSettled(cut.slice(1).map((n, s) => shards!.losses(s, parts.slice(n.first, n.end))));
-    const own = nodeBatch(parts, cut[0]!);
-    const ownRows = rowsOf(batch, own.rows.start, own.rows.size);
-    const all = [await sampleLosses(model, ownRows, own.parts).finally(() => disposeBatch(ownRows)), ...fulfilled(await remote)];
-    losses = new Float32Array(batch.size);
-    all.forEach((p, s) => losses.set(p.losses, nodeRows(parts, cut[s]!).start));
-  }
+  if (cut.length > 1) await shards!.prepare(model, batch);
+  const { losses } = await splitLosses(model, batch, parts, cut, shards);
   // summed in row order whatever the threads
   return losses.reduce((a, b) => a + b, 0) / batch.size;
 }

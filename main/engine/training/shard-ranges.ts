@@ -106,3 +106,9 @@ export function nodeRows(parts: readonly ShardRange[], node: TreeNode): ShardRan
   const last = parts[node.end - 1]!;
   return { start, size: last.start + last.size - start };
 }
+
+/** The rows a subtree covers, and its parts relative to them (what the thread computing it works on). */
+export function subtreeParts(parts: readonly ShardRange[], node: TreeNode): { rows: ShardRange; parts: ShardRange[] } {
+  const rows = nodeRows(parts, node);
+  return { rows, parts: parts.slice(node.first, node.end).map((p) => ({ start: p.start - rows.start, size: p.size })) };
+}
