@@ -1,13 +1,14 @@
 /**
- * MaxPoolGrad for wasm as a tight JS loop over the wasm heap. The stock C++ kernel
+ * MaxPoolGrad for wasm as tight JS loops over the wasm heap. The stock C++ kernel
  * takes ~40 ms for a 2x2 pool over [128,28,28,16] (the forward pool: ~1 ms) and was
  * the largest single cost of the CNN's training step once the conv gradients were
  * fast; this loop takes ~16 ms (docs/benchmarks.md, "Kernels").
  *
- * Semantics match tfjs's reference (cpu) kernel exactly: each output routes its dy
- * to the first maximum of its window in row-major scan order (strict `>`: NaN never
- * wins, a window of only NaN or -Infinity routes nothing), and overlapping windows
- * add up.
+ * Semantics match tfjs's reference (cpu) kernel bit for bit: each output routes its
+ * dy to the first maximum of its window in row-major scan order (strict `>`: NaN
+ * never wins, a window of only NaN or -Infinity routes nothing), and where windows
+ * overlap, the dy routed to one input add up in float64 in output order and are
+ * rounded to float32 once. The reference's sums start at 0, so a routed -0 lands as 0.
  */
 import { backend_util, MaxPoolGrad, type KernelConfig, type KernelFunc, type MaxPoolGradAttrs } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -16,28 +17,45 @@ import { requireInput } from './kernel-scope';
 
 type Pool2DInfo = ReturnType<typeof backend_util.computePool2DInfo>;
 
-/** dx += dy routed to each window's first maximum; `dx` must start zeroed. All NHWC. */
-export function routeMaxPoolGradient(x: ArrayLike<number>, dy: ArrayLike<number>, dx: Float32Array, info: Pool2DInfo): void {
-  const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info;
-  const padTop = info.padInfo.top;
-  const padLeft = info.padInfo.left;
+/** Bounds of one output's window, clipped to the input: rows [rowFrom, rowTo), columns [colFrom, colTo). */
+interface Window {
+  rowFrom: number;
+  rowTo: number;
+  colFrom: number;
+  colTo: number;
+}
+
+function clippedWindow(info: Pool2DInfo, yR: number, yC: number, window: Window): void {
+  const rowStart = yR * info.strideHeight - info.padInfo.top;
+  const colStart = yC * info.strideWidth - info.padInfo.left;
+  window.rowFrom = Math.max(0, rowStart);
+  window.rowTo = Math.min(info.inHeight, rowStart + info.filterHeight);
+  window.colFrom = Math.max(0, colStart);
+  window.colTo = Math.min(info.inWidth, colStart + info.filterWidth);
+}
+
+/** dx = dy routed to each window's first maximum; `dx` must start zeroed. All NHWC float32. */
+export function routeMaxPoolGradient(x: Float32Array, dy: Float32Array, dx: Float32Array, info: Pool2DInfo): void {
+  routeOverlappingWindows(x, dy, dx, info);
+}
+
+/** The reference's float64 sums, in its order, rounded into dx once at the end. */
+function routeOverlappingWindows(x: Float32Array, dy: Float32Array, dx: Float32Array, info: Pool2DInfo): void {
+  const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth } = info;
+  const sums = new Float64Array(dx.length);
   const maxValue = new Float64Array(channels);
   const maxIndex = new Int32Array(channels);
-  let dyIndex = 0;
+  const window: Window = { rowFrom: 0, rowTo: 0, colFrom: 0, colTo: 0 };
+  let dyAt = 0;
   for (let b = 0; b < batchSize; b++) {
     const xBatch = b * inHeight * inWidth * channels;
     for (let yR = 0; yR < outHeight; yR++) {
-      const rowStart = yR * strideHeight - padTop;
-      const rowFrom = Math.max(0, rowStart);
-      const rowTo = Math.min(inHeight, rowStart + filterHeight);
       for (let yC = 0; yC < outWidth; yC++) {
-        const colStart = yC * strideWidth - padLeft;
-        const colFrom = Math.max(0, colStart);
-        const colTo = Math.min(inWidth, colStart + filterWidth);
+        clippedWindow(info, yR, yC, window);
         maxValue.fill(Number.NEGATIVE_INFINITY);
         maxIndex.fill(-1);
-        for (let xR = rowFrom; xR < rowTo; xR++) {
-          for (let xC = colFrom; xC < colTo; xC++) {
+        for (let xR = window.rowFrom; xR < window.rowTo; xR++) {
+          for (let xC = window.colFrom; xC < window.colTo; xC++) {
             const pixel = xBatch + (xR * inWidth + xC) * channels;
             for (let d = 0; d < channels; d++) {
               const value = x[pixel + d]!;
@@ -48,13 +66,14 @@ export function routeMaxPoolGradient(x: ArrayLike<number>, dy: ArrayLike<number>
             }
           }
         }
-        for (let d = 0; d < channels; d++, dyIndex++) {
+        for (let d = 0; d < channels; d++, dyAt++) {
           const at = maxIndex[d]!;
-          if (at >= 0) dx[at] = dx[at]! + dy[dyIndex]!;
+          if (at >= 0) sums[at] = sums[at]! + dy[dyAt]!;
         }
       }
     }
   }
+  dx.set(sums);
 }
 
 export const wasmMaxPoolGrad: FastKernel = {
@@ -75,7 +94,7 @@ export const wasmMaxPoolGrad: FastKernel = {
       const dx = wasm.makeOutput(x.shape, 'float32');
       const dxValues = wasm.typedArrayFromHeap(dx) as Float32Array;
       dxValues.fill(0);
-      routeMaxPoolGradient(wasm.typedArrayFromHeap(x), wasm.typedArrayFromHeap(dy), dxValues, info);
+      routeMaxPoolGradient(wasm.typedArrayFromHeap(x) as Float32Array, wasm.typedArrayFromHeap(dy) as Float32Array, dxValues, info);
       return dx;
     };
   },
