@@ -3,7 +3,8 @@
  * CNN's two 2x2 stride 2 pools, interleaved call by call in one process so both see
  * the same load. Each routine runs on views of the wasm heap (as the kernel does) and
  * on copies of the same values in ordinary typed arrays, to show whether reading the
- * heap costs anything; the kernel itself (output allocation and zeroing included) is
+ * heap costs anything (and the after routine once more on a copy of x made off the heap
+ * first); the kernel itself (output allocation and zeroing included) is
  * timed through tfjs too. Prints median and min ms per call.
  *
  *   node bin/run-ts.mjs bench/max-pool-grad.ts [--reps 30]
@@ -95,6 +96,14 @@ for (const shape of [[128, 28, 28, 16], [128, 14, 14, 32]] as [number, number, n
       };
     }
   }
+  const scratch = new Float32Array(plain.x.length);
+  runs['after, x copied off the heap first'] = () => {
+    const { x, dy, dx } = heapViews();
+    scratch.set(x);
+    dx.fill(0);
+    routeMaxPoolGradient(scratch, dy, dx, info);
+    return dx;
+  };
   const reference = runs['before, plain']!().slice();
   for (const [name, run] of Object.entries(runs)) {
     const out = run();
