@@ -1,7 +1,7 @@
 /**
  * MaxPoolGrad for wasm as tight JS loops over the wasm heap. The stock C++ kernel
  * takes ~40 ms for a 2x2 pool over [128,28,28,16] (the forward pool: ~1 ms); a
- * generic JS loop took ~14 ms, and the disjoint-window path below ~3 ms
+ * generic JS loop took 12–14 ms, and the disjoint-window path below 3–4 ms
  * (docs/benchmarks.md, "Kernels").
  *
  * Semantics match tfjs's reference (cpu) kernel bit for bit: each output routes its

@@ -55,18 +55,18 @@ function poolGradient(c: PoolCase, ties: boolean): tf.Tensor {
 }
 
 /**
- * x with NaN, ±Infinity and ±0 sprinkled in (runs of them fill whole windows), and dy
+ * x with NaN, ±Infinity, ±0 and subnormals sprinkled in (runs of them fill whole windows), and dy
  * holding -0, NaN and ±Infinity: every value must come out bit for bit as on cpu.
  */
 function specialValuesGradient(c: PoolCase): tf.Tensor {
-  const specials = [Number.NaN, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, -0, 0];
+  const specials = [Number.NaN, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, -0, 0, 1e-45, -1e-45]; // ±1e-45: the float32 subnormals next to 0
   const xValues = seededValues(c.x.reduce((a, b) => a * b, 1), 7);
   const picks = seededValues(xValues.length, 8);
   for (let i = 0; i < xValues.length; i++) {
     const pick = picks[i]!;
     // the first quarter of x: mostly NaN and -Infinity, so some windows hold nothing else
     if (i < xValues.length / 4) xValues[i] = pick < 0 ? Number.NaN : pick < 0.9 ? Number.NEGATIVE_INFINITY : xValues[i]!;
-    else if (pick > 0.6) xValues[i] = specials[Math.floor((pick - 0.6) * 12.5)]!;
+    else if (pick > 0.6) xValues[i] = specials[Math.floor(((pick - 0.6) / 0.4) * specials.length)]!;
   }
   const dyShape = outputShape(c);
   const dyValues = seededValues(dyShape.reduce((a, b) => a * b, 1), 9);
