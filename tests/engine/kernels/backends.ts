@@ -65,6 +65,16 @@ export async function expectWasmMatchesCpu(compute: () => tf.Tensor, tolerance =
   expectClose(actual, expected, tolerance);
 }
 
+/** Computes on cpu (stock kernels) and on wasm (fast kernels): the same shape and every value identical (`Object.is`: -0 is not 0, any NaN is NaN). */
+export async function expectWasmEqualsCpu(compute: () => tf.Tensor): Promise<void> {
+  const expected = await computeOn('cpu', compute);
+  const actual = await computeOn('wasm', compute);
+  expect(actual.shape).toEqual(expected.shape);
+  const differing = [...expected.values.keys()].filter((i) => !Object.is(actual.values[i], expected.values[i]));
+  const first = differing[0];
+  expect(differing.length, first === undefined ? '' : `first at ${first}: wasm ${actual.values[first]}, cpu ${expected.values[first]}`).toBe(0);
+}
+
 /** Live tensors and live backend buffers (composed kernels' intermediates show only in the latter). */
 export function liveCounts(): { tensors: number; dataIds: number } {
   return { tensors: tf.memory().numTensors, dataIds: tf.engine().backend.numDataIds() };

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectWasmMatchesCpu, liveCounts, seededTensor, useBackend } from './backends';
+import { expectWasmEqualsCpu, liveCounts, seededTensor, seededValues, useBackend } from './backends';
 
 interface PoolCase {
   x: [number, number, number, number];
@@ -14,8 +14,16 @@ const cases: PoolCase[] = [
   // the CNN's pools
   { x: [4, 28, 28, 16], filterSize: 2, strides: 2, pad: 'valid' },
   { x: [4, 14, 14, 32], filterSize: 2, strides: 2, pad: 'valid' },
-  // odd sizes, overlapping windows, padding
+  // disjoint windows: odd sizes ('valid' leaves the last row and column out, 'same' pads them), 3x3, gaps, many channels
   { x: [2, 7, 9, 3], filterSize: 2, strides: 2, pad: 'valid' },
+  { x: [3, 7, 9, 5], filterSize: 2, strides: 2, pad: 'same' },
+  { x: [2, 10, 11, 4], filterSize: 3, strides: 3, pad: 'valid' },
+  { x: [2, 10, 11, 4], filterSize: 3, strides: 3, pad: 'same' },
+  { x: [2, 9, 10, 3], filterSize: [2, 3], strides: [2, 3], pad: 'same' },
+  { x: [2, 9, 9, 2], filterSize: 2, strides: 3, pad: 'valid' },
+  { x: [3, 6, 6, 64], filterSize: 2, strides: 2, pad: 'valid' },
+  { x: [2, 7, 7, 3], filterSize: 2, strides: 2, pad: 1, dimRoundingMode: 'ceil' },
+  // overlapping windows, padding
   { x: [2, 7, 9, 3], filterSize: 3, strides: 2, pad: 'same' },
   { x: [2, 7, 9, 3], filterSize: 3, strides: 1, pad: 'same' },
   { x: [2, 7, 9, 3], filterSize: [3, 2], strides: [1, 2], pad: 'valid' },
@@ -25,13 +33,9 @@ const cases: PoolCase[] = [
 
 const label = (c: PoolCase) => `x [${c.x}] window ${JSON.stringify(c.filterSize)} strides ${JSON.stringify(c.strides)} pad ${c.pad}`;
 
-/** max pool gradient of `x` for a seeded dy; `ties` rounds x so windows hold equal maxima. */
-function poolGradient(c: PoolCase, ties: boolean): tf.Tensor {
-  const raw = seededTensor(c.x, 1);
-  // relu'd and rounded: whole windows of zeros and repeated maxima, where only the first may win
-  const x = ties ? tf.relu(tf.round(tf.mul(raw, 2))) : raw;
+function maxPoolGrad(x: tf.Tensor, dy: tf.Tensor, c: PoolCase): tf.Tensor {
   const y = tf.maxPool(x as tf.Tensor4D, c.filterSize, c.strides, c.pad, c.dimRoundingMode);
-  const dy = seededTensor(y.shape, 2);
+  expect(dy.shape).toEqual(y.shape);
   return tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, {
     filterSize: c.filterSize,
     strides: c.strides,
@@ -40,38 +44,71 @@ function poolGradient(c: PoolCase, ties: boolean): tf.Tensor {
   } as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
 
+const outputShape = (c: PoolCase): number[] => tf.tidy(() => tf.maxPool(tf.zeros(c.x) as tf.Tensor4D, c.filterSize, c.strides, c.pad, c.dimRoundingMode).shape);
+
+/** max pool gradient of `x` for a seeded dy; `ties` rounds x so windows hold equal maxima. */
+function poolGradient(c: PoolCase, ties: boolean): tf.Tensor {
+  const raw = seededTensor(c.x, 1);
+  // relu'd and rounded: whole windows of zeros and repeated maxima, where only the first may win
+  const x = ties ? tf.relu(tf.round(tf.mul(raw, 2))) : raw;
+  return maxPoolGrad(x, seededTensor(outputShape(c), 2), c);
+}
+
+/**
+ * x with NaN, ±Infinity, ±0 and subnormals sprinkled in (runs of them fill whole windows), and dy
+ * holding -0, NaN and ±Infinity: every value must come out bit for bit as on cpu.
+ */
+function specialValuesGradient(c: PoolCase): tf.Tensor {
+  const specials = [Number.NaN, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, -0, 0, 1e-45, -1e-45]; // ±1e-45: the float32 subnormals next to 0
+  const xValues = seededValues(c.x.reduce((a, b) => a * b, 1), 7);
+  const picks = seededValues(xValues.length, 8);
+  for (let i = 0; i < xValues.length; i++) {
+    const pick = picks[i]!;
+    // the first quarter of x: mostly NaN and -Infinity, so some windows hold nothing else
+    if (i < xValues.length / 4) xValues[i] = pick < 0 ? Number.NaN : pick < 0.9 ? Number.NEGATIVE_INFINITY : xValues[i]!;
+    else if (pick > 0.6) xValues[i] = specials[Math.floor(((pick - 0.6) / 0.4) * specials.length)]!;
+  }
+  const dyShape = outputShape(c);
+  const dyValues = seededValues(dyShape.reduce((a, b) => a * b, 1), 9);
+  const dySpecials = [-0, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
+  dyValues.forEach((v, i) => {
+    if (v > 0.8) dyValues[i] = dySpecials[i % dySpecials.length]!;
+  });
+  return maxPoolGrad(tf.tensor(xValues, c.x), tf.tensor(dyValues, dyShape), c);
+}
+
 describe('wasm MaxPoolGrad', () => {
   beforeAll(() => useBackend('wasm'));
 
-  it.each(cases.map((c) => [label(c), c] as const))('%s matches cpu', async (_, c) => {
-    await expectWasmMatchesCpu(() => poolGradient(c, false));
+  it.each(cases.map((c) => [label(c), c] as const))('%s equals cpu', async (_, c) => {
+    await expectWasmEqualsCpu(() => poolGradient(c, false));
   });
 
-  it.each(cases.map((c) => [label(c), c] as const))('with tied maxima: %s matches cpu', async (_, c) => {
-    await expectWasmMatchesCpu(() => poolGradient(c, true));
+  it.each(cases.map((c) => [label(c), c] as const))('with tied maxima: %s equals cpu', async (_, c) => {
+    await expectWasmEqualsCpu(() => poolGradient(c, true));
+  });
+
+  it.each(cases.map((c) => [label(c), c] as const))('with NaN, ±Infinity, ±0 in x and dy: %s equals cpu', async (_, c) => {
+    await expectWasmEqualsCpu(() => specialValuesGradient(c));
   });
 
   it('routes nothing from NaN and -Infinity, like cpu', async () => {
     const c: PoolCase = { x: [1, 4, 4, 2], filterSize: 2, strides: 2, pad: 'valid' };
-    await expectWasmMatchesCpu(() => {
+    await expectWasmEqualsCpu(() => {
       const values = Array.from(seededTensor(c.x, 5).dataSync());
       [0, 1, 3, 8, 9].forEach((i) => (values[i] = Number.NaN));
       [16, 17, 18, 19, 20, 21, 22, 23].forEach((i) => (values[i] = Number.NEGATIVE_INFINITY));
-      const x = tf.tensor(values, c.x);
-      const dy = seededTensor([1, 2, 2, 2], 6);
-      return tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid') }, {
-        filterSize: 2,
-        strides: 2,
-        pad: 'valid',
-      }) as tf.Tensor;
+      return maxPoolGrad(tf.tensor(values, c.x), seededTensor([1, 2, 2, 2], 6), c);
     });
   });
 
   it('leaves no tensors or backend buffers behind', async () => {
     await useBackend('wasm');
-    tf.tidy(() => void poolGradient(cases[3]!, false));
-    const before = liveCounts();
-    for (let i = 0; i < 3; i++) tf.tidy(() => void poolGradient(cases[3]!, false));
-    expect(liveCounts()).toEqual(before);
+    for (const c of [cases[3]!, cases[10]!]) {
+      tf.tidy(() => void poolGradient(c, false));
+      const before = liveCounts();
+      for (let i = 0; i < 3; i++) tf.tidy(() => void poolGradient(c, false));
+      expect(liveCounts()).toEqual(before);
+    }
   });
 });
