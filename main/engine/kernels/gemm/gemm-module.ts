@@ -1,0 +1,155 @@
+/**
+ * The GEMM module compiled once per thread (a worker_threads replica has its own
+ * engine and its own copy) and instantiated once per wasm heap, plus the blocking
+ * loop that drives it (see gemm-codegen.ts for the layout).
+ *
+ * Which kernel runs is fixed per process, so every thread of a run sums the same way:
+ * BATCHSCOPE_WASM_GEMM=auto (relaxed SIMD when the engine validates it, else plain
+ * SIMD128), relaxed, plain, or off (the XNNPACK path); BATCHSCOPE_RELAXED_SIMD=0 means
+ * plain. Both are read once.
+ */
+import * as v8 from 'node:v8';
+import { ACCUMULATE, ADD_BIAS, gemmModuleBytes, plainTile, relaxedTile, RELU, type GemmShape } from './gemm-codegen';
+
+export type GemmKind = 'relaxed' | 'plain';
+export type GemmMode = GemmKind | 'off';
+
+/** one product C[m, n] = A[m, k] · B[k, n] on the heap; pointers in bytes, strides in elements */
+export interface GemmCall {
+  a: number;
+  aRowStride: number;
+  aKStride: number;
+  b: number;
+  bKStride: number;
+  bColStride: number;
+  /** row-major, n columns */
+  c: number;
+  m: number;
+  n: number;
+  k: number;
+  /** n values added to every row of C, if given */
+  bias?: number;
+  relu: boolean;
+}
+
+/** what the GEMM needs of a heap: the Memory itself and its allocator */
+export interface WasmHeap {
+  memory: WebAssembly.Memory;
+  malloc(bytes: number): number;
+  free(ptr: number): void;
+}
+
+interface GemmExports {
+  packB(src: number, kStride: number, jStride: number, kc: number, nc: number, dst: number): void;
+  macro(a: number, aRow: number, aK: number, mc: number, bp: number, kc: number, nc: number, c: number, ldc: number, flags: number, bias: number, tmp: number): void;
+}
+
+/** k rows of B per packed block (a 3-row tile of A then spans 3 KB of L1) */
+const KC = 256;
+/** columns of B per packed block: KC · NC · 4 bytes = 384 KB stays in L2 */
+const NC = 384;
+
+const tiles: Record<GemmKind, GemmShape> = { relaxed: relaxedTile, plain: plainTile };
+
+function parseMode(env: NodeJS.ProcessEnv): GemmMode | 'auto' {
+  const asked = (env.BATCHSCOPE_WASM_GEMM ?? 'auto').toLowerCase();
+  if (asked !== 'auto' && asked !== 'relaxed' && asked !== 'plain' && asked !== 'off') {
+    throw new Error(`BATCHSCOPE_WASM_GEMM='${env.BATCHSCOPE_WASM_GEMM}': expected auto, relaxed, plain or off`);
+  }
+  if (env.BATCHSCOPE_RELAXED_SIMD === '0' && asked !== 'off') return 'plain';
+  return asked;
+}
+
+const modules = new Map<GemmKind, WebAssembly.Module | null>();
+
+/** The compiled module for `kind`, or null where the engine rejects it (relaxed SIMD off). */
+export function compiledGemm(kind: GemmKind): WebAssembly.Module | null {
+  let module = modules.get(kind);
+  if (module !== undefined) return module;
+  if (kind === 'relaxed') {
+    // on by default from V8 11.4 (Electron 45, Node 22); Node 20 needs the flag, read at compile time
+    try {
+      v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    } catch {
+      // not Node: the default is all there is
+    }
+  }
+  const bytes = gemmModuleBytes(tiles[kind]);
+  module = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+  modules.set(kind, module);
+  return module;
+}
+
+let mode: GemmMode | undefined;
+
+/** The kernel this process uses (resolved on first call and kept). */
+export function gemmMode(): GemmMode {
+  if (mode === undefined) {
+    const asked = parseMode(process.env);
+    if (asked === 'off') mode = 'off';
+    else if (asked === 'auto') mode = compiledGemm('relaxed') ? 'relaxed' : compiledGemm('plain') ? 'plain' : 'off';
+    else mode = compiledGemm(asked) ? asked : 'off';
+  }
+  return mode;
+}
+
+/** For benchmarks and tests that compare kernels in one process; training never calls it. */
+export function setGemmMode(next: GemmMode): void {
+  if (next !== 'off' && !compiledGemm(next)) throw new Error(`the ${next} GEMM does not validate on this engine`);
+  mode = next;
+}
+
+/** One instance on one heap, with its packing scratch allocated from that heap. */
+export class WasmGemm {
+  private readonly exports: GemmExports;
+  private readonly tile: GemmShape;
+  private scratch = 0;
+
+  constructor(
+    kind: GemmKind,
+    private readonly heap: WasmHeap,
+  ) {
+    const module = compiledGemm(kind);
+    if (!module) throw new Error(`the ${kind} GEMM does not validate on this engine`);
+    this.tile = tiles[kind];
+    this.exports = new WebAssembly.Instance(module, { env: { memory: heap.memory } }).exports as unknown as GemmExports;
+  }
+
+  /** 16-byte aligned: the tile buffer, then one packed KC × NC block of B */
+  private scratchAt(): number {
+    if (this.scratch === 0) {
+      const nr = this.tile.vectors * 4;
+      const bytes = 16 + (this.tile.rows * nr + KC * Math.ceil(NC / nr) * nr) * 4;
+      const ptr = this.heap.malloc(bytes);
+      if (ptr === 0) throw new Error(`wasm GEMM: could not allocate ${bytes} bytes of scratch on the backend's heap`);
+      this.scratch = ptr;
+    }
+    return (this.scratch + 15) & ~15;
+  }
+
+  run(call: GemmCall): void {
+    const { m, n, k } = call;
+    if (m === 0 || n === 0) return;
+    const nr = this.tile.vectors * 4;
+    const tmp = this.scratchAt();
+    const packed = tmp + this.tile.rows * nr * 4;
+    const blockCols = Math.ceil(NC / nr) * nr;
+    for (let j0 = 0; j0 < n; j0 += blockCols) {
+      const nc = Math.min(blockCols, n - j0);
+      // K = 0 still runs one empty block, so C is written (as 0 + bias)
+      for (let k0 = 0; k0 === 0 || k0 < k; k0 += KC) {
+        const kc = Math.min(KC, k - k0);
+        const last = k0 + kc >= k;
+        this.exports.packB(call.b + 4 * (k0 * call.bKStride + j0 * call.bColStride), 4 * call.bKStride, 4 * call.bColStride, kc, nc, packed);
+        const flags = (k0 > 0 ? ACCUMULATE : 0) | (last && call.bias !== undefined ? ADD_BIAS : 0) | (last && call.relu ? RELU : 0);
+        this.exports.macro(call.a + 4 * k0 * call.aKStride, 4 * call.aRowStride, 4 * call.aKStride, m, packed, kc, nc, call.c + 4 * j0, 4 * n, flags, (call.bias ?? 0) + 4 * j0, tmp);
+      }
+    }
+  }
+
+  /** Gives the scratch back to the heap. */
+  dispose(): void {
+    if (this.scratch !== 0) this.heap.free(this.scratch);
+    this.scratch = 0;
+  }
+}
