@@ -9,6 +9,7 @@
  * plain. Both are read once.
  */
 import * as v8 from 'node:v8';
+import { wasmApi, type WasmMemory, type WasmModule } from './wasm-api';
 import { ACCUMULATE, ADD_BIAS, gemmModuleBytes, plainTile, relaxedTile, RELU, type GemmShape } from './gemm-codegen';
 
 export type GemmKind = 'relaxed' | 'plain';
@@ -34,7 +35,7 @@ export interface GemmCall {
 
 /** what the GEMM needs of a heap: the Memory itself and its allocator */
 export interface WasmHeap {
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
   malloc(bytes: number): number;
   free(ptr: number): void;
 }
@@ -52,7 +53,7 @@ const NC = 384;
 const tiles: Record<GemmKind, GemmShape> = { relaxed: relaxedTile, plain: plainTile };
 
 function parseMode(env: NodeJS.ProcessEnv): GemmMode | 'auto' {
-  const asked = (env.BATCHSCOPE_WASM_GEMM ?? 'auto').toLowerCase();
+  const asked = (env.BATCHSCOPE_WASM_GEMM || 'auto').toLowerCase(); // empty counts as unset
   if (asked !== 'auto' && asked !== 'relaxed' && asked !== 'plain' && asked !== 'off') {
     throw new Error(`BATCHSCOPE_WASM_GEMM='${env.BATCHSCOPE_WASM_GEMM}': expected auto, relaxed, plain or off`);
   }
@@ -60,12 +61,12 @@ function parseMode(env: NodeJS.ProcessEnv): GemmMode | 'auto' {
   return asked;
 }
 
-const modules = new Map<GemmKind, WebAssembly.Module | null>();
+const modules = new Map<GemmKind, WasmModule | null>();
 
 /** The compiled module for `kind`, or null where the engine rejects it (relaxed SIMD off). */
-export function compiledGemm(kind: GemmKind): WebAssembly.Module | null {
-  let module = modules.get(kind);
-  if (module !== undefined) return module;
+export function compiledGemm(kind: GemmKind): WasmModule | null {
+  const known = modules.get(kind);
+  if (known !== undefined) return known;
   if (kind === 'relaxed') {
     // on by default from V8 11.4 (Electron 45, Node 22); Node 20 needs the flag, read at compile time
     try {
@@ -75,7 +76,7 @@ export function compiledGemm(kind: GemmKind): WebAssembly.Module | null {
     }
   }
   const bytes = gemmModuleBytes(tiles[kind]);
-  module = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+  const module = wasmApi.validate(bytes) ? new wasmApi.Module(bytes) : null;
   modules.set(kind, module);
   return module;
 }
@@ -99,6 +100,13 @@ export function setGemmMode(next: GemmMode): void {
   mode = next;
 }
 
+let productsRun = 0;
+
+/** Products run through the GEMM in this thread so far (tests and benchmarks check which kernel ran). */
+export function gemmProductCount(): number {
+  return productsRun;
+}
+
 /** One instance on one heap, with its packing scratch allocated from that heap. */
 export class WasmGemm {
   private readonly exports: GemmExports;
@@ -112,7 +120,7 @@ export class WasmGemm {
     const module = compiledGemm(kind);
     if (!module) throw new Error(`the ${kind} GEMM does not validate on this engine`);
     this.tile = tiles[kind];
-    this.exports = new WebAssembly.Instance(module, { env: { memory: heap.memory } }).exports as unknown as GemmExports;
+    this.exports = new wasmApi.Instance(module, { env: { memory: heap.memory } }).exports as unknown as GemmExports;
   }
 
   /** 16-byte aligned: the tile buffer, then one packed KC × NC block of B */
@@ -129,6 +137,7 @@ export class WasmGemm {
 
   run(call: GemmCall): void {
     const { m, n, k } = call;
+    productsRun++;
     if (m === 0 || n === 0) return;
     const nr = this.tile.vectors * 4;
     const tmp = this.scratchAt();
