@@ -45,10 +45,15 @@ interface GemmExports {
   macro(a: number, aRow: number, aK: number, mc: number, bp: number, kc: number, nc: number, c: number, ldc: number, flags: number, bias: number, tmp: number): void;
 }
 
-/** k rows of B per packed block (a 3-row tile of A then spans 3 KB of L1) */
-const KC = 256;
-/** columns of B per packed block: KC · NC · 4 bytes = 384 KB stays in L2 */
-const NC = 384;
+/** How the product is cut into blocks (the sums' order depends on kc, so it is fixed per process). */
+export interface Blocking {
+  /** most k rows of B per packed block (a 3-row tile of A then spans 3 KB of L1); K is cut into equal blocks */
+  kc: number;
+  /** most columns of B per packed block: kc · nc · 4 bytes = 384 KB stays in L2 */
+  nc: number;
+}
+
+export const defaultBlocking: Blocking = { kc: 256, nc: 384 };
 
 const tiles: Record<GemmKind, GemmShape> = { relaxed: relaxedTile, plain: plainTile };
 
@@ -116,6 +121,7 @@ export class WasmGemm {
   constructor(
     kind: GemmKind,
     private readonly heap: WasmHeap,
+    private readonly blocking: Blocking = defaultBlocking,
   ) {
     const module = compiledGemm(kind);
     if (!module) throw new Error(`the ${kind} GEMM does not validate on this engine`);
@@ -127,7 +133,7 @@ export class WasmGemm {
   private scratchAt(): number {
     if (this.scratch === 0) {
       const nr = this.tile.vectors * 4;
-      const bytes = 16 + (this.tile.rows * nr + KC * Math.ceil(NC / nr) * nr) * 4;
+      const bytes = 16 + (this.tile.rows * nr + this.blocking.kc * Math.ceil(this.blocking.nc / nr) * nr) * 4;
       const ptr = this.heap.malloc(bytes);
       if (ptr === 0) throw new Error(`wasm GEMM: could not allocate ${bytes} bytes of scratch on the backend's heap`);
       this.scratch = ptr;
@@ -142,12 +148,14 @@ export class WasmGemm {
     const nr = this.tile.vectors * 4;
     const tmp = this.scratchAt();
     const packed = tmp + this.tile.rows * nr * 4;
-    const blockCols = Math.ceil(NC / nr) * nr;
+    const blockCols = Math.ceil(this.blocking.nc / nr) * nr;
+    // equal K blocks (784 = 4 × 196, not 3 × 256 + 16): no short block to pay a whole pass over C for
+    const blockRows = Math.max(1, Math.ceil(k / Math.max(1, Math.ceil(k / this.blocking.kc))));
     for (let j0 = 0; j0 < n; j0 += blockCols) {
       const nc = Math.min(blockCols, n - j0);
       // K = 0 still runs one empty block, so C is written (as 0 + bias)
-      for (let k0 = 0; k0 === 0 || k0 < k; k0 += KC) {
-        const kc = Math.min(KC, k - k0);
+      for (let k0 = 0; k0 === 0 || k0 < k; k0 += blockRows) {
+        const kc = Math.min(blockRows, k - k0);
         const last = k0 + kc >= k;
         this.exports.packB(call.b + 4 * (k0 * call.bKStride + j0 * call.bColStride), 4 * call.bKStride, 4 * call.bColStride, kc, nc, packed);
         const flags = (k0 > 0 ? ACCUMULATE : 0) | (last && call.bias !== undefined ? ADD_BIAS : 0) | (last && call.relu ? RELU : 0);
