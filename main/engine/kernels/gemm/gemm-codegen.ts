@@ -30,6 +30,8 @@ export interface GemmShape {
 export const relaxedTile: GemmShape = { rows: 3, vectors: 3, relaxed: true };
 /** plain SIMD128: 4×8, room for the products mul leaves before add */
 export const plainTile: GemmShape = { rows: 4, vectors: 2, relaxed: false };
+/** relaxed, for products whose N pads badly to 12 columns (16, 32: conv weight gradients) */
+export const relaxedNarrowTile: GemmShape = { rows: 4, vectors: 2, relaxed: true };
 
 /** flags of `macro`'s epilogue */
 export const ACCUMULATE = 1;
@@ -239,15 +241,23 @@ function macroKernel(shape: GemmShape, microIndex: (rows: number) => number, sto
   return { params: Array.from({ length: 12 }, () => i32), results: [], code };
 }
 
-/** The module's bytes: exports `packB` and `macro` (see above). */
-export function gemmModuleBytes(shape: GemmShape): Uint8Array {
-  const micro = Array.from({ length: shape.rows }, (_, r) => microkernel(shape, r + 1));
-  const storeIndex = micro.length;
-  const functions: FunctionDef[] = [
-    ...micro,
-    storeTile(shape),
-    { ...packB(shape), exportName: 'packB' },
-    { ...macroKernel(shape, (rows) => rows - 1, storeIndex), exportName: 'macro' },
-  ];
+/**
+ * The module's bytes: for each tile shape `t` (in order), exports `packB${t}` and
+ * `macro${t}` (see above). The tile changes how work is cut, never the order of any
+ * element's sum, so a caller may pick one per product by its shape.
+ */
+export function gemmModuleBytes(shapes: readonly GemmShape[]): Uint8Array {
+  const functions: FunctionDef[] = [];
+  shapes.forEach((shape, t) => {
+    const first = functions.length;
+    const micro = Array.from({ length: shape.rows }, (_, r) => microkernel(shape, r + 1));
+    const storeIndex = first + micro.length;
+    functions.push(
+      ...micro,
+      storeTile(shape),
+      { ...packB(shape), exportName: `packB${t}` },
+      { ...macroKernel(shape, (rows) => first + rows - 1, storeIndex), exportName: `macro${t}` },
+    );
+  });
   return encodeModule(functions);
 }

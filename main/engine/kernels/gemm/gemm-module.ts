@@ -10,7 +10,7 @@
  */
 import * as v8 from 'node:v8';
 import { wasmApi, type WasmMemory, type WasmModule } from './wasm-api';
-import { ACCUMULATE, ADD_BIAS, gemmModuleBytes, plainTile, relaxedTile, RELU, type GemmShape } from './gemm-codegen';
+import { ACCUMULATE, ADD_BIAS, gemmModuleBytes, plainTile, relaxedNarrowTile, relaxedTile, RELU, type GemmShape } from './gemm-codegen';
 
 export type GemmKind = 'relaxed' | 'plain';
 export type GemmMode = GemmKind | 'off';
@@ -40,9 +40,18 @@ export interface WasmHeap {
   free(ptr: number): void;
 }
 
-interface GemmExports {
-  packB(src: number, kStride: number, jStride: number, kc: number, nc: number, dst: number): void;
-  macro(a: number, aRow: number, aK: number, mc: number, bp: number, kc: number, nc: number, c: number, ldc: number, flags: number, bias: number, tmp: number): void;
+type PackB = (src: number, kStride: number, jStride: number, kc: number, nc: number, dst: number) => void;
+type Macro = (a: number, aRow: number, aK: number, mc: number, bp: number, kc: number, nc: number, c: number, ldc: number, flags: number, bias: number, tmp: number) => void;
+
+/** a tile shape and its rate relative to the kind's first (measured with scratch products, bench/wasm-gemm.ts) */
+interface TileOption {
+  shape: GemmShape;
+  relativeRate: number;
+}
+
+interface Tile extends TileOption {
+  packB: PackB;
+  macro: Macro;
 }
 
 /** How the product is cut into blocks (the sums' order depends on kc, so it is fixed per process). */
@@ -55,7 +64,31 @@ export interface Blocking {
 
 export const defaultBlocking: Blocking = { kc: 256, nc: 384 };
 
-const tiles: Record<GemmKind, GemmShape> = { relaxed: relaxedTile, plain: plainTile };
+/**
+ * relaxed 4×8's rate relative to 3×12 where neither pads: the same within noise
+ * (1024³: 47.1 vs 48.3 GFLOP/s); a hair under 1 keeps 3×12 where both fit exactly
+ */
+const RELAXED_NARROW_RATE = 0.98;
+
+const tileOptions: Record<GemmKind, TileOption[]> = {
+  relaxed: [
+    { shape: relaxedTile, relativeRate: 1 },
+    { shape: relaxedNarrowTile, relativeRate: RELAXED_NARROW_RATE },
+  ],
+  plain: [{ shape: plainTile, relativeRate: 1 }],
+};
+
+/** The tile that wastes least on n's padding, by rate × n / padded n (a function of n alone). */
+function tileFor(tiles: readonly Tile[], n: number): Tile {
+  let best = tiles[0]!;
+  let bestRate = 0;
+  for (const tile of tiles) {
+    const nr = tile.shape.vectors * 4;
+    const rate = (tile.relativeRate * n) / (Math.ceil(n / nr) * nr);
+    if (rate > bestRate) [best, bestRate] = [tile, rate];
+  }
+  return best;
+}
 
 function parseMode(env: NodeJS.ProcessEnv): GemmMode | 'auto' {
   const asked = (env.BATCHSCOPE_WASM_GEMM || 'auto').toLowerCase(); // empty counts as unset
@@ -80,7 +113,7 @@ export function compiledGemm(kind: GemmKind): WasmModule | null {
       // not Node: the default is all there is
     }
   }
-  const bytes = gemmModuleBytes(tiles[kind]);
+  const bytes = gemmModuleBytes(tileOptions[kind].map((option) => option.shape));
   const module = wasmApi.validate(bytes) ? new wasmApi.Module(bytes) : null;
   modules.set(kind, module);
   return module;
@@ -114,8 +147,7 @@ export function gemmProductCount(): number {
 
 /** One instance on one heap, with its packing scratch allocated from that heap. */
 export class WasmGemm {
-  private readonly exports: GemmExports;
-  private readonly tile: GemmShape;
+  private readonly tiles: Tile[];
   private scratch = 0;
 
   constructor(
@@ -125,15 +157,18 @@ export class WasmGemm {
   ) {
     const module = compiledGemm(kind);
     if (!module) throw new Error(`the ${kind} GEMM does not validate on this engine`);
-    this.tile = tiles[kind];
-    this.exports = new wasmApi.Instance(module, { env: { memory: heap.memory } }).exports as unknown as GemmExports;
+    const exports = new wasmApi.Instance(module, { env: { memory: heap.memory } }).exports;
+    this.tiles = tileOptions[kind].map((option, t) => ({ ...option, packB: exports[`packB${t}`] as PackB, macro: exports[`macro${t}`] as Macro }));
   }
 
-  /** 16-byte aligned: the tile buffer, then one packed KC × NC block of B */
+  /** 16-byte aligned: the tile buffer, then one packed kc × nc block of B, for the largest tile */
   private scratchAt(): number {
     if (this.scratch === 0) {
-      const nr = this.tile.vectors * 4;
-      const bytes = 16 + (this.tile.rows * nr + this.blocking.kc * Math.ceil(this.blocking.nc / nr) * nr) * 4;
+      const floats = this.tiles.map(({ shape }) => {
+        const nr = shape.vectors * 4;
+        return shape.rows * nr + this.blocking.kc * Math.ceil(this.blocking.nc / nr) * nr;
+      });
+      const bytes = 16 + Math.max(...floats) * 4;
       const ptr = this.heap.malloc(bytes);
       if (ptr === 0) throw new Error(`wasm GEMM: could not allocate ${bytes} bytes of scratch on the backend's heap`);
       this.scratch = ptr;
@@ -145,9 +180,10 @@ export class WasmGemm {
     const { m, n, k } = call;
     productsRun++;
     if (m === 0 || n === 0) return;
-    const nr = this.tile.vectors * 4;
+    const { shape, packB, macro } = tileFor(this.tiles, n);
+    const nr = shape.vectors * 4;
     const tmp = this.scratchAt();
-    const packed = tmp + this.tile.rows * nr * 4;
+    const packed = tmp + shape.rows * nr * 4;
     const blockCols = Math.ceil(this.blocking.nc / nr) * nr;
     // equal K blocks (784 = 4 × 196, not 3 × 256 + 16): no short block to pay a whole pass over C for
     const blockRows = Math.max(1, Math.ceil(k / Math.max(1, Math.ceil(k / this.blocking.kc))));
@@ -157,9 +193,9 @@ export class WasmGemm {
       for (let k0 = 0; k0 === 0 || k0 < k; k0 += blockRows) {
         const kc = Math.min(blockRows, k - k0);
         const last = k0 + kc >= k;
-        this.exports.packB(call.b + 4 * (k0 * call.bKStride + j0 * call.bColStride), 4 * call.bKStride, 4 * call.bColStride, kc, nc, packed);
+        packB(call.b + 4 * (k0 * call.bKStride + j0 * call.bColStride), 4 * call.bKStride, 4 * call.bColStride, kc, nc, packed);
         const flags = (k0 > 0 ? ACCUMULATE : 0) | (last && call.bias !== undefined ? ADD_BIAS : 0) | (last && call.relu ? RELU : 0);
-        this.exports.macro(call.a + 4 * k0 * call.aKStride, 4 * call.aRowStride, 4 * call.aKStride, m, packed, kc, nc, call.c + 4 * j0, 4 * n, flags, (call.bias ?? 0) + 4 * j0, tmp);
+        macro(call.a + 4 * k0 * call.aKStride, 4 * call.aRowStride, 4 * call.aKStride, m, packed, kc, nc, call.c + 4 * j0, 4 * n, flags, (call.bias ?? 0) + 4 * j0, tmp);
       }
     }
   }
