@@ -105,16 +105,18 @@ const modules = new Map<GemmKind, WasmModule | null>();
 export function compiledGemm(kind: GemmKind): WasmModule | null {
   const known = modules.get(kind);
   if (known !== undefined) return known;
-  if (kind === 'relaxed') {
-    // on by default from V8 11.4 (Electron 45, Node 22); Node 20 needs the flag, read at compile time
+  const bytes = gemmModuleBytes(tileOptions[kind].map((option) => option.shape));
+  let valid = wasmApi.validate(bytes);
+  if (!valid && kind === 'relaxed') {
+    // on by default from V8 11.4 (Electron 45, Node 22); Node 20 needs the flag, which V8 reads at compile time
     try {
       v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+      valid = wasmApi.validate(bytes);
     } catch {
-      // not Node: the default is all there is
+      // no node:v8 to set it with: the default is all there is
     }
   }
-  const bytes = gemmModuleBytes(tileOptions[kind].map((option) => option.shape));
-  const module = wasmApi.validate(bytes) ? new wasmApi.Module(bytes) : null;
+  const module = valid ? new wasmApi.Module(bytes) : null;
   modules.set(kind, module);
   return module;
 }
