@@ -5,10 +5,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { execFile } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { expectWasmMatchesCpu, seededTensor } from './backends';
 import { gemmProductCount } from '../../../main/engine/kernels/gemm/gemm-module';
+import { gemmThreadProduct, type ThreadProduct } from './fixtures/gemm-thread-product';
 
 const run = promisify(execFile);
 type Outcome = { ok: true; mode: string; gemmProducts: number; values: number[] } | { ok: false; error: string };
@@ -45,6 +48,26 @@ describe('choosing the GEMM per process', () => {
     const outcome = await inChild({ BATCHSCOPE_WASM_GEMM: 'fast' });
     expect(outcome).toMatchObject({ ok: false });
     expect((outcome as { error: string }).error).toMatch(/BATCHSCOPE_WASM_GEMM='fast': expected auto, relaxed, plain or off/);
+  }, 90_000);
+});
+
+describe('in a worker thread (a shard replica)', () => {
+  it('the GEMM compiles there too, with the same kind, and gives the same bits', async () => {
+    const here = await gemmThreadProduct();
+    // the replicas' boot shim: registers tsx in the thread, then imports workerData.entry
+    const boot = fileURLToPath(new URL('../../../main/engine/shards/shard-thread-boot.mjs', import.meta.url));
+    const entry = pathToFileURL(fileURLToPath(new URL('./fixtures/gemm-thread.ts', import.meta.url))).href;
+    const worker = new Worker(boot, { workerData: { entry } });
+    try {
+      const there = await new Promise<ThreadProduct>((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+      expect(here.gemmProducts).toBe(1);
+      expect(there).toEqual(here);
+    } finally {
+      await worker.terminate();
+    }
   }, 90_000);
 });
 
