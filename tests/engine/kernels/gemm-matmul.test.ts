@@ -149,14 +149,19 @@ describe.each(kinds)('the %s GEMM', (kind) => {
     const a = seededTensor([m, k], 1);
     const b = seededTensor([k, 24], 2);
     // N = 24 and 16 fit both tiles of the relaxed kernel exactly, 10 and 5 pad differently; M = 11 and 1 move rows
-    const full = await tf.matMul(a, b).data();
+    const fullTensor = tf.matMul(a, b);
+    const full = await fullTensor.data();
+    fullTensor.dispose();
     for (const n of [16, 10, 5]) {
-      const part = await tf.tidy(() => tf.matMul(a, tf.slice(b, [0, 0], [k, n]))).data();
+      const partTensor = tf.tidy(() => tf.matMul(a, tf.slice(b, [0, 0], [k, n])));
+      const part = await partTensor.data();
+      partTensor.dispose();
       for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) expect(Object.is(part[i * n + j], full[i * 24 + j])).toBe(true);
     }
-    const row = await tf.tidy(() => tf.matMul(tf.slice(a, [7, 0], [1, k]), b)).data();
+    const rowTensor = tf.tidy(() => tf.matMul(tf.slice(a, [7, 0], [1, k]), b));
+    const row = await rowTensor.data();
     expect(Array.from(row)).toEqual(Array.from(full.slice(7 * 24, 8 * 24)));
-    tf.dispose([a, b]);
+    tf.dispose([a, b, rowTensor]);
   });
 
   it('relu at exactly zero gives +0, as the cpu backend does', async () => {

@@ -246,7 +246,7 @@ function macroKernel(shape: GemmShape, microIndex: (rows: number) => number, sto
  * `macro${t}` (see above). The tile changes how work is cut, never the order of any
  * element's sum, so a caller may pick one per product by its shape.
  */
-export function gemmModuleBytes(shapes: readonly GemmShape[]): Uint8Array {
+export function gemmModuleBytes(shapes: readonly GemmShape[]): Uint8Array<ArrayBuffer> {
   const functions: FunctionDef[] = [];
   shapes.forEach((shape, t) => {
     const first = functions.length;

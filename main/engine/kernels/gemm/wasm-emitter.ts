@@ -148,7 +148,7 @@ export interface FunctionDef {
  * A module that imports one memory (`env.memory`, at least `minPages` pages) and
  * defines `functions` (indices in order, from 0: there are no imported functions).
  */
-export function encodeModule(functions: FunctionDef[], minPages = 1): Uint8Array {
+export function encodeModule(functions: FunctionDef[], minPages = 1): Uint8Array<ArrayBuffer> {
   const section = (id: number, content: number[]) => [id, ...uleb(content.length), ...content];
   const types = functions.map((f) => [0x60, ...vec(f.params.map((t) => [t])), ...vec(f.results.map((t) => [t]))]);
   const imports = [[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(minPages)]];
