@@ -43,7 +43,7 @@ export interface WasmHeap {
 type PackB = (src: number, kStride: number, jStride: number, kc: number, nc: number, dst: number) => void;
 type Macro = (a: number, aRow: number, aK: number, mc: number, bp: number, kc: number, nc: number, c: number, ldc: number, flags: number, bias: number, tmp: number) => void;
 
-/** a tile shape and its rate relative to the kind's first (measured with scratch products, bench/wasm-gemm.ts) */
+/** a tile shape and its rate relative to the kind's first (measured on the GEMM alone, outside tfjs) */
 interface TileOption {
   shape: GemmShape;
   relativeRate: number;
@@ -129,7 +129,12 @@ export function gemmMode(): GemmMode {
     const asked = parseMode(process.env);
     if (asked === 'off') mode = 'off';
     else if (asked === 'auto') mode = compiledGemm('relaxed') ? 'relaxed' : compiledGemm('plain') ? 'plain' : 'off';
-    else mode = compiledGemm(asked) ? asked : 'off';
+    else if (compiledGemm(asked)) mode = asked;
+    else {
+      throw new Error(
+        `BATCHSCOPE_WASM_GEMM=${asked}: this engine (${process.versions.v8 ? `V8 ${process.versions.v8}` : 'unknown'}) rejects the ${asked} GEMM module; use auto, ${asked === 'relaxed' ? 'plain' : 'auto'} or off`,
+      );
+    }
   }
   return mode;
 }
