@@ -132,7 +132,7 @@ export function gemmMode(): GemmMode {
     else if (compiledGemm(asked)) mode = asked;
     else {
       throw new Error(
-        `BATCHSCOPE_WASM_GEMM=${asked}: this engine (${process.versions.v8 ? `V8 ${process.versions.v8}` : 'unknown'}) rejects the ${asked} GEMM module; use auto, ${asked === 'relaxed' ? 'plain' : 'auto'} or off`,
+        `BATCHSCOPE_WASM_GEMM=${asked}: this engine (${process.versions.v8 ? `V8 ${process.versions.v8}` : 'unknown'}) rejects the ${asked} GEMM module; use ${asked === 'relaxed' ? 'auto, plain' : 'auto'} or off`,
       );
     }
   }
