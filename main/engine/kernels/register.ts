@@ -4,8 +4,7 @@
  */
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import type { FastKernel } from './fast-kernel';
-import { wasmBatchMatMul } from './wasm-batch-matmul';
-import { wasmFusedMatMul } from './wasm-fused-matmul';
+import { gemmBatchMatMul, gemmFusedMatMul } from './gemm-matmul';
 import { fastConv2DBackpropFilter } from './conv2d-backprop-filter';
 import { wasmConv2DBackpropInput } from './wasm-conv2d-backprop-input';
 import { wasmMaxPoolGrad } from './wasm-max-pool-grad';
@@ -13,8 +12,9 @@ import { wasmSum } from './wasm-sum';
 import { wasmMean } from './wasm-mean';
 
 export const fastKernels: readonly FastKernel[] = [
-  wasmBatchMatMul,
-  wasmFusedMatMul,
+  // our GEMM in front of the XNNPACK-based wasmBatchMatMul / wasmFusedMatMul, which take what it does not
+  gemmBatchMatMul,
+  gemmFusedMatMul,
   fastConv2DBackpropFilter,
   wasmConv2DBackpropInput,
   wasmMaxPoolGrad,

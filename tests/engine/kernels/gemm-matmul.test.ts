@@ -1,0 +1,218 @@
+/**
+ * Batchscope's own GEMM (relaxed-SIMD and plain kernels) against the cpu backend's
+ * stock kernels: edges that are not multiples of the tile, K past the K block, every
+ * transpose, batched a against a shared b, bias and relu in the store, NaN and Inf,
+ * a heap that grows between and during products.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { computeOn, liveCounts, seededTensor, seededValues, useBackend, type Computed } from './backends';
+import { gemmMode, gemmProductCount, setGemmMode, type GemmKind } from '../../../main/engine/kernels/gemm/gemm-module';
+
+const combos = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+] as const;
+
+interface Case {
+  a: number[];
+  b: number[];
+  transposeA: boolean;
+  transposeB: boolean;
+  bias?: number[];
+  relu?: boolean;
+}
+
+function operands(batchA: number[], m: number, k: number, n: number, transposeA: boolean, transposeB: boolean, batchB: number[] = []): Case {
+  return {
+    a: [...batchA, ...(transposeA ? [k, m] : [m, k])],
+    b: [...batchB, ...(transposeB ? [n, k] : [k, n])],
+    transposeA,
+    transposeB,
+  };
+}
+
+// m, k, n; none but the last a multiple of the 3×12 or 4×8 tile, K past the 256-row block
+const sizes: [number, number, number][] = [
+  [1, 1, 1],
+  [2, 3, 5],
+  [3, 12, 12],
+  [5, 7, 11],
+  [13, 17, 7],
+  [17, 257, 13],
+  [7, 513, 25],
+  [255, 31, 257],
+  [257, 300, 17],
+  [24, 64, 48],
+];
+
+const plainCases: Case[] = [
+  ...sizes.flatMap(([m, k, n]) => combos.map(([ta, tb]) => operands([], m, k, n, ta, tb))),
+  // a's batch folded into rows (or one product per batch for aᵀ) against a shared b
+  ...combos.map(([ta, tb]) => operands([3], 8, 12, 5, ta, tb)),
+  ...combos.map(([ta, tb]) => operands([2, 3], 5, 7, 13, ta, tb, [1, 1])),
+  ...combos.map(([ta, tb]) => operands([], 4, 5, 6, ta, tb, [1, 1])),
+];
+
+const fusedCases: Case[] = [
+  ...combos.map(([ta, tb]) => ({ ...operands([], 37, 300, 29, ta, tb), bias: [29], relu: true })),
+  ...combos.map(([ta, tb]) => ({ ...operands([], 5, 7, 13, ta, tb), bias: [1, 13], relu: false })),
+  { ...operands([3], 8, 12, 5, false, false), bias: [5], relu: true },
+  { ...operands([3], 8, 12, 5, true, true), relu: true },
+  { ...operands([], 6, 1, 1, false, false), bias: [1], relu: true },
+  // the MLP's first layer, B = 256
+  { ...operands([1], 256, 784, 256, false, false, [1]), bias: [256], relu: true },
+];
+
+const label = (c: Case) => `[${c.a}]${c.transposeA ? 'ᵀ' : ''} x [${c.b}]${c.transposeB ? 'ᵀ' : ''}${c.bias ? ` + bias [${c.bias}]` : ''}${c.relu ? ' relu' : ''}`;
+
+function product(c: Case): tf.Tensor {
+  const a = seededTensor(c.a, 1);
+  const b = seededTensor(c.b, 2);
+  if (c.bias === undefined && c.relu === undefined) return tf.matMul(a, b, c.transposeA, c.transposeB);
+  const bias = c.bias ? seededTensor(c.bias, 3) : undefined;
+  // the fused kernel itself: tf.fused.matMul unfuses under a gradient tape only
+  return tf.fused.matMul({ a, b, transposeA: c.transposeA, transposeB: c.transposeB, bias, activation: c.relu ? 'relu' : 'linear' });
+}
+
+/** Same shape; non-finite values identical; finite ones within 1e-5 · (1 + k/64) of max(1, max |expected|). */
+function expectMatches(actual: Computed, expected: Computed, k: number): void {
+  expect(actual.shape).toEqual(expected.shape);
+  const tolerance = 1e-5 * (1 + k / 64);
+  let scale = 1;
+  for (const e of expected.values) if (Number.isFinite(e)) scale = Math.max(scale, Math.abs(e));
+  let worst = 0;
+  for (let i = 0; i < expected.values.length; i++) {
+    const e = expected.values[i]!;
+    const a = actual.values[i]!;
+    if (!Number.isFinite(e)) {
+      expect(Number.isNaN(e) ? Number.isNaN(a) : a === e, `element ${i}: ${a} where cpu has ${e}`).toBe(true);
+    } else {
+      worst = Math.max(worst, Number.isFinite(a) ? Math.abs(a - e) : Infinity);
+    }
+  }
+  expect(worst).toBeLessThanOrEqual(tolerance * scale);
+}
+
+const innerSize = (c: Case) => c.a[c.a.length - (c.transposeA ? 2 : 1)]!;
+
+async function expectGemmMatchesCpu(c: Case): Promise<void> {
+  const expected = await computeOn('cpu', () => product(c));
+  const actual = await computeOn('wasm', () => product(c));
+  expectMatches(actual, expected, innerSize(c));
+}
+
+const kinds: GemmKind[] = ['relaxed', 'plain'];
+let modeBefore: ReturnType<typeof gemmMode>;
+beforeAll(() => {
+  modeBefore = gemmMode();
+});
+afterAll(() => setGemmMode(modeBefore));
+
+describe.each(kinds)('the %s GEMM', (kind) => {
+  beforeAll(async () => {
+    await useBackend('wasm');
+    setGemmMode(kind);
+  });
+
+  it.each(plainCases.map((c) => [label(c), c] as const))('%s matches cpu', async (_, c) => {
+    setGemmMode(kind);
+    await expectGemmMatchesCpu(c);
+  });
+
+  it.each(fusedCases.map((c) => [label(c), c] as const))('fused %s matches cpu', async (_, c) => {
+    setGemmMode(kind);
+    await expectGemmMatchesCpu(c);
+  });
+
+  it('takes transposed products itself and leaves nothing behind', async () => {
+    setGemmMode(kind);
+    await useBackend('wasm');
+    const a = seededTensor([64, 33], 1);
+    const b = seededTensor([17, 64], 2);
+    const before0 = gemmProductCount();
+    tf.tidy(() => void tf.matMul(a, b, true, true));
+    expect(gemmProductCount()).toBe(before0 + 1);
+    tf.tidy(() => void tf.matMul(a, b, true, true));
+    const before = liveCounts();
+    for (let i = 0; i < 3; i++) tf.tidy(() => void tf.matMul(a, b, true, true));
+    expect(liveCounts()).toEqual(before);
+    tf.dispose([a, b]);
+  });
+
+  it('gives each element the same bits wherever it falls in a tile (the tile is chosen by N)', async () => {
+    setGemmMode(kind);
+    await useBackend('wasm');
+    const [m, k] = [11, 300];
+    const a = seededTensor([m, k], 1);
+    const b = seededTensor([k, 24], 2);
+    // N = 24 and 16 fit both tiles of the relaxed kernel exactly, 10 and 5 pad differently; M = 11 and 1 move rows
+    const fullTensor = tf.matMul(a, b);
+    const full = await fullTensor.data();
+    fullTensor.dispose();
+    for (const n of [16, 10, 5]) {
+      const partTensor = tf.tidy(() => tf.matMul(a, tf.slice(b, [0, 0], [k, n])));
+      const part = await partTensor.data();
+      partTensor.dispose();
+      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) expect(Object.is(part[i * n + j], full[i * 24 + j])).toBe(true);
+    }
+    const rowTensor = tf.tidy(() => tf.matMul(tf.slice(a, [7, 0], [1, k]), b));
+    const row = await rowTensor.data();
+    expect(Array.from(row)).toEqual(Array.from(full.slice(7 * 24, 8 * 24)));
+    tf.dispose([a, b, rowTensor]);
+  });
+
+  it('relu at exactly zero gives +0, as the cpu backend does', async () => {
+    setGemmMode(kind);
+    const compute = () =>
+      tf.fused.matMul({ a: tf.zeros([5, 3]), b: seededTensor([3, 14], 2), bias: tf.tensor1d([-0, 0, -1, 1, 0, -0, 2, -2, 0, 0, 0, 0, -0, 3]), activation: 'relu' });
+    const expected = await computeOn('cpu', compute);
+    const actual = await computeOn('wasm', compute);
+    expect(Array.from(actual.values).map((v) => Object.is(v, -0))).toEqual(Array.from(expected.values).map((v) => Object.is(v, -0)));
+    expect(Array.from(actual.values)).toEqual(Array.from(expected.values));
+  });
+
+  it.each(combos.map(([ta, tb]) => [`${ta ? 'aᵀ' : 'a'}·${tb ? 'bᵀ' : 'b'}`, ta, tb] as const))('propagates NaN and Inf as cpu does (%s)', async (_, ta, tb) => {
+    setGemmMode(kind);
+    const [m, k, n] = [7, 9, 14];
+    const aValues = seededValues(m * k, 5);
+    const bValues = seededValues(k * n, 6);
+    // logical A[i, q] and B[q, j], wherever the layout puts them
+    const setA = (i: number, q: number, v: number) => (aValues[ta ? q * m + i : i * k + q] = v);
+    const setB = (q: number, j: number, v: number) => (bValues[tb ? j * k + q : q * n + j] = v);
+    setA(1, 3, NaN);
+    setA(2, 4, Infinity);
+    setA(4, 0, -Infinity);
+    setB(5, 12, Infinity);
+    setB(6, 2, 0);
+    setA(5, 6, Infinity); // Inf · 0 in column 2
+    const compute = () => tf.matMul(tf.tensor(aValues, ta ? [k, m] : [m, k]), tf.tensor(bValues, tb ? [n, k] : [k, n]), ta, tb);
+    const expected = await computeOn('cpu', compute);
+    const actual = await computeOn('wasm', compute);
+    expect(expected.values.some((v) => Number.isNaN(v)) && expected.values.some((v) => !Number.isFinite(v) && !Number.isNaN(v))).toBe(true);
+    expectMatches(actual, expected, k);
+  });
+
+  it('keeps working when the heap grows between and during products', async () => {
+    setGemmMode(kind);
+    await useBackend('wasm');
+    const c = operands([], 65, 300, 70, true, false);
+    const expected = await computeOn('cpu', () => product(c));
+    expectMatches(await computeOn('wasm', () => product(c)), expected, 300);
+    const heapBytes = () => ((tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length);
+    const before = heapBytes();
+    // a tensor as large as the heap forces it to grow (and detaches the old buffer)
+    const big = tf.zeros([Math.ceil(before / 4)]);
+    expect(heapBytes()).toBeGreaterThan(before);
+    expectMatches(await computeOn('wasm', () => product(c)), expected, 300);
+    // an output larger than what is left makes the heap grow inside the kernel
+    const grown = heapBytes();
+    const wide = operands([], 1024, 2, Math.ceil(grown / 4 / 1024) + 1, false, false);
+    const wideExpected = await computeOn('cpu', () => product(wide));
+    expectMatches(await computeOn('wasm', () => product(wide)), wideExpected, 2);
+    expect(heapBytes()).toBeGreaterThan(grown);
+    big.dispose();
+  });
+});
