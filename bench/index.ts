@@ -114,7 +114,7 @@ if (selected.includes('parallel-runs')) {
 }
 if (selected.includes('accumulation-memory')) {
   log('accumulation memory');
-  rows.push(await accumulationMemoryRow({ batchSize: 8192, microBatch: 512, steps: quick ? 3 : 7, log }));
+  rows.push(await accumulationMemoryRow({ batchSize: 8192, microBatch: 512, threads: 2, steps: quick ? 3 : 7, log }));
 }
 
 const loadAtEnd = loadavg().map((l) => Math.round(l * 100) / 100);

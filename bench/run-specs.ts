@@ -61,10 +61,7 @@ export function bareRunSpec(spec: RunSpecInput): RunSpecInput {
   return { ...spec, diagnostics: { every: steps + 1, curvatureEvery: 0, lossUpdate: false, ...STUDY_DIAGNOSTICS_OFF } };
 }
 
-/**
- * The spec with `threads` (data-parallel shards, issue #10). Typed loosely on
- * purpose: the field is not in this schema yet, and callers check engineThreads() first.
- */
+/** The spec with `threads` (data-parallel shards in one run). */
 export function withThreads(spec: RunSpecInput, threads: number): RunSpecInput {
-  return { ...spec, threads } as RunSpecInput;
+  return { ...spec, threads };
 }

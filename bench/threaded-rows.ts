@@ -6,13 +6,10 @@
  *   - CNN B=512 vs PyTorch, 2 threads each (Batchscope's training step alone)
  * Batchscope trains through `trainRun` (train-child.ts), as a run of the app would;
  * throughput counts the steps only (the sum of their times as the loop reports
- * them), not the data loading or the final evaluation. Until the engine has the
- * `threads` field (engine-threads.ts) every row here says "not measured" and why,
- * and nothing is run.
+ * them), not the data loading or the final evaluation.
  */
 import { join } from 'node:path';
 import { repoRoot, runChild, runTsChild } from './child-process';
-import { engineThreads } from './engine-threads';
 import { formatNumber, unmeasuredRow, type Row, type Target } from './report';
 import { bareRunSpec, cnnRunSpec, mlpRunSpec, withThreads } from './run-specs';
 import { median } from './stats';
@@ -96,7 +93,6 @@ async function cnnVsTorchRow(label: string, spec: RunSpecInput, batchSize: numbe
 }
 
 export async function threadedRows(ids: readonly ThreadedRowId[], o: ThreadedRowOptions): Promise<Row[]> {
-  const support = engineThreads();
   const rows: Row[] = [];
   for (const id of ids) {
     const mlp = mlpRunSpec({ batchSize: 1024, steps: o.steps });
@@ -107,10 +103,6 @@ export async function threadedRows(ids: readonly ThreadedRowId[], o: ThreadedRow
         : id === 'cnn-2-threads'
           ? ['one run, CNN B=512 on MNIST: 2 threads vs 1', { op: '>=', value: 1.8, unit: '×' }]
           : ['CNN B=512: vs PyTorch, 2 threads each', { op: '>=', value: 1, unit: '×' }];
-    if (!support.ok) {
-      rows.push(unmeasuredRow(id, label, target, support.why));
-      continue;
-    }
     try {
       if (id === 'mlp-2-threads') rows.push(await scalingRow(id, label, mlp, 1024, o));
       else if (id === 'cnn-2-threads') rows.push(await scalingRow(id, label, cnn, 512, o));
