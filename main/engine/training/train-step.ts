@@ -9,7 +9,7 @@ import type { LayerOptimizer } from '../optimizers/optimizer';
 import { batchGradients, type DiscardRule, type GradientShards } from './batch-gradients';
 import type { Batch } from './batch-source';
 import { diagnosticsDue, diagnosticsOnCadence, type LayerRecord } from './diagnostics-on-cadence';
-import { createStepCurvature } from './step-curvature';
+import { createStepCurvature, stepGradientServes } from './step-curvature';
 import type { StudyDiagnostics } from './study-diagnostics';
 
 export interface TrainStepInput {
@@ -48,7 +48,8 @@ export async function trainStep(input: TrainStepInput): Promise<StepOutcome> {
   const due = diagnosticsDue(diag, step, input.last ?? false);
   const gradients = await batchGradients(model, batch, microBatch, input.discard, shards, { parts: due.noiseScale });
   // built lazily: it costs gradient passes only when the optimizer or the cadence calls it
-  const curvature = due.curvature || due.sharpness || optimizer.needsCurvature ? createStepCurvature(model, batch, diag, input.curvatureSeed) : null;
+  const stepGrads = stepGradientServes(model, batch, diag, gradients.discarded) ? gradients.grads : undefined;
+  const curvature = due.curvature || due.sharpness || optimizer.needsCurvature ? createStepCurvature(model, batch, diag, input.curvatureSeed, stepGrads) : null;
   try {
     const { loss, accuracy, discarded } = gradients;
     if (!Number.isFinite(loss)) return { loss, accuracy, discarded, lossUpdate: null, noiseScale: null, sharpness: null, layers: null };
