@@ -28,7 +28,8 @@ import {
 import type { FastKernel } from './fast-kernel';
 import { composeKernel, requireInput, type KernelScope } from './kernel-scope';
 import { checkShape, explicitPad, forwardConvInfo, padOrCrop, type Conv2DInfo, type Shape4D } from './conv-geometry';
-import { inPlaceFilterGradient, takesInPlaceFilterGradient, type PadWith } from './gemm-conv-filter';
+import { inPlaceFilterGradient, takesInPlaceFilterGradient } from './gemm-conv-filter';
+import type { PadWith } from './padded-grid';
 
 
 /** A 1x1 conv whose windows all lie inside the input: each output reads x[b, oh*s, ow*s]. */
