@@ -6,7 +6,6 @@ import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '
 import type { FastKernel } from './fast-kernel';
 import { gemmBatchMatMul, gemmFusedMatMul } from './gemm-matmul';
 import { fastConv2DBackpropFilter } from './conv2d-backprop-filter';
-import { gemmConv2D } from './gemm-conv2d';
 import { wasmConv2DBackpropInput } from './wasm-conv2d-backprop-input';
 import { wasmMaxPoolGrad } from './wasm-max-pool-grad';
 import { wasmSum } from './wasm-sum';
@@ -16,8 +15,6 @@ export const fastKernels: readonly FastKernel[] = [
   // our GEMM in front of the XNNPACK-based wasmBatchMatMul / wasmFusedMatMul, which take what it does not
   gemmBatchMatMul,
   gemmFusedMatMul,
-  // in front of the stock XNNPACK Conv2D, which takes what it does not (and serves Conv2DBackpropInput too)
-  gemmConv2D,
   fastConv2DBackpropFilter,
   wasmConv2DBackpropInput,
   wasmMaxPoolGrad,
