@@ -12,7 +12,9 @@
  *
  * is a GEMM per image and kh whose A is xp itself, transposed, with overlapping rows
  * (row stride 1, k stride Cin). Windows of positions with c ≥ OW wrap into the next
- * grid row, but meet dyp's zeros.
+ * grid row, but meet dyp's zeros. (A non-finite x value thereby also reaches, as NaN,
+ * taps whose true windows never pair it with dy; the forward pass has already made the
+ * loss non-finite then.)
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
