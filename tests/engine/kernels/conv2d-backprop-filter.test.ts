@@ -61,6 +61,16 @@ describe('wasm Conv2DBackpropFilter', () => {
     expect(gemmProductCount() - before).toBe(c.x[0] * c.filter[0]);
   });
 
+  it('gives the same bits wherever its operands lie on the heap', async () => {
+    await useBackend('wasm');
+    const c = convCases[1]!;
+    const first = tf.tidy(() => filterGradient(c).dataSync() as Float32Array);
+    const shift = tf.zeros([12345]); // moves the next allocations
+    const second = tf.tidy(() => filterGradient(c).dataSync() as Float32Array);
+    shift.dispose();
+    expect(new Uint32Array(second.buffer, second.byteOffset, second.length)).toEqual(new Uint32Array(first.buffer, first.byteOffset, first.length));
+  });
+
   it('with BATCHSCOPE_WASM_GEMM=off takes the composed routes and still matches cpu', async () => {
     const { stdout } = await run(process.execPath, ['bin/run-ts.mjs', 'tests/engine/kernels/fixtures/filter-gradient-child.ts'], {
       env: { ...process.env, BATCHSCOPE_WASM_GEMM: 'off', BATCHSCOPE_RELAXED_SIMD: '' },
