@@ -12,8 +12,10 @@
  * channels), the "filter" is dy as [OH, OW, B, Cout], dilated by the forward stride,
  * and the output is [Cin, FH, FW, Cout]. On wasm that runs in XNNPACK through the
  * stock Conv2D kernel, at 1.4-3.3x the forward conv's time (docs/benchmarks.md,
- * "Kernels"). First layers (few input channels) take im2col + MatMul instead, and
- * 1x1 filters a plain matmul.
+ * "Kernels"). On wasm, stride-1 NHWC convs go to Batchscope's GEMM with x read in
+ * place (gemm-conv-filter.ts, 2-6x faster than these routes); where it is off
+ * (BATCHSCOPE_WASM_GEMM=off), first layers (few input channels) take im2col + MatMul,
+ * and 1x1 filters are a plain matmul everywhere.
  */
 import {
   Conv2DBackpropFilter,
@@ -26,6 +28,8 @@ import {
 import type { FastKernel } from './fast-kernel';
 import { composeKernel, requireInput, type KernelScope } from './kernel-scope';
 import { checkShape, explicitPad, forwardConvInfo, padOrCrop, type Conv2DInfo, type Shape4D } from './conv-geometry';
+import { inPlaceFilterGradient, takesInPlaceFilterGradient } from './gemm-conv-filter';
+import type { PadWith } from './padded-grid';
 
 
 /** A 1x1 conv whose windows all lie inside the input: each output reads x[b, oh*s, ow*s]. */
@@ -92,17 +96,28 @@ function im2colFilterGradient(scope: KernelScope, x: TensorInfo, dy: TensorInfo,
   return scope.reshape(dW, [filterHeight, filterWidth, inChannels, outChannels]);
 }
 
+export interface FilterGradientRoutes {
+  /** the GEMM with x read in place (gemm-conv-filter.ts) where it applies; false only to compare routes */
+  inPlace: boolean;
+  padWith?: PadWith;
+}
+
 export function conv2DBackpropFilterViaConv(
   scope: KernelScope,
   x: TensorInfo,
   dy: TensorInfo,
   attrs: Conv2DBackpropFilterAttrs,
+  routes: FilterGradientRoutes = { inPlace: true },
 ): TensorInfo {
   const channelsLast = (attrs.dataFormat ?? 'NHWC') === 'NHWC';
   const info = forwardConvInfo(Conv2DBackpropFilter, x.shape as Shape4D, attrs.filterShape, attrs.strides, attrs.pad, attrs.dataFormat, attrs.dimRoundingMode);
   checkShape(Conv2DBackpropFilter, 'dy', dy.shape, info.outShape);
   const { inHeight, inWidth, inChannels, filterHeight, filterWidth, outHeight, outWidth, strideHeight, strideWidth, padInfo } = info;
   if (channelsLast && isPointwiseWithoutPadding(info)) return pointwiseFilterGradient(scope, x, dy, info);
+  if (channelsLast && routes.inPlace && takesInPlaceFilterGradient(scope, x, dy, info)) {
+    const dW = inPlaceFilterGradient(scope, x, dy, info, routes.padWith);
+    if (dW) return dW;
+  }
   if (channelsLast && prefersIm2col(scope.backendName, info)) return im2colFilterGradient(scope, x, dy, info);
 
   // Padding that makes the output exactly FH x FW. It is negative where the forward

@@ -44,6 +44,12 @@ export class KernelScope {
     return out;
   }
 
+  /** Records a buffer made directly on the backend (e.g. its `makeOutput`) as an intermediate of this scope. */
+  adopt(info: TensorInfo): TensorInfo {
+    this.intermediates.push(info);
+    return info;
+  }
+
   /** Reshape without copying (every backend's Reshape shares the data id and counts a reference). */
   reshape(x: TensorInfo, shape: number[]): TensorInfo {
     return this.run('Reshape', { x }, { shape });

@@ -38,6 +38,14 @@ export const convCases: ConvCase[] = [
   { x: [2, 8, 8, 2], filter: [3, 3, 2, 2], strides: 2, pad: 0, dimRoundingMode: 'floor' },
   // batch of one, single channels
   { x: [1, 5, 5, 1], filter: [3, 3, 1, 1], strides: 1, pad: 'same' },
+  // stride 1 (the filter gradient's in-place GEMM): one image with more positions than a
+  // K block (256) under asymmetric padding, a 'valid' 5x5 on 16 channels, a single
+  // output position, a filter wider than the image, and a column count no tile divides
+  { x: [1, 24, 20, 3], filter: [3, 3, 3, 5], strides: 1, pad: [[0, 0], [2, 0], [1, 2], [0, 0]] },
+  { x: [3, 12, 11, 16], filter: [5, 5, 16, 8], strides: 1, pad: 'valid' },
+  { x: [5, 3, 3, 16], filter: [3, 3, 16, 4], strides: 1, pad: 'valid' },
+  { x: [2, 4, 4, 3], filter: [5, 5, 3, 2], strides: 1, pad: 'same' },
+  { x: [3, 10, 10, 1], filter: [3, 3, 1, 33], strides: 1, pad: 'same' },
 ];
 
 export const label = (c: ConvCase): string =>

@@ -7,7 +7,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeOn, liveCounts, seededTensor, seededValues, useBackend, type Computed } from './backends';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { gemmMode, gemmProductCount, setGemmMode, type GemmKind } from '../../../main/engine/kernels/gemm/gemm-module';
+import { gemmOn } from '../../../main/engine/kernels/gemm/backend-heap';
 
 const combos = [
   [false, false],
@@ -193,6 +195,20 @@ describe.each(kinds)('the %s GEMM', (kind) => {
     const actual = await computeOn('wasm', compute);
     expect(expected.values.some((v) => Number.isNaN(v)) && expected.values.some((v) => !Number.isFinite(v) && !Number.isNaN(v))).toBe(true);
     expectMatches(actual, expected, k);
+  });
+
+  it('with accumulate adds the product to C, in every K block (the filter gradient splits its sum over calls)', async () => {
+    setGemmMode(kind);
+    const [m, k, n] = [13, 300, 17];
+    const expected = await computeOn('cpu', () => tf.add(seededTensor([m, n], 3), tf.matMul(seededTensor([m, k], 1), seededTensor([k, n], 2))));
+    await useBackend('wasm');
+    const backend = tf.backend() as unknown as BackendWasm;
+    const [a, b] = [seededTensor([m, k], 1), seededTensor([k, n], 2)];
+    const c = tf.tensor(seededValues(m * n, 3), [m, n]);
+    const at = (t: tf.Tensor) => backend.getMemoryOffset(t.dataId);
+    gemmOn(backend)!.run({ a: at(a), aRowStride: k, aKStride: 1, b: at(b), bKStride: n, bColStride: 1, c: at(c), m, n, k, relu: false, accumulate: true });
+    expectMatches({ values: c.dataSync() as Float32Array, shape: c.shape }, expected, k);
+    tf.dispose([a, b, c]);
   });
 
   it('keeps working when the heap grows between and during products', async () => {

@@ -31,6 +31,8 @@ export interface GemmCall {
   /** n values added to every row of C, if given */
   bias?: number;
   relu: boolean;
+  /** C += A·B instead of C = A·B (calls that split one sum; bias and relu then apply to the total so far) */
+  accumulate?: boolean;
 }
 
 /** what the GEMM needs of a heap: the Memory itself and its allocator */
@@ -201,7 +203,7 @@ export class WasmGemm {
         const kc = Math.min(blockRows, k - k0);
         const last = k0 + kc >= k;
         packB(call.b + 4 * (k0 * call.bKStride + j0 * call.bColStride), 4 * call.bKStride, 4 * call.bColStride, kc, nc, packed);
-        const flags = (k0 > 0 ? ACCUMULATE : 0) | (last && call.bias !== undefined ? ADD_BIAS : 0) | (last && call.relu ? RELU : 0);
+        const flags = (k0 > 0 || call.accumulate ? ACCUMULATE : 0) | (last && call.bias !== undefined ? ADD_BIAS : 0) | (last && call.relu ? RELU : 0);
         macro(call.a + 4 * k0 * call.aKStride, 4 * call.aRowStride, 4 * call.aKStride, m, packed, kc, nc, call.c + 4 * j0, 4 * n, flags, (call.bias ?? 0) + 4 * j0, tmp);
       }
     }

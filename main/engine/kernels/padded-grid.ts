@@ -1,0 +1,54 @@
+/**
+ * The padded input grid that the in-place GEMM convolutions (stride 1) read their
+ * windows from: x padded to exactly Hp = OH + FH − 1 rows and Wp = OW + FW − 1
+ * columns, so that a window starting at grid position p covers FW·Cin consecutive
+ * values per filter row.
+ */
+import type { TensorInfo } from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type { KernelScope } from './kernel-scope';
+import type { Conv2DInfo } from './conv-geometry';
+
+/**
+ * The padded grid and the padding that makes it: exactly what the windows need,
+ * Hp = OH + FH − 1 (tfjs's numeric padding can pad more on one side than the windows
+ * reach: that side is padded less; undefined where x itself would have to be cropped).
+ */
+export function paddedGrid(info: Conv2DInfo): { gridHeight: number; gridWidth: number; bottom: number; right: number } | undefined {
+  const { inHeight, inWidth, outHeight, outWidth, filterHeight, filterWidth, padInfo } = info;
+  const gridHeight = outHeight + filterHeight - 1;
+  const gridWidth = outWidth + filterWidth - 1;
+  const bottom = gridHeight - inHeight - padInfo.top;
+  const right = gridWidth - inWidth - padInfo.left;
+  return padInfo.top >= 0 && padInfo.left >= 0 && bottom >= 0 && right >= 0 ? { gridHeight, gridWidth, bottom, right } : undefined;
+}
+
+/** How the padded copies are made: tfjs's PadV2 kernel, or rows copied in JS (the benchmark compares them). */
+export type PadWith = 'PadV2' | 'rows';
+
+/** `src` [B, H, W, C] copied into a new [B, H + top + bottom, W + left + right, C], zeros around it. */
+export function padNhwc(scope: KernelScope, src: TensorInfo, top: number, bottom: number, left: number, right: number, padWith: PadWith): TensorInfo {
+  if (top + bottom + left + right === 0) return src;
+  if (padWith === 'PadV2') return scope.run('PadV2', { x: src }, { paddings: [[0, 0], [top, bottom], [left, right], [0, 0]], constantValue: 0 });
+  const backend = scope.backend as unknown as BackendWasm;
+  const [batch, height, width, channels] = src.shape as [number, number, number, number];
+  const [outHeight, outWidth] = [height + top + bottom, width + left + right];
+  const out = scope.adopt(backend.makeOutput([batch, outHeight, outWidth, channels], 'float32'));
+  const to = backend.typedArrayFromHeap(out) as Float32Array;
+  const from = backend.typedArrayFromHeap(src) as Float32Array;
+  const rowIn = width * channels;
+  const rowOut = outWidth * channels;
+  const imageOut = outHeight * rowOut;
+  for (let b = 0; b < batch; b++) {
+    const image = b * imageOut;
+    to.fill(0, image, image + top * rowOut + left * channels);
+    for (let h = 0; h < height; h++) {
+      const at = image + (top + h) * rowOut + left * channels;
+      to.set(from.subarray((b * height + h) * rowIn, (b * height + h + 1) * rowIn), at);
+      // this row's right padding and the next row's left padding
+      to.fill(0, at + rowIn, h + 1 < height ? at + rowOut : image + imageOut);
+    }
+  }
+  return out;
+}
+
