@@ -79,3 +79,11 @@ export async function expectWasmEqualsCpu(compute: () => tf.Tensor): Promise<voi
 export function liveCounts(): { tensors: number; dataIds: number } {
   return { tensors: tf.memory().numTensors, dataIds: tf.engine().backend.numDataIds() };
 }
+
+/** The four (transposeA, transposeB) settings of a matmul. */
+export const transposeCombos = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+] as const;

@@ -1,16 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectWasmMatchesCpu, liveCounts, seededTensor, useBackend } from './backends';
+import { expectWasmMatchesCpu, liveCounts, seededTensor, transposeCombos, useBackend } from './backends';
 import { registerFastKernels } from '../../../main/engine/kernels/register';
 
 type Case = { a: number[]; b: number[]; transposeA: boolean; transposeB: boolean };
 
-const combos = [
-  [false, false],
-  [true, false],
-  [false, true],
-  [true, true],
-] as const;
 
 /** Operand shapes for C = op(A) op(B) with op(A): [..., m, k], op(B): [..., k, n]. */
 function operands(batchA: number[], batchB: number[], m: number, k: number, n: number, transposeA: boolean, transposeB: boolean): Case {
@@ -24,23 +18,23 @@ function operands(batchA: number[], batchB: number[], m: number, k: number, n: n
 
 const cases: Case[] = [
   // a dense layer's backward pass (MLP 784-256-128-10, smaller batch)
-  ...combos.map(([ta, tb]) => operands([], [], 32, 78, 25, ta, tb)),
-  ...combos.map(([ta, tb]) => operands([], [], 25, 32, 10, ta, tb)),
+  ...transposeCombos.map(([ta, tb]) => operands([], [], 32, 78, 25, ta, tb)),
+  ...transposeCombos.map(([ta, tb]) => operands([], [], 25, 32, 10, ta, tb)),
   // vector-like operands: the transposes become reshapes (a) or copies (b)
-  ...combos.map(([ta, tb]) => operands([], [], 1, 7, 5, ta, tb)),
-  ...combos.map(([ta, tb]) => operands([], [], 6, 7, 1, ta, tb)),
-  ...combos.map(([ta, tb]) => operands([], [], 6, 1, 5, ta, tb)),
+  ...transposeCombos.map(([ta, tb]) => operands([], [], 1, 7, 5, ta, tb)),
+  ...transposeCombos.map(([ta, tb]) => operands([], [], 6, 7, 1, ta, tb)),
+  ...transposeCombos.map(([ta, tb]) => operands([], [], 6, 1, 5, ta, tb)),
   // batched 3-D, same batch on both sides (stock kernel keeps these)
-  ...combos.map(([ta, tb]) => operands([3], [3], 4, 5, 6, ta, tb)),
+  ...transposeCombos.map(([ta, tb]) => operands([3], [3], 4, 5, 6, ta, tb)),
   // broadcasting: a batched against one shared b (folded into a's rows)
-  ...combos.map(([ta, tb]) => operands([3], [1], 4, 5, 6, ta, tb)),
-  ...combos.map(([ta, tb]) => operands([3], [], 4, 5, 6, ta, tb)),
-  ...combos.map(([ta, tb]) => operands([2, 3], [], 4, 5, 6, ta, tb)),
-  ...combos.map(([ta, tb]) => operands([2, 3], [1, 1], 4, 5, 6, ta, tb)),
-  ...combos.map(([ta, tb]) => operands([3], [1, 1], 4, 5, 6, ta, tb)),
+  ...transposeCombos.map(([ta, tb]) => operands([3], [1], 4, 5, 6, ta, tb)),
+  ...transposeCombos.map(([ta, tb]) => operands([3], [], 4, 5, 6, ta, tb)),
+  ...transposeCombos.map(([ta, tb]) => operands([2, 3], [], 4, 5, 6, ta, tb)),
+  ...transposeCombos.map(([ta, tb]) => operands([2, 3], [1, 1], 4, 5, 6, ta, tb)),
+  ...transposeCombos.map(([ta, tb]) => operands([3], [1, 1], 4, 5, 6, ta, tb)),
   // broadcasting the other way: one a against a batched b
-  ...combos.map(([ta, tb]) => operands([1], [3], 4, 5, 6, ta, tb)),
-  ...combos.map(([ta, tb]) => operands([], [2, 3], 4, 5, 6, ta, tb)),
+  ...transposeCombos.map(([ta, tb]) => operands([1], [3], 4, 5, 6, ta, tb)),
+  ...transposeCombos.map(([ta, tb]) => operands([], [2, 3], 4, 5, 6, ta, tb)),
 ];
 
 const label = (c: Case) => `[${c.a}]${c.transposeA ? 'ᵀ' : ''} x [${c.b}]${c.transposeB ? 'ᵀ' : ''}`;
