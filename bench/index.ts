@@ -97,7 +97,7 @@ if (threadedIds.length) {
 }
 if (selected.includes('curvature-overhead')) {
   log('curvature overhead');
-  rows.push(await curvatureOverheadRow({ batchSize: 256, firings: quick ? 1 : 4, rounds: quick ? 1 : 3, log }));
+  rows.push(await curvatureOverheadRow({ batchSize: 256, firings: quick ? 1 : 8, rounds: quick ? 1 : 3, log }));
 }
 // the same at a larger batch, where the fixed-size curvature sub-batch weighs less (left out of --quick)
 if (selected.includes('curvature-overhead-b1024') && (!quick || requested.includes('curvature-overhead-b1024'))) {
