@@ -95,6 +95,12 @@ export class RedisExecutor implements RunExecutor {
   private readonly followed = new Map<string, Followed>();
   private readonly log: (line: string) => void;
   private closed = false;
+  /**
+   * Set when the reader reconnects or a read fails: Redis may have executed a read whose reply
+   * never arrived (ioredis re-sends commands left unanswered by a dropped connection), leaving
+   * its entries pending for this consumer, where a '>' read never returns them.
+   */
+  private rereadPending = false;
   private lastJobCheckMs = 0;
   private readonly loop: Promise<void>;
   private readonly enqueuer: BulkEnqueuer;
@@ -105,6 +111,11 @@ export class RedisExecutor implements RunExecutor {
     const lockDuration = options.lockDurationMs ?? lockDurationFromEnv();
     this.commands = openRedis(options.url, 'coordinator', this.log);
     this.reader = openRedis(options.url, 'coordinator (stream reader)', () => undefined);
+    let connectedOnce = false;
+    this.reader.on('ready', () => {
+      if (connectedOnce) this.rereadPending = true;
+      connectedOnce = true;
+    });
     this.queueConnections = [openRedis(options.url, 'coordinator (queue)', () => undefined), openRedis(options.url, 'coordinator (stalled check)', () => undefined)];
     this.queue = new Queue(this.queueName, { connection: this.queueConnections[0]! });
     this.queue.on('error', () => undefined);
@@ -255,6 +266,10 @@ export class RedisExecutor implements RunExecutor {
   private async readLoop(): Promise<void> {
     while (!this.closed) {
       const ready = [...this.followed.values()].filter((f) => f.ready && !f.ended);
+      if (this.rereadPending) {
+        this.rereadPending = false;
+        for (const f of this.followed.values()) f.cursor = '0';
+      }
       if (ready.length === 0) {
         await new Promise((r) => setTimeout(r, 100));
       } else {
@@ -279,6 +294,7 @@ export class RedisExecutor implements RunExecutor {
           // a stream deleted under us (Redis restarted without persistence, or FLUSHALL): recreate its group
           if (/NOGROUP/.test(message)) await Promise.allSettled(ready.map((f) => this.ensureGroup(f.key)));
           else await new Promise((r) => setTimeout(r, 500));
+          this.rereadPending = true;
           continue;
         }
         try {

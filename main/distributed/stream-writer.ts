@@ -4,6 +4,7 @@
  * Redis has it — while Redis is away the batches wait here and in the connection's offline queue.
  * Progress messages are only for the live view: within a batch only the newest is kept.
  */
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { encodeBatch, type EntryFields, type StreamMessage } from './run-stream';
 
@@ -11,11 +12,33 @@ const FLUSH_EVERY_MS = 100;
 const MAX_BATCH = 2000;
 const SENT_KEPT_MS = 86_400_000;
 
+/**
+ * One batch, at most once: XADD and the sent counts, unless this writer's batch `seq` is already
+ * in (KEYS[1] the stream, KEYS[2] the sent hash; ARGV: writer, seq, kept ms, count of type/count
+ * pairs, the pairs, then the entry's fields). A batch whose EXEC reply was lost with the
+ * connection is retried; without the check Redis would hold it twice and count it twice.
+ */
+const APPEND_ONCE = `
+local last = tonumber(redis.call('HGET', KEYS[2], 'seq:' .. ARGV[1]) or '-1')
+local seq = tonumber(ARGV[2])
+if last >= seq then return 0 end
+local pairs = tonumber(ARGV[4])
+local fields = {}
+for i = 5 + 2 * pairs, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('XADD', KEYS[1], '*', unpack(fields))
+for i = 0, pairs - 1 do redis.call('HINCRBY', KEYS[2], ARGV[5 + 2 * i], ARGV[6 + 2 * i]) end
+redis.call('HSET', KEYS[2], 'seq:' .. ARGV[1], seq)
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+return 1
+`;
+
 export class StreamWriter {
   private batch: StreamMessage[] = [];
   private progressAt = -1;
   private chain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
+  private readonly writerId = randomUUID();
+  private nextSeq = 0;
 
   /**
    * `sentKey`: a hash counting, by message type, the records appended (layer records one by one),
@@ -52,19 +75,17 @@ export class StreamWriter {
       const sent = new Map<string, number>();
       for (const m of batch) sent.set(m.type, (sent.get(m.type) ?? 0) + (m.type === 'layers' ? m.metrics.length : 1));
       const payload = encodeBatch(batch);
-      this.chain = this.chain.then(() => this.append(payload, sent));
+      const seq = this.nextSeq++;
+      this.chain = this.chain.then(() => this.append(payload, sent, seq));
     }
     return this.chain;
   }
 
-  private async append(payload: EntryFields, sent: Map<string, number>): Promise<void> {
+  private async append(payload: EntryFields, sent: Map<string, number>, seq: number): Promise<void> {
+    const counts = [...sent].flatMap(([type, count]) => [type, String(count)]);
     for (;;) {
       try {
-        const multi = this.redis.multi().xadd(this.key, '*', ...payload);
-        for (const [type, count] of sent) multi.hincrby(this.sentKey, type, count);
-        const results = await multi.pexpire(this.sentKey, SENT_KEPT_MS).exec();
-        const failed = results?.find(([error]) => error);
-        if (failed) throw failed[0]!;
+        await this.redis.eval(APPEND_ONCE, 2, this.key, this.sentKey, this.writerId, String(seq), String(SENT_KEPT_MS), String(sent.size), ...counts, ...payload);
         return;
       } catch (error) {
         this.onError(error as Error);
