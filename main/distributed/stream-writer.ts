@@ -22,11 +22,11 @@ const APPEND_ONCE = `
 local last = tonumber(redis.call('HGET', KEYS[2], 'seq:' .. ARGV[1]) or '-1')
 local seq = tonumber(ARGV[2])
 if last >= seq then return 0 end
-local pairs = tonumber(ARGV[4])
+local counted = tonumber(ARGV[4])
 local fields = {}
-for i = 5 + 2 * pairs, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 5 + 2 * counted, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('XADD', KEYS[1], '*', unpack(fields))
-for i = 0, pairs - 1 do redis.call('HINCRBY', KEYS[2], ARGV[5 + 2 * i], ARGV[6 + 2 * i]) end
+for i = 0, counted - 1 do redis.call('HINCRBY', KEYS[2], ARGV[5 + 2 * i], ARGV[6 + 2 * i]) end
 redis.call('HSET', KEYS[2], 'seq:' .. ARGV[1], seq)
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 return 1
