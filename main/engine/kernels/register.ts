@@ -10,6 +10,7 @@ import { wasmConv2DBackpropInput } from './wasm-conv2d-backprop-input';
 import { wasmMaxPoolGrad } from './wasm-max-pool-grad';
 import { wasmSum } from './wasm-sum';
 import { wasmMean } from './wasm-mean';
+import { wasmSharedCast, wasmSharedIdentity } from './wasm-shared-identity';
 
 export const fastKernels: readonly FastKernel[] = [
   // our GEMM in front of the XNNPACK-based wasmBatchMatMul / wasmFusedMatMul, which take what it does not
@@ -20,6 +21,8 @@ export const fastKernels: readonly FastKernel[] = [
   wasmMaxPoolGrad,
   wasmSum,
   wasmMean,
+  wasmSharedIdentity,
+  wasmSharedCast,
 ];
 
 // Marks configs we registered. A global symbol, because the kernel registry is
