@@ -10,9 +10,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ModelSpec } from '../../../common/spec';
 import type { Model } from '../models/model';
-import type { Batch } from '../training/batch-source';
+import type { Batch, SampleBuffers } from '../training/batch-source';
 import type { GradientShards, SampleLosses, ShardGradients } from '../training/batch-gradients';
 import type { ShardRange } from '../training/shard-ranges';
+import { copyOut } from './copy-out';
 import type { FromReplica, ReplicaSetup, ToReplica } from './shard-messages';
 
 /** A replica thread failed to start, crashed or reported an error. */
@@ -153,22 +154,36 @@ export class ShardPool implements GradientShards {
     return Math.min(this.threads, batchSize);
   }
 
+  /**
+   * Buffers in the memory the replicas read, for a batch source to gather into: a batch
+   * gathered there reaches the replicas with no copy at all. Grown (and the replicas told)
+   * when a batch is larger than any before.
+   */
+  readonly sampleBuffers: SampleBuffers = (rows) => {
+    if (rows > this.labels.length) {
+      // grow for the largest batch so far (batch-size schedules only grow, as a rule)
+      this.x = new Float32Array(new SharedArrayBuffer(rows * this.featureSize * 4));
+      this.labels = new Int32Array(new SharedArrayBuffer(rows * 4));
+      this.lastBatch = null;
+      for (const r of this.replicas) this.send(r, { type: 'inputs', x: this.x.buffer, labels: this.labels.buffer });
+    }
+    return { x: this.x.subarray(0, rows * this.featureSize), labels: this.labels.subarray(0, rows) };
+  };
+
   async prepare(model: Model, batch: Batch): Promise<void> {
     if (this.failure) throw this.failure;
     const vars = model.groups.flatMap((g) => g.params);
-    const values = await Promise.all(vars.map((v) => v.data()));
-    values.forEach((v, i) => this.params.set(v as Float32Array, this.offsets[i]!));
+    await Promise.all(vars.map((v, i) => copyOut(v, this.params, this.offsets[i]!)));
     this.version += 1;
     if (batch !== this.lastBatch) {
       const { x, labels } = batch.host;
-      if (labels.length > this.labels.length) {
-        // grow for the largest batch so far (batch-size schedules only grow, as a rule)
-        this.x = new Float32Array(new SharedArrayBuffer(labels.length * this.featureSize * 4));
-        this.labels = new Int32Array(new SharedArrayBuffer(labels.length * 4));
-        for (const r of this.replicas) this.send(r, { type: 'inputs', x: this.x.buffer, labels: this.labels.buffer });
+      // a batch gathered into sampleBuffers is already where the replicas read
+      const inPlace = x.buffer === this.x.buffer && x.byteOffset === 0 && labels.buffer === this.labels.buffer && labels.byteOffset === 0;
+      if (!inPlace) {
+        const shared = this.sampleBuffers(labels.length);
+        shared.x.set(x);
+        shared.labels.set(labels);
       }
-      this.x.set(x);
-      this.labels.set(labels);
       this.lastBatch = batch;
     }
   }

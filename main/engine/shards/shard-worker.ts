@@ -13,6 +13,7 @@ import { disposeBatch, makeBatch, type Batch } from '../training/batch-source';
 import { gradientSum, readStats, sampleLosses } from '../training/batch-gradients';
 import { readValues } from '../training/read-back';
 import { subtreeParts } from '../training/shard-ranges';
+import { copyOut } from './copy-out';
 import type { FromReplica, ReplicaSetup, ToReplica } from './shard-messages';
 
 const setup = workerData as ReplicaSetup;
@@ -57,11 +58,15 @@ async function start(): Promise<Replica> {
   };
 }
 
+// wasm copies a tensor's values into its heap when it is made, so views of the shared memory
+// do; the cpu backend keeps the array it is given, which the next step overwrites: a copy
+const copied = setup.backend === 'cpu';
+const view = <T extends Float32Array | Int32Array>(a: T, start: number, end: number): T => (copied ? a.slice(start, end) : a.subarray(start, end)) as T;
+
 function loadWeights(r: Replica, version: number): void {
   if (r.version === version) return;
   r.vars.forEach((v, i) => {
-    // a copy: the cpu backend would otherwise keep the shared view, which the next step overwrites
-    const value = tf.tensor(r.params.slice(r.offsets[i]!, r.offsets[i]! + v.size), v.shape, 'float32');
+    const value = tf.tensor(view(r.params, r.offsets[i]!, r.offsets[i]! + v.size), v.shape, 'float32');
     v.assign(value);
     value.dispose();
   });
@@ -70,7 +75,7 @@ function loadWeights(r: Replica, version: number): void {
 
 function rows(r: Replica, start: number, size: number): Batch {
   const f = r.featureSize;
-  return makeBatch(r.x.slice(start * f, (start + size) * f), r.labels.slice(start, start + size), setup.inputShape, setup.numClasses);
+  return makeBatch(view(r.x, start * f, (start + size) * f), view(r.labels, start, start + size), setup.inputShape, setup.numClasses);
 }
 
 async function handle(r: Replica, message: ToReplica): Promise<void> {
@@ -91,7 +96,7 @@ async function handle(r: Replica, message: ToReplica): Promise<void> {
     const { grads, stats, partSquares } = gradientSum(r.model, batch, parts, message.mask, message.divisor, message.partNorms);
     let squares: Float32Array | null = null;
     try {
-      for (let i = 0; i < grads.length; i++) r.grads.set(await grads[i]!.data(), r.offsets[i]!);
+      for (let i = 0; i < grads.length; i++) await copyOut(grads[i]!, r.grads, r.offsets[i]!);
       if (partSquares) squares = (await readValues(partSquares.squares)) as Float32Array;
     } finally {
       grads.forEach((g) => g.dispose());

@@ -101,7 +101,7 @@ async function loop(
   control: RunControl,
 ): Promise<RunSummary> {
   const seed = spec.training.seed;
-  const source = new BatchSource(data.train, data.inputShape, data.numClasses, streamSeed(seed, 'batchOrder'));
+  const source = new BatchSource(data.train, data.inputShape, data.numClasses, streamSeed(seed, 'batchOrder'), shards?.sampleBuffers);
   const started = performance.now();
   const evaluate = createRunEvaluation(model, data, spec.training, () => performance.now() - started);
   const shouldEvaluate = createEvalSchedule(spec.training, plan);
