@@ -93,6 +93,25 @@ describe('convBlock', () => {
     tf.dispose([x, w, b]);
   });
 
+  it('follows its variables when they are assigned (wasm keeps XNNPACK operators per filter and bias buffer)', async () => {
+    const geometry = geometries[0]!;
+    const options = { ...geometry, activation: 'relu' as const };
+    const afterUpdate = (block: Block) => () => {
+      const [x, w0, b0] = inputs(geometry);
+      const w = tf.variable(w0);
+      const b = tf.variable(b0);
+      block(x, w, b).dataSync();
+      w.assign(tf.mul(w0, -0.5));
+      b.assign(tf.add(b0, 0.25));
+      const y = block(x, w, b);
+      tf.dispose([w, b]);
+      return y;
+    };
+    const expected = await computeOn('cpu', afterUpdate((x, w, b) => reference(x, w, b, options)));
+    const actual = await computeOn('wasm', afterUpdate((x, w, b) => convBlock(x, w, b, { ...options, inputGradient: true })));
+    expectClose(actual, expected);
+  });
+
   it('leaves no tensors behind over training steps', async () => {
     await useBackend('wasm');
     const geometry = geometries[2]!;
