@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { convBlock } from './conv-block';
+import { dense, isFusedActivation } from './dense';
 import { activate, disposeModel, GroupBuilder, maxPool, type Model } from './model';
 
 export interface ConvBlock {
@@ -61,14 +63,27 @@ export function buildCnn(options: CnnOptions): Model {
     state: builder.state,
     apply(x, mode) {
       let t = tf.reshape(x, [x.shape[0]!, height, width, channels]) as tf.Tensor4D;
-      for (const { w: kernel, b, block } of convs) {
-        t = activate(tf.add(tf.conv2d(t, kernel as tf.Tensor4D, block.stride, block.padding), b), options.activation, mode.frozen) as tf.Tensor4D;
+      convs.forEach(({ w: kernel, b, block }, i) => {
+        const { activation } = options;
+        if (mode.frozen === undefined && isFusedActivation(activation)) {
+          // the training step: one fused op per block; the first block's input is the data, so no gradient is taken with respect to it
+          t = convBlock(t, kernel, b, { activation, stride: block.stride, padding: block.padding, inputGradient: i > 0 });
+        } else {
+          // curvature records or replays the activation pattern (ForwardMode.frozen): separate ops
+          t = activate(tf.add(tf.conv2d(t, kernel as tf.Tensor4D, block.stride, block.padding), b), activation, mode.frozen) as tf.Tensor4D;
+        }
         if (block.pool > 1) t = maxPool(t, block.pool, mode.frozen);
-      }
+      });
       let d: tf.Tensor = tf.reshape(t, [t.shape[0], flat]);
       denses.forEach(([dw, db], i) => {
-        d = tf.add(tf.matMul(d as tf.Tensor2D, dw as tf.Tensor2D), db);
-        if (i + 1 < denses.length) d = activate(d, options.activation, mode.frozen);
+        const activation = i + 1 < denses.length ? options.activation : 'linear';
+        if (mode.frozen === undefined && isFusedActivation(activation)) {
+          // the input is the flattened feature map (its gradient feeds the convolutions), or the data when there are none
+          d = dense(d as tf.Tensor2D, dw, db, { activation, inputGradient: i > 0 || convs.length > 0 });
+        } else {
+          d = tf.add(tf.matMul(d as tf.Tensor2D, dw as tf.Tensor2D), db);
+          if (i + 1 < denses.length) d = activate(d, options.activation, mode.frozen);
+        }
       });
       return d as tf.Tensor2D;
     },
