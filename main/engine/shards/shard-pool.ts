@@ -62,7 +62,8 @@ export class ShardPool implements GradientShards {
   private readonly featureSize: number;
   private x = new Float32Array(new SharedArrayBuffer(0));
   private labels = new Int32Array(new SharedArrayBuffer(0));
-  private lastBatch: Batch | null = null;
+  /** what the shared rows hold: a batch source's gather into them, a batch copied in, or nothing yet */
+  private holding: Batch | 'gathered' | null = null;
   private version = 0;
   private nextId = 0;
   private failure: Error | null = null;
@@ -164,9 +165,9 @@ export class ShardPool implements GradientShards {
       // grow for the largest batch so far (batch-size schedules only grow, as a rule)
       this.x = new Float32Array(new SharedArrayBuffer(rows * this.featureSize * 4));
       this.labels = new Int32Array(new SharedArrayBuffer(rows * 4));
-      this.lastBatch = null;
       for (const r of this.replicas) this.send(r, { type: 'inputs', x: this.x.buffer, labels: this.labels.buffer });
     }
+    this.holding = 'gathered';
     return { x: this.x.subarray(0, rows * this.featureSize), labels: this.labels.subarray(0, rows) };
   };
 
@@ -175,16 +176,16 @@ export class ShardPool implements GradientShards {
     const vars = model.groups.flatMap((g) => g.params);
     await Promise.all(vars.map((v, i) => copyOut(v, this.params, this.offsets[i]!)));
     this.version += 1;
-    if (batch !== this.lastBatch) {
-      const { x, labels } = batch.host;
-      // a batch gathered into sampleBuffers is already where the replicas read
-      const inPlace = x.buffer === this.x.buffer && x.byteOffset === 0 && labels.buffer === this.labels.buffer && labels.byteOffset === 0;
-      if (!inPlace) {
-        const shared = this.sampleBuffers(labels.length);
-        shared.x.set(x);
-        shared.labels.set(labels);
-      }
-      this.lastBatch = batch;
+    const { x, labels } = batch.host;
+    // a batch gathered into sampleBuffers is already where the replicas read
+    const inPlace = x.buffer === this.x.buffer && x.byteOffset === 0 && labels.buffer === this.labels.buffer && labels.byteOffset === 0;
+    if (inPlace) {
+      if (this.holding !== 'gathered') throw new ShardError('a batch gathered into the shared rows was prepared after another batch had been copied over them');
+    } else if (this.holding !== batch) {
+      const shared = this.sampleBuffers(labels.length);
+      shared.x.set(x);
+      shared.labels.set(labels);
+      this.holding = batch;
     }
   }
 
