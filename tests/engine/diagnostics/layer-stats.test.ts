@@ -1,13 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { selectBackend } from '../../../main/engine/backend';
-import { layerStats, snapshotWeights } from '../../../main/engine/diagnostics/layer-stats';
+import { layerStats, layerStatsInPlace, layerStatsOnDevice, snapshotWeights } from '../../../main/engine/diagnostics/layer-stats';
+import { buildModel } from '../../../main/engine/models/build-model';
 import { LAYER_OFFSETS, LAYER_SIZES, createTinyMlp, type TinyMlp } from './tiny-mlp';
 
 beforeAll(async () => {
   // selectBackend also registers tfjs's gradient functions
   await selectBackend('cpu');
 });
+
+const relative = (a: number, b: number): number => Math.abs(a - b) / Math.max(Math.abs(b), 1e-30);
 
 const LR = 0.3;
 
@@ -42,10 +45,13 @@ describe('per-layer step statistics', () => {
   });
   afterEach(() => mlp.dispose());
 
-  it('match plain-JS norms and dot products, weight norm taken before the step', async () => {
+  it.each([
+    ['in place (host memory)', layerStats],
+    ['on the device', layerStatsOnDevice],
+  ] as const)('%s: match plain-JS norms and dot products, weight norm taken before the step', async (_, compute) => {
     const { grads, before, flatGrad, w0, w1 } = sgdStep(mlp);
     try {
-      const stats = await layerStats(mlp.groups, grads, before);
+      const stats = await compute(mlp.groups, grads, before);
       expect(stats).toHaveLength(2);
       stats.forEach((s, l) => {
         const e = expectedStats(flatGrad, w0, w1, l as 0 | 1);
@@ -71,14 +77,17 @@ describe('per-layer step statistics', () => {
     }
   });
 
-  it('reads all layers back with one asynchronous data() and no synchronous read', async () => {
+  it.each([
+    ['in place, with no read at all', layerStats, 0],
+    ['on the device, with one asynchronous data()', layerStatsOnDevice, 1],
+  ] as const)('reads all layers %s and no synchronous read', async (_, compute, reads) => {
     const { grads, before } = sgdStep(mlp);
     const data = vi.spyOn(tf.Tensor.prototype, 'data');
     const dataSync = vi.spyOn(tf.Tensor.prototype, 'dataSync');
     const arraySync = vi.spyOn(tf.Tensor.prototype, 'arraySync');
     try {
-      await layerStats(mlp.groups, grads, before);
-      expect(data).toHaveBeenCalledTimes(1);
+      await compute(mlp.groups, grads, before);
+      expect(data).toHaveBeenCalledTimes(reads);
       expect(dataSync).not.toHaveBeenCalled();
       expect(arraySync).not.toHaveBeenCalled();
     } finally {
@@ -104,10 +113,52 @@ describe('per-layer step statistics', () => {
   it('says which argument does not match the layers', async () => {
     const { grads, before } = sgdStep(mlp);
     try {
-      await expect(layerStats(mlp.groups, grads, before.slice(0, 1))).rejects.toThrow(/before has 1 layers, the model has 2/);
-      await expect(layerStats(mlp.groups, [grads[0]!, grads[1]!.slice(0, 1)], before)).rejects.toThrow(/grads\[1\] has 1 tensors, layer dense_2 has 2/);
+      for (const compute of [layerStats, layerStatsOnDevice]) {
+        await expect(compute(mlp.groups, grads, before.slice(0, 1))).rejects.toThrow(/before has 1 layers, the model has 2/);
+        await expect(compute(mlp.groups, [grads[0]!, grads[1]!.slice(0, 1)], before)).rejects.toThrow(/grads\[1\] has 1 tensors, layer dense_2 has 2/);
+      }
+      const wrong = [grads[0]!, [grads[1]![0]!.reshape([-1]).slice(0, 3), grads[1]![1]!]];
+      expect(() => layerStatsInPlace(mlp.groups, wrong, before)).toThrow(/layer dense_2 param 0 has 12 values, its gradient 3, its snapshot 12/);
+      tf.dispose(wrong[1]![0]!);
     } finally {
       tf.dispose([grads, before]);
+    }
+  });
+});
+
+describe.each(['cpu', 'wasm'] as const)('layer statistics in place on %s', (backend) => {
+  beforeAll(async () => {
+    await selectBackend(backend);
+  });
+  afterAll(async () => {
+    await selectBackend('cpu');
+  });
+
+  it('agree with the device path on an MNIST-sized MLP (784-256-128-10), to float32 summation error', async () => {
+    const model = buildModel({ kind: 'mlp', hidden: [256, 128], activation: 'relu' }, [784], 10, 3);
+    const params = model.groups.flatMap((g) => g.params);
+    const grads = model.groups.map((g) => g.params.map((p, i) => tf.randomNormal(p.shape, 0, 1 + i, 'float32', 5 + i)));
+    const before = snapshotWeights(model.groups);
+    try {
+      tf.tidy(() => model.groups.forEach((g, l) => g.params.forEach((p, i) => p.assign(tf.sub(p, tf.mul(grads[l]![i]!, 0.01))))));
+      const inPlace = layerStatsInPlace(model.groups, grads, before);
+      expect(inPlace).not.toBeNull();
+      const onDevice = await layerStatsOnDevice(model.groups, grads, before);
+      inPlace!.forEach((s, l) => {
+        const d = onDevice[l]!;
+        // the device sums in float32 over up to 200,704 values; in place sums in float64
+        for (const key of ['gradNorm', 'weightNorm', 'updateNorm', 'lossUpdateShare'] as const) {
+          expect(relative(s[key], d[key]), `layer ${l} ${key}`).toBeLessThan(1e-4);
+        }
+        expect(s.updateNorm).toBeGreaterThan(0);
+      });
+      // and against a float64 reference of one layer's gradient norm
+      const g0 = await Promise.all(grads[0]!.map((t) => t.data()));
+      const exact = Math.sqrt(g0.reduce((sum, values) => sum + values.reduce((a, v) => a + v * v, 0), 0));
+      expect(relative(inPlace![0]!.gradNorm, exact)).toBeLessThan(1e-12);
+    } finally {
+      tf.dispose([grads, before]);
+      params.forEach((p) => p.dispose());
     }
   });
 });

@@ -34,6 +34,13 @@ describeWebgpu('the engine on WebGPU', availability, () => {
     expect(gpu.steps.map((s) => s.step)).toEqual(cpu.steps.map((s) => s.step));
     gpu.steps.forEach((s, i) => expect(Math.abs(s.loss - cpu.steps[i]!.loss) / cpu.steps[i]!.loss).toBeLessThan(1e-3));
     expect(gpu.layerRows.length).toBe(cpu.layerRows.length);
+    // WebGPU sums the layer statistics on the device, cpu in place in host memory (layer-stats.ts)
+    gpu.layerRows.forEach((r, i) => {
+      const c = cpu.layerRows[i]!;
+      for (const key of ['gradNorm', 'weightNorm', 'updateNorm'] as const) {
+        expect(Math.abs(r[key] - c[key]) / c[key], `row ${i} ${key}`).toBeLessThan(1e-3);
+      }
+    });
   }, 600_000);
 
   it('every optimizer trains an MLP with layer statistics and curvature', async () => {
