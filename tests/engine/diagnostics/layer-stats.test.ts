@@ -153,7 +153,7 @@ describe.each(['cpu', 'wasm'] as const)('layer statistics in place on %s', (back
         expect(s.updateNorm).toBeGreaterThan(0);
       });
       // and against a float64 reference of one layer's gradient norm
-      const g0 = await Promise.all(grads[0]!.map((t) => t.data()));
+      const g0 = await Promise.all(grads[0]!.map((t) => t.data() as Promise<Float32Array>));
       const exact = Math.sqrt(g0.reduce((sum, values) => sum + values.reduce((a, v) => a + v * v, 0), 0));
       expect(relative(inPlace![0]!.gradNorm, exact)).toBeLessThan(1e-12);
     } finally {
