@@ -61,6 +61,16 @@ export function bareRunSpec(spec: RunSpecInput): RunSpecInput {
   return { ...spec, diagnostics: { every: steps + 1, curvatureEvery: 0, lossUpdate: false, ...STUDY_DIAGNOSTICS_OFF } };
 }
 
+/**
+ * The same run without sharpness, its other diagnostics at the spec's defaults. Sharpness is
+ * due every 1000 steps and at a run's last step, so a short bench run fires it at its first and
+ * last step: in 60 steps of the CNN at B=512 that is 21 s of Lanczos against 35 s of training,
+ * some 30 times the weight it has in a run of the default cadence (docs/benchmarks.md).
+ */
+export function withoutSharpness(spec: RunSpecInput): RunSpecInput {
+  return { ...spec, diagnostics: { ...spec.diagnostics, sharpnessEvery: 0 } };
+}
+
 /** The spec with `threads` (data-parallel shards in one run). */
 export function withThreads(spec: RunSpecInput, threads: number): RunSpecInput {
   return { ...spec, threads };

@@ -6,12 +6,14 @@
  *   - CNN B=512 vs PyTorch, 2 threads each (Batchscope's training step alone)
  * Batchscope trains through `trainRun` (train-child.ts), as a run of the app would;
  * throughput counts the steps only (the sum of their times as the loop reports
- * them), not the data loading or the final evaluation.
+ * them), not the data loading or the final evaluation. The scaling rows train with the
+ * spec's default diagnostics but sharpness (run-specs.ts, withoutSharpness): every
+ * step's layer statistics and ΔL, the study diagnostics every 10 steps, curvature every 50.
  */
 import { join } from 'node:path';
 import { repoRoot, runChild, runTsChild } from './child-process';
 import { formatNumber, unmeasuredRow, type Row, type Target } from './report';
-import { bareRunSpec, cnnRunSpec, mlpRunSpec, withThreads } from './run-specs';
+import { bareRunSpec, cnnRunSpec, mlpRunSpec, withoutSharpness, withThreads } from './run-specs';
 import { median } from './stats';
 import { stepArgList, type StepResult } from './step-result';
 import { pinnedThreadEnv, type TorchPython } from './torch-python';
@@ -45,7 +47,7 @@ async function scalingRow(id: ThreadedRowId, label: string, spec: RunSpecInput, 
   for (let round = 0; round < o.rounds; round++) {
     for (const threads of [1, THREADS]) {
       o.log(`  ${id} · ${threads} thread(s) · round ${round + 1}/${o.rounds}`);
-      const ms = await runStepMs(withThreads(spec, threads));
+      const ms = await runStepMs(withThreads(withoutSharpness(spec), threads));
       (threads === 1 ? one : two).push(ms);
       o.log(`    ${ms.toFixed(1)} ms/step`);
     }
@@ -59,7 +61,10 @@ async function scalingRow(id: ThreadedRowId, label: string, spec: RunSpecInput, 
     reference: `${sps(oneMs)}, 1 thread`,
     measured: oneMs / twoMs,
     target,
-    notes: [`step ms with 1 thread [${one.map((v) => v.toFixed(1)).join(', ')}], with ${THREADS} [${two.map((v) => v.toFixed(1)).join(', ')}]`],
+    notes: [
+      `step ms with 1 thread [${one.map((v) => v.toFixed(1)).join(', ')}], with ${THREADS} [${two.map((v) => v.toFixed(1)).join(', ')}]`,
+      'default diagnostics but sharpness (due at the first and last step of a short run, every 1000 steps otherwise)',
+    ],
   };
 }
 
