@@ -17,6 +17,12 @@
  *   all-layers           2 per sign draw for all layers at once (default: all next-power-of-two ≥ L draws)
  *   hutchinson           2 per probe per layer (2·samples·L)
  *   lars-proxy           0 (and no recording pass)
+ *
+ * With `shards` (threads holding replicas of the model at the same weights, with the same
+ * loss), gradient-difference deals its layers out among the threads (layer-dealing.ts): each
+ * thread records the pattern and, unless g is given, computes g itself, then its own layers'
+ * passes. Every layer's pair is computed exactly as on one thread, so the
+ * results are the same bit for bit.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { CurvatureEstimator } from '../../../common/spec';
@@ -24,6 +30,7 @@ import type { LayerGroup } from '../models/layer-group';
 import type { CurvatureOracle, LayerCurvature } from '../optimizers/optimizer';
 import { createRng } from '../rng';
 import { hadamardOrder, type ProbeRng } from './balanced-probes';
+import { dealLayers } from './layer-dealing';
 import { allLayers, gradientDifference, larsProxy, lossDifference, type EstimatorSettings } from './finite-difference-estimators';
 import { hutchinsonDiagonalOf, hutchinsonKappa, type HutchinsonDiagonal, type HutchinsonSettings } from './hutchinson';
 import { freezeActivations, gradientsOf, type FrozenLoss, type LossFn } from './perturbation';
@@ -63,6 +70,39 @@ export interface CurvatureOptions {
   rng?: ProbeRng;
   /** seed of a fresh generator when no rng is given (default a fixed one, so results replay) */
   seed?: number;
+  /** other threads to share gradient-difference's layers with */
+  shards?: CurvatureShards;
+}
+
+/**
+ * Threads holding replicas of the model at the same weights, with the same loss
+ * (step-curvature.ts builds one over a run's shard pool).
+ */
+export interface CurvatureShards {
+  /** threads in all, this one included */
+  readonly threads: number;
+  /** ms of each layer's passes in the last split estimate, kept from step to step to deal the next one by */
+  layerMs: number[] | null;
+  /** hands the other threads the current weights and samples, and g where given (grads[l][p]) */
+  prepare(grads: tf.Tensor[][] | null): Promise<void>;
+  /**
+   * Estimator 1's [κ_l, error_l] pairs of `layers`, flat, and each layer's ms, computed on thread
+   * `shard` (1 … threads − 1) with g from `prepare` (givenGrads) or computed there; the request is
+   * sent before this returns its promise.
+   */
+  gradientDifference(shard: number, layers: number[], givenGrads: boolean, settings: ShardedEstimateSettings): Promise<LayerPairs>;
+}
+
+/** Estimator 1's [κ_l, error_l] pairs of some layers, flat, and the ms each layer's passes took. */
+export interface LayerPairs {
+  pairs: Float32Array;
+  layerMs: number[];
+}
+
+/** What a replica thread needs of the estimate's options to compute its layers as this thread would. */
+export interface ShardedEstimateSettings {
+  relativeStep: number;
+  freezeActivations: boolean;
 }
 
 const DEFAULT_RELATIVE_STEP = 1e-3;
@@ -151,6 +191,7 @@ class CurvatureSession {
     private readonly plainLoss: LossFn,
     private readonly o: Resolved,
     private readonly given: tf.Tensor[][] | undefined,
+    private readonly shards: CurvatureShards | undefined,
   ) {}
 
   private frozen(): FrozenLoss {
@@ -173,11 +214,56 @@ class CurvatureSession {
     return diag;
   }
 
+  /** Layers dealt out by dealLayers; the other threads' requests go out before this thread's own passes. */
+  private async shardedGradientDifference(shards: CurvatureShards): Promise<LayerCurvature> {
+    const { groups, o } = this;
+    const threads = Math.min(shards.threads, groups.length);
+    const dealt = dealLayers(groups.length, threads, shards.layerMs);
+    const layersOf = (thread: number): number[] => dealt[thread]!;
+    await shards.prepare(this.given ?? null);
+    const others = Array.from({ length: threads - 1 }, (_, i) => i + 1);
+    const settings: ShardedEstimateSettings = { relativeStep: o.relativeStep, freezeActivations: o.freeze };
+    const remote = Promise.allSettled(others.map((s) => shards.gradientDifference(s, layersOf(s), this.given !== undefined, settings)));
+    // g and the pattern after the requests are out: the other threads compute theirs meanwhile
+    const own = await this.gradientDifferencePairs(layersOf(0));
+    const settled = await remote;
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const byThread = [own, ...settled.map((r) => (r as PromiseFulfilledResult<LayerPairs>).value)];
+    const kappa = new Array<number>(groups.length);
+    const error = new Array<number>(groups.length);
+    const layerMs = new Array<number>(groups.length);
+    byThread.forEach(({ pairs, layerMs: ms }, thread) =>
+      layersOf(thread).forEach((l, j) => {
+        kappa[l] = pairs[2 * j]!;
+        error[l] = pairs[2 * j + 1]!;
+        layerMs[l] = ms[j]!;
+      }),
+    );
+    shards.layerMs = layerMs;
+    return { kappa, error };
+  }
+
+  /** Estimator 1's pairs of `layers`, and each layer's ms: g first, then the pattern, as every thread does. */
+  async gradientDifferencePairs(layers: number[]): Promise<LayerPairs> {
+    const g = this.grads();
+    const layerMs: number[] = [];
+    const table = gradientDifference(this.groups, this.frozen().lossFn, g, this.o, layers, layerMs);
+    try {
+      return { pairs: Float32Array.from(await readValues(table)), layerMs };
+    } finally {
+      table.dispose();
+    }
+  }
+
   async estimate(estimator: CurvatureEstimator): Promise<LayerCurvature> {
     const { groups, o } = this;
     if (estimator === 'lars-proxy') {
       // needs no pattern: g alone (given, or from the plain loss)
       return readPairs(larsProxy(groups, this.grads()));
+    }
+    if (estimator === 'gradient-difference' && this.shards && this.shards.threads > 1 && groups.length > 1) {
+      return this.shardedGradientDifference(this.shards);
     }
     const g = this.grads();
     const loss = this.frozen();
@@ -186,6 +272,7 @@ class CurvatureSession {
       for (let l = 0; l < groups.length; l++) diagonals.push(await this.diagonal(l));
       return hutchinsonKappa(g, diagonals);
     }
+
     return readPairs(
       estimator === 'gradient-difference' ? gradientDifference(groups, loss.lossFn, g, o)
       : estimator === 'loss-difference' ? lossDifference(groups, loss.lossFn, g, loss.centre, o)
@@ -208,9 +295,29 @@ export async function estimateLayerCurvature(
   estimator: CurvatureEstimator = 'gradient-difference',
   options: CurvatureOptions = {},
 ): Promise<LayerCurvature> {
-  const session = new CurvatureSession(groups, lossFn, resolve(options, groups.length), options.grads);
+  const session = new CurvatureSession(groups, lossFn, resolve(options, groups.length), options.grads, options.shards);
   try {
     return await session.estimate(estimator);
+  } finally {
+    session.dispose();
+  }
+}
+
+/**
+ * A replica thread's share of a sharded gradient-difference estimate (CurvatureShards): the
+ * pairs of `layers`, flat, computed as the thread that asked computes its own.
+ */
+export async function gradientDifferenceShare(
+  groups: LayerGroup[],
+  lossFn: LossFn,
+  layers: number[],
+  settings: ShardedEstimateSettings,
+  grads?: tf.Tensor[][],
+): Promise<LayerPairs> {
+  const options = { relativeStep: settings.relativeStep, freezeActivations: settings.freezeActivations };
+  const session = new CurvatureSession(groups, lossFn, resolve(options, groups.length), grads, undefined);
+  try {
+    return await session.gradientDifferencePairs(layers);
   } finally {
     session.dispose();
   }
@@ -224,7 +331,7 @@ export async function hutchinsonDiagonal(
   options: Pick<CurvatureOptions, 'relativeStep' | 'rng' | 'seed' | 'freezeActivations'> & { samples?: number } = {},
 ): Promise<HutchinsonDiagonal> {
   if (!groups[layer]) throw new RangeError(`layer ${layer} is out of range: the model has ${groups.length} layers`);
-  const session = new CurvatureSession(groups, lossFn, resolve({ ...options, hutchinsonSamples: options.samples }, groups.length), undefined);
+  const session = new CurvatureSession(groups, lossFn, resolve({ ...options, hutchinsonSamples: options.samples }, groups.length), undefined, undefined);
   try {
     return await session.diagonal(layer);
   } finally {
@@ -275,7 +382,7 @@ export interface DisposableCurvatureOracle extends CurvatureOracle {
 }
 
 export function createCurvatureOracle(groups: LayerGroup[], lossFn: LossFn, options: CurvatureOptions = {}): DisposableCurvatureOracle {
-  const session = new CurvatureSession(groups, lossFn, resolve(options, groups.length), options.grads);
+  const session = new CurvatureSession(groups, lossFn, resolve(options, groups.length), options.grads, options.shards);
   const results = new Map<CurvatureEstimator, Promise<LayerCurvature>>();
   return {
     async layerCurvature(estimator) {

@@ -20,16 +20,18 @@ export interface EstimatorSettings {
 /** keeps ‖w_l‖ off zero in lars-proxy */
 const TINY_NORM = 1e-30;
 
-/** Stacks per-layer [κ_l, error_l] pairs into one [L, 2] tensor (one read-back for all layers). */
-function stackLayers(perLayer: (l: number) => tf.Tensor1D, layers: number): tf.Tensor2D {
+/** Stacks [κ_l, error_l] pairs of the given layers into one [layers.length, 2] tensor (one read-back for all). */
+function stackLayers(perLayer: (l: number) => tf.Tensor1D, layers: readonly number[]): tf.Tensor2D {
   const rows: tf.Tensor1D[] = [];
   try {
-    for (let l = 0; l < layers; l++) rows.push(perLayer(l));
+    for (const l of layers) rows.push(perLayer(l));
     return tf.stack(rows) as tf.Tensor2D;
   } finally {
     tf.dispose(rows);
   }
 }
+
+const allOf = (groups: LayerGroup[]): number[] => groups.map((_, l) => l);
 
 /**
  * |κ₊ − κ₋|/2 of the one-sided estimates κ± = ±ĝ·(g(w ± h ĝ) − g(w))/h, i.e.
@@ -40,11 +42,25 @@ function oneSidedSpread(dir: tf.Tensor[], plus: tf.Tensor[], minus: tf.Tensor[],
   return tf.div(tf.abs(groupDot(dir, plus.map((p, i) => tf.sub(tf.add(p, minus[i]!), tf.mul(g[i]!, 2))))), twoH);
 }
 
-/** Estimator 1: ĝ_l · [g_l(w + h ĝ_l) − g_l(w − h ĝ_l)] / 2h, one layer at a time. Error: oneSidedSpread. */
-export function gradientDifference(groups: LayerGroup[], lossFn: () => tf.Scalar, grads: tf.Tensor[][], o: EstimatorSettings): tf.Tensor2D {
+/**
+ * Estimator 1: ĝ_l · [g_l(w + h ĝ_l) − g_l(w − h ĝ_l)] / 2h, one layer at a time. Error: oneSidedSpread.
+ * `layers` (default all) picks the rows: each layer's pair depends only on the weights, the loss
+ * and g, so threads holding replicas of the model may compute different layers (shard-pool.ts).
+ * `layerMs`, when given, receives the ms each layer's passes took (wall time of a backend that
+ * computes as it is called: wasm, cpu), in the order of `layers`.
+ */
+export function gradientDifference(
+  groups: LayerGroup[],
+  lossFn: () => tf.Scalar,
+  grads: tf.Tensor[][],
+  o: Pick<EstimatorSettings, 'relativeStep'>,
+  layers: readonly number[] = allOf(groups),
+  layerMs?: number[],
+): tf.Tensor2D {
   return stackLayers((l) => {
     const params = groups[l]!.params;
-    return withRestore(params, (originals) =>
+    const started = performance.now();
+    const pair = withRestore(params, (originals) =>
       tf.tidy(() => {
         const dir = unitDirection(grads[l]!);
         const h = stepSize(originals, o.relativeStep);
@@ -57,7 +73,9 @@ export function gradientDifference(groups: LayerGroup[], lossFn: () => tf.Scalar
         return tf.stack([kappa, oneSidedSpread(dir, plus, minus, grads[l]!, twoH as tf.Scalar)]) as tf.Tensor1D;
       }),
     );
-  }, groups.length);
+    layerMs?.push(performance.now() - started);
+    return pair;
+  }, layers);
 }
 
 /**
@@ -84,7 +102,7 @@ export function lossDifference(groups: LayerGroup[], lossFn: () => tf.Scalar, gr
         return tf.stack([kappa, tf.abs(tf.sub(kappa, coarse))]) as tf.Tensor1D;
       }),
     );
-  }, groups.length);
+  }, allOf(groups));
 }
 
 /**
@@ -142,6 +160,6 @@ export function larsProxy(groups: LayerGroup[], grads: tf.Tensor[][]): tf.Tensor
       tf.tidy(() =>
         tf.stack([tf.div(tf.sqrt(sumSquares(grads[l]!)), tf.maximum(tf.sqrt(sumSquares(groups[l]!.params)), TINY_NORM)), tf.scalar(Number.NaN)]),
       ) as tf.Tensor1D,
-    groups.length,
+    allOf(groups),
   );
 }

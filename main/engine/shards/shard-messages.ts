@@ -1,5 +1,6 @@
 /** Messages between a run's main thread (shard-pool.ts) and one replica thread (shard-worker.ts). */
 import type { ModelSpec } from '../../../common/spec';
+import type { ShardedEstimateSettings } from '../diagnostics/curvature';
 import type { ShardRange } from '../training/shard-ranges';
 
 export interface ReplicaSetup {
@@ -14,6 +15,8 @@ export interface ReplicaSetup {
   params: SharedArrayBuffer;
   /** every replica's gradient, flat (replicas · P floats) */
   grads: SharedArrayBuffer;
+  /** g for the curvature estimators where the main thread has it (P floats) */
+  curvatureGrads: SharedArrayBuffer;
   /** TypeScript entry to load in development (through tsx); absent in a built app */
   entry?: string;
 }
@@ -32,10 +35,16 @@ export type ToReplica =
       mask: Float32Array | null;
       divisor: number;
       partNorms: boolean;
-    };
+    }
+  /**
+   * estimator 1's [κ_l, error_l] pairs of `layers` on the first `rows` rows (the curvature
+   * sub-batch), g from curvatureGrads when givenGrads, else computed from those rows
+   */
+  | { type: 'curvature'; id: number; version: number; rows: number; layers: number[]; givenGrads: boolean; settings: ShardedEstimateSettings };
 
 export type FromReplica =
   | { type: 'ready'; shapes: number[][]; backend: string }
   | { type: 'losses'; id: number; losses: Float32Array; correct: number }
   | { type: 'gradients'; id: number; lossSum: number; correct: number; partSquares: Float32Array | null }
+  | { type: 'curvature'; id: number; pairs: Float32Array; layerMs: number[] }
   | { type: 'failed'; id: number | null; error: { name: string; message: string; stack?: string } };

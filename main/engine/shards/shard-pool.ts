@@ -2,13 +2,16 @@
  * A run's replica threads (worker_threads of the training process): T − 1 of them, shard 0
  * being the main thread's own. Shared memory carries the weights out (one copy per step,
  * read once by every replica) and the gradients back (one region per replica); messages
- * carry only row ranges, masks and per-sample losses.
+ * carry only row ranges, masks and per-sample losses. The curvature estimators deal layers
+ * out to the replicas too (curvature.ts), g going through one more shared region.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { ModelSpec } from '../../../common/spec';
+import type { LayerPairs, ShardedEstimateSettings } from '../diagnostics/curvature';
 import type { Model } from '../models/model';
 import type { Batch, SampleBuffers } from '../training/batch-source';
 import type { GradientShards, SampleLosses, ShardGradients } from '../training/batch-gradients';
@@ -57,6 +60,7 @@ export class ShardPool implements GradientShards {
   private readonly replicas: ReplicaThread[] = [];
   private readonly params: Float32Array;
   private readonly grads: Float32Array;
+  private readonly curvatureGrads: Float32Array;
   private readonly offsets: number[] = [];
   private readonly paramCount: number;
   private readonly featureSize: number;
@@ -79,6 +83,7 @@ export class ShardPool implements GradientShards {
     this.featureSize = options.inputShape.reduce((a, b) => a * b, 1);
     this.params = new Float32Array(new SharedArrayBuffer(count * 4));
     this.grads = new Float32Array(new SharedArrayBuffer((threads - 1) * count * 4));
+    this.curvatureGrads = new Float32Array(new SharedArrayBuffer(count * 4));
   }
 
   /** Starts the replica threads and waits until each has built its model on its backend. */
@@ -105,6 +110,7 @@ export class ShardPool implements GradientShards {
       seed: this.options.seed,
       params: this.params.buffer as SharedArrayBuffer,
       grads: this.grads.buffer as SharedArrayBuffer,
+      curvatureGrads: this.curvatureGrads.buffer as SharedArrayBuffer,
       ...(entry ? { entry } : {}),
     };
     const worker = new Worker(file, { workerData: setup });
@@ -187,6 +193,20 @@ export class ShardPool implements GradientShards {
       shared.labels.set(labels);
       this.holding = batch;
     }
+  }
+
+  async prepareCurvature(model: Model, batch: Batch, grads: tf.Tensor[][] | null): Promise<void> {
+    await this.prepare(model, batch);
+    if (grads) await Promise.all(grads.flat().map((g, i) => copyOut(g, this.curvatureGrads, this.offsets[i]!)));
+  }
+
+  /** per-layer ms of the last curvature estimate split across the threads (curvature.ts deals the next one by them) */
+  curvatureLayerMs: number[] | null = null;
+
+  async curvature(replica: number, rows: number, layers: number[], givenGrads: boolean, settings: ShardedEstimateSettings): Promise<LayerPairs> {
+    const reply = await this.request(replica, { type: 'curvature', id: this.nextId++, version: this.version, rows, layers, givenGrads, settings });
+    if (reply.type !== 'curvature') throw new ShardError(`replica thread ${replica + 1} answered ${reply.type} to curvature`);
+    return { pairs: reply.pairs, layerMs: reply.layerMs };
   }
 
   async losses(replica: number, parts: readonly ShardRange[]): Promise<SampleLosses> {

@@ -2,7 +2,7 @@
  * A replica thread: the run's model, built again from the same spec on this thread's own
  * tfjs backend, computing the per-sample losses and the gradient of the rows it is sent.
  * Weights arrive through shared memory (loaded when their version changes), gradients
- * leave through it.
+ * leave through it. It also computes its share of the curvature estimators' layers.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -10,9 +10,11 @@ import { selectBackend } from '../backend';
 import { buildModel } from '../models/build-model';
 import type { Model } from '../models/model';
 import { disposeBatch, makeBatch, type Batch } from '../training/batch-source';
+import { gradientDifferenceShare } from '../diagnostics/curvature';
 import { gradientSum, readStats, sampleLosses } from '../training/batch-gradients';
 import { readValues } from '../training/read-back';
 import { subtreeParts } from '../training/shard-ranges';
+import { curvatureLoss } from '../training/step-curvature';
 import { copyOut } from './copy-out';
 import type { FromReplica, ReplicaSetup, ToReplica } from './shard-messages';
 
@@ -27,6 +29,7 @@ interface Replica {
   paramCount: number;
   params: Float32Array;
   grads: Float32Array;
+  curvatureGrads: Float32Array;
   version: number;
   x: Float32Array;
   labels: Int32Array;
@@ -51,6 +54,7 @@ async function start(): Promise<Replica> {
     paramCount,
     params: new Float32Array(setup.params),
     grads: new Float32Array(setup.grads, setup.replica * paramCount * 4, paramCount),
+    curvatureGrads: new Float32Array(setup.curvatureGrads),
     version: -1,
     x: new Float32Array(0),
     labels: new Int32Array(0),
@@ -78,6 +82,25 @@ function rows(r: Replica, start: number, size: number): Batch {
   return makeBatch(view(r.x, start * f, (start + size) * f), view(r.labels, start, start + size), setup.inputShape, setup.numClasses);
 }
 
+/** The layers' gradient-difference pairs on the curvature sub-batch (rows [0, rows)), as the main thread computes its own. */
+async function curvature(r: Replica, message: Extract<ToReplica, { type: 'curvature' }>): Promise<void> {
+  const batch = rows(r, 0, message.rows);
+  // g as the main thread has it (the step's gradient), one tensor per parameter, grouped by layer
+  const given = message.givenGrads
+    ? r.model.groups.map((group) => {
+        const at = r.vars.indexOf(group.params[0]!);
+        return group.params.map((p, i) => tf.tensor(view(r.curvatureGrads, r.offsets[at + i]!, r.offsets[at + i]! + p.size), p.shape, 'float32'));
+      })
+    : undefined;
+  try {
+    const { pairs, layerMs } = await gradientDifferenceShare(r.model.groups, curvatureLoss(r.model, batch), message.layers, message.settings, given);
+    post({ type: 'curvature', id: message.id, pairs, layerMs }, [pairs.buffer as ArrayBuffer]);
+  } finally {
+    if (given) tf.dispose(given.flat());
+    disposeBatch(batch);
+  }
+}
+
 async function handle(r: Replica, message: ToReplica): Promise<void> {
   if (message.type === 'inputs') {
     r.x = new Float32Array(message.x);
@@ -85,6 +108,7 @@ async function handle(r: Replica, message: ToReplica): Promise<void> {
     return;
   }
   loadWeights(r, message.version);
+  if (message.type === 'curvature') return curvature(r, message);
   const { rows: span, parts } = subtreeParts(message.parts, { first: 0, end: message.parts.length });
   const batch = rows(r, span.start, span.size);
   try {

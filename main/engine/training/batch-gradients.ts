@@ -6,6 +6,7 @@
  * computed by other threads — which changes no bit of the result.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { LayerPairs, ShardedEstimateSettings } from '../diagnostics/curvature';
 import type { GradientPart } from '../diagnostics/noise-scale';
 import type { Model } from '../models/model';
 import { disposeBatch, rowsOf, type Batch } from './batch-source';
@@ -68,6 +69,12 @@ export interface GradientShards {
   /** per-sample losses of the rows the parts cover, part by part */
   losses(replica: number, parts: readonly ShardRange[]): Promise<SampleLosses>;
   gradients(replica: number, parts: readonly ShardRange[], mask: Float32Array | null, divisor: number, partNorms: boolean): Promise<ShardGradients>;
+  /** prepare, and g for the curvature estimators where the caller has it (grads[l][p]) */
+  prepareCurvature(model: Model, batch: Batch, grads: tf.Tensor[][] | null): Promise<void>;
+  /** estimator 1's [κ_l, error_l] pairs of `layers` on the batch's first `rows` rows, flat; sent before it returns */
+  curvature(replica: number, rows: number, layers: number[], givenGrads: boolean, settings: ShardedEstimateSettings): Promise<LayerPairs>;
+  /** per-layer ms of the last split curvature estimate, kept for the next one (null before the first) */
+  curvatureLayerMs: number[] | null;
 }
 
 /** Which samples to keep (1) or leave out (0), from their losses. Always keeps at least one. */

@@ -8,12 +8,16 @@
  * of their own: unless samples were discarded (the step's loss is then over the kept
  * ones) or the model has batch norm (the step's statistics come from its micro-batches
  * or shards, the sub-batch's from all of it).
+ *
+ * In a run split across threads, gradient-difference deals its layers out to the replica
+ * threads (curvature.ts, CurvatureShards), which read the sub-batch from the shared rows.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { DiagnosticsSpec } from '../../../common/spec';
 import type { Model } from '../models/model';
 import type { CurvatureOracle } from '../optimizers/optimizer';
-import { createCurvatureOracle, type DisposableCurvatureOracle, type LossFn } from '../diagnostics/curvature';
+import { createCurvatureOracle, type CurvatureShards, type DisposableCurvatureOracle, type LossFn } from '../diagnostics/curvature';
+import type { GradientShards } from './batch-gradients';
 import { rowsOf, type Batch } from './batch-source';
 import { perSampleCrossEntropy } from './loss';
 
@@ -30,24 +34,60 @@ export function stepGradientServes(model: Model, batch: Batch, diag: Diagnostics
 }
 
 /**
- * `stepGrads`: the step's gradient (grads[l][p], not owned), given only where
- * stepGradientServes says it is the sub-batch's own.
+ * The mean loss of `rows` (the curvature sub-batch) at the model's current weights, in
+ * training mode without touching batch-norm statistics. The estimators record the
+ * activation pattern at w and replay it at w ± h·d (frozen-activations.ts).
  */
-export function createStepCurvature(model: Model, batch: Batch, diag: DiagnosticsSpec, seed: number, stepGrads?: tf.Tensor[][]): StepCurvature {
+export function curvatureLoss(model: Model, rows: Batch): LossFn {
+  const { x, oneHot } = rows;
+  return (frozen) => tf.mean(perSampleCrossEntropy(model.apply(x, { training: true, updateStats: false, frozen }), oneHot as tf.Tensor2D));
+}
+
+/** The shard pool as the estimators see it: replicas holding this batch's first `rows` rows at the current weights. */
+function curvatureShards(shards: GradientShards, model: Model, batch: Batch, rows: number): CurvatureShards {
+  return {
+    threads: shards.shardsFor(rows),
+    get layerMs() {
+      return shards.curvatureLayerMs;
+    },
+    set layerMs(ms) {
+      shards.curvatureLayerMs = ms;
+    },
+    prepare: (grads) => shards.prepareCurvature(model, batch, grads),
+    gradientDifference: (shard, layers, givenGrads, settings) => shards.curvature(shard - 1, rows, layers, givenGrads, settings),
+  };
+}
+
+/**
+ * `stepGrads`: the step's gradient (grads[l][p], not owned), given only where
+ * stepGradientServes says it is the sub-batch's own. `shards`: the run's replica threads, if any.
+ */
+export function createStepCurvature(
+  model: Model,
+  batch: Batch,
+  diag: DiagnosticsSpec,
+  seed: number,
+  stepGrads?: tf.Tensor[][],
+  shards: GradientShards | null = null,
+): StepCurvature {
   let inner: DisposableCurvatureOracle | null = null;
   let loss: LossFn | null = null;
   let tensors: tf.Tensor[] = [];
+  const size = Math.min(diag.curvatureBatch, batch.size);
   const subBatchLoss = (): LossFn => {
     if (loss) return loss;
-    const size = Math.min(diag.curvatureBatch, batch.size);
-    const { x, oneHot, labels } = rowsOf(batch, 0, size);
-    tensors = [x, oneHot, labels];
-    // the estimators record the activation pattern at w and replay it at w ± h·d (frozen-activations.ts)
-    loss = (frozen) => tf.mean(perSampleCrossEntropy(model.apply(x, { training: true, updateStats: false, frozen }), oneHot as tf.Tensor2D));
+    const rows = rowsOf(batch, 0, size);
+    tensors = [rows.x, rows.oneHot, rows.labels];
+    loss = curvatureLoss(model, rows);
     return loss;
   };
   const oracle = (): CurvatureOracle => {
-    inner ??= createCurvatureOracle(model.groups, subBatchLoss(), { relativeStep: diag.relativeStep, seed, ...(stepGrads ? { grads: stepGrads } : {}) });
+    inner ??= createCurvatureOracle(model.groups, subBatchLoss(), {
+      relativeStep: diag.relativeStep,
+      seed,
+      ...(stepGrads ? { grads: stepGrads } : {}),
+      ...(shards && shards.shardsFor(size) > 1 ? { shards: curvatureShards(shards, model, batch, size) } : {}),
+    });
     return inner;
   };
   return {

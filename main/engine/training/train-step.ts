@@ -49,7 +49,7 @@ export async function trainStep(input: TrainStepInput): Promise<StepOutcome> {
   const gradients = await batchGradients(model, batch, microBatch, input.discard, shards, { parts: due.noiseScale });
   // built lazily: it costs gradient passes only when the optimizer or the cadence calls it
   const stepGrads = stepGradientServes(model, batch, diag, gradients.discarded) ? gradients.grads : undefined;
-  const curvature = due.curvature || due.sharpness || optimizer.needsCurvature ? createStepCurvature(model, batch, diag, input.curvatureSeed, stepGrads) : null;
+  const curvature = due.curvature || due.sharpness || optimizer.needsCurvature ? createStepCurvature(model, batch, diag, input.curvatureSeed, stepGrads, shards) : null;
   try {
     const { loss, accuracy, discarded } = gradients;
     if (!Number.isFinite(loss)) return { loss, accuracy, discarded, lossUpdate: null, noiseScale: null, sharpness: null, layers: null };
