@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { diagnosticsSpecSchema } from '../common/spec';
 import { selectBackend } from '../main/engine/backend';
 import { loadDataset } from '../main/engine/data/load-dataset';
-import { layerStatsTensor, snapshotWeights } from '../main/engine/diagnostics/layer-stats';
+import { layerStatsInPlace, layerStatsTensor, snapshotWeights } from '../main/engine/diagnostics/layer-stats';
 import type { LayerGroup } from '../main/engine/models/layer-group';
 import { buildModel } from '../main/engine/models/build-model';
 import { createOptimizer } from '../main/engine/optimizers/create-optimizer';
@@ -23,7 +23,7 @@ import { timePerCall, timePerCallAsync } from './stats';
 import { parseStepArgs } from './step-result';
 import { workloads } from './workloads';
 
-/** layerStats' work with its one read-back done synchronously, so timePerCall can time it */
+/** layerStats' device path (a GPU backend's) with its one read-back done synchronously, so timePerCall can time it */
 function readStatsSync(groups: LayerGroup[], grads: tf.Tensor[][], before: tf.Tensor[][]): void {
   const table = layerStatsTensor(groups, grads, before);
   table.dataSync();
@@ -66,10 +66,10 @@ const parts: [string, () => void | Promise<void>][] = [
     },
   ],
   [
-    'layer statistics (snapshotWeights + layerStats), every step',
+    'layer statistics (snapshotWeights + layerStats, in place in the wasm heap), every step',
     () => {
       const before = snapshotWeights(model.groups);
-      readStatsSync(model.groups, grads, before);
+      layerStatsInPlace(model.groups, grads, before);
       tf.dispose(before);
     },
   ],
@@ -95,9 +95,13 @@ console.log(`  ${(curvature / diag.curvatureEvery).toFixed(2).padStart(7)} ms  â
 perStepMs += curvature / diag.curvatureEvery;
 console.log(`  ${perStepMs.toFixed(2).padStart(7)} ms  per step in all â†’ ${Math.round(B / (perStepMs / 1000))} samples/s`);
 
-const stats = await profileKernels(() => {
+const onDevice = () => {
   const before = snapshotWeights(model.groups);
   readStatsSync(model.groups, grads, before);
   tf.dispose(before);
-});
-console.log(`\nlayer statistics: ${stats.kernelCalls} kernel calls, ${stats.kernelMs.toFixed(2)} ms in kernels, ${stats.outsideKernelsMs.toFixed(2)} ms outside (profiled)`);
+};
+const deviceMs = timePerCall(onDevice, options).wall.median;
+const stats = await profileKernels(onDevice);
+console.log(
+  `\nlayer statistics on the device path (a GPU backend's, not taken on wasm): ${deviceMs.toFixed(2)} ms per step; ${stats.kernelCalls} kernel calls, ${stats.kernelMs.toFixed(2)} ms in kernels, ${stats.outsideKernelsMs.toFixed(2)} ms outside (profiled)`,
+);
