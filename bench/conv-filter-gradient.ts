@@ -1,11 +1,11 @@
 /**
  * Conv2DBackpropFilter on wasm: the in-place GEMM route (gemm-conv-filter.ts) against
  * the composed routes it replaced (im2col + BatchMatMul for ≤ 32 input taps, else the
- * swapped Conv2D in XNNPACK), on the CNN's and a ResNet's stride-1 convs; the in-place
- * route twice, with x and dy padded by tfjs's PadV2 and by rows copied in JS (its
- * default). All three run in this one process, call by call in turns (each goes first
- * in turn), on the same x and dy; prints median and min ms per call, and the largest
- * difference between the in-place and composed results relative to the largest value.
+ * swapped Conv2D in XNNPACK), on the CNN's and a ResNet's stride-1 convs. Both run in
+ * this one process, call by call in turns (each goes first in turn), on the same x and dy;
+ * prints median and min ms per call, and the largest difference between the in-place and
+ * composed results relative to the largest value. (The in-place route once padded x and dy
+ * with tfjs's PadV2 as well as with rows copied in JS; the rows won, docs/benchmarks.md.)
  *
  *   node bin/run-ts.mjs bench/conv-filter-gradient.ts [--reps 15]
  */
@@ -38,13 +38,13 @@ const warmup = Number(values.warmup);
 
 await selectBackend('wasm');
 const backend = tf.backend();
-type Route = 'in place' | 'in place, rows' | 'composed';
-const routes: Route[] = ['in place', 'in place, rows', 'composed'];
+type Route = 'in place' | 'composed';
+const routes: Route[] = ['in place', 'composed'];
 
 function timedCall(route: Route, x: tf.Tensor, dy: tf.Tensor, attrs: Conv2DBackpropFilterAttrs): { ms: number; values: Float32Array } {
   const start = performance.now();
   const info = composeKernel(backend, 'wasm', (scope) =>
-    conv2DBackpropFilterViaConv(scope, x, dy, attrs, { inPlace: route !== 'composed', padWith: route === 'in place, rows' ? 'rows' : 'PadV2' }),
+    conv2DBackpropFilterViaConv(scope, x, dy, attrs, { inPlace: route === 'in place' }),
   );
   const dW = tf.engine().makeTensorFromTensorInfo(info);
   const values = dW.dataSync() as Float32Array; // wasm runs synchronously; this reads the heap
@@ -54,14 +54,14 @@ function timedCall(route: Route, x: tf.Tensor, dy: tf.Tensor, attrs: Conv2DBackp
 }
 
 console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${warmup} warm-ups, ${reps} calls per route in turns; ms per call, median (min)`);
-console.log('| case | in place (PadV2) ms | GFLOP/s | in place (rows copied in JS) ms | GFLOP/s | composed ms | GFLOP/s | speed-up (composed / rows) | max diff |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+console.log('| case | in place ms | GFLOP/s | composed ms | GFLOP/s | speed-up (composed / in place) | max diff |');
+console.log('| --- | --- | --- | --- | --- | --- | --- |');
 for (const c of cases) {
   const info = tf.backend_util.computeConv2DInfo(c.x, c.filter, 1, 1, c.pad);
   const x = tf.randomUniform(c.x, -1, 1, 'float32', 1);
   const dy = tf.randomUniform(info.outShape, -1, 1, 'float32', 2);
   const attrs = { strides: 1, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter } as unknown as Conv2DBackpropFilterAttrs;
-  const times: Record<Route, number[]> = { 'in place': [], 'in place, rows': [], composed: [] };
+  const times: Record<Route, number[]> = { 'in place': [], composed: [] };
   let worst = 0;
   for (let rep = 0; rep < warmup + reps; rep++) {
     const order = routes.map((_, i) => routes[(i + rep) % routes.length]!); // each goes first in turn
@@ -74,14 +74,13 @@ for (const c of cases) {
     const b = results.composed!;
     let scale = 0;
     for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]!));
-    for (const a of [results['in place']!, results['in place, rows']!]) {
-      for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / scale);
-    }
+    const a = results['in place']!;
+    for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / scale);
   }
   const flops = 2 * info.outHeight * info.outWidth * info.batchSize * c.filter.reduce((p, d) => p * d, 1);
   const cell = (t: number[]): string => `${median(t).toFixed(2)} (${Math.min(...t).toFixed(2)}) | ${(flops / median(t) / 1e6).toFixed(1)}`;
   console.log(
-    `| ${c.what}: x [${c.x}] ${c.pad} | ${cell(times['in place'])} | ${cell(times['in place, rows'])} | ${cell(times.composed)} | ${(median(times.composed) / median(times['in place, rows'])).toFixed(2)}× | ${worst.toExponential(1)} |`,
+    `| ${c.what}: x [${c.x}] ${c.pad} | ${cell(times['in place'])} | ${cell(times.composed)} | ${(median(times.composed) / median(times['in place'])).toFixed(2)}× | ${worst.toExponential(1)} |`,
   );
   tf.dispose([x, dy]);
 }

@@ -28,8 +28,7 @@ import {
 import type { FastKernel } from './fast-kernel';
 import { composeKernel, requireInput, type KernelScope } from './kernel-scope';
 import { checkShape, explicitPad, forwardConvInfo, padOrCrop, type Conv2DInfo, type Shape4D } from './conv-geometry';
-import { inPlaceFilterGradient, takesInPlaceFilterGradient } from './gemm-conv-filter';
-import type { PadWith } from './padded-grid';
+import { inPlaceFilterGradient } from './gemm-conv-filter';
 
 
 /** A 1x1 conv whose windows all lie inside the input: each output reads x[b, oh*s, ow*s]. */
@@ -97,9 +96,8 @@ function im2colFilterGradient(scope: KernelScope, x: TensorInfo, dy: TensorInfo,
 }
 
 export interface FilterGradientRoutes {
-  /** the GEMM with x read in place (gemm-conv-filter.ts) where it applies; false only to compare routes */
+  /** the GEMM with x read in place (gemm-conv-filter.ts) where it applies; false only to compare routes (bench) */
   inPlace: boolean;
-  padWith?: PadWith;
 }
 
 export function conv2DBackpropFilterViaConv(
@@ -114,8 +112,8 @@ export function conv2DBackpropFilterViaConv(
   checkShape(Conv2DBackpropFilter, 'dy', dy.shape, info.outShape);
   const { inHeight, inWidth, inChannels, filterHeight, filterWidth, outHeight, outWidth, strideHeight, strideWidth, padInfo } = info;
   if (channelsLast && isPointwiseWithoutPadding(info)) return pointwiseFilterGradient(scope, x, dy, info);
-  if (channelsLast && routes.inPlace && takesInPlaceFilterGradient(scope, x, dy, info)) {
-    const dW = inPlaceFilterGradient(scope, x, dy, info, routes.padWith);
+  if (channelsLast && routes.inPlace) {
+    const dW = inPlaceFilterGradient(scope, x, dy, info);
     if (dW) return dW;
   }
   if (channelsLast && prefersIm2col(scope.backendName, info)) return im2colFilterGradient(scope, x, dy, info);

@@ -21,10 +21,10 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { KernelScope } from './kernel-scope';
 import type { Conv2DInfo } from './conv-geometry';
 import { gemmOn } from './gemm/backend-heap';
-import { paddedGrid, padNhwc, type PadWith } from './padded-grid';
+import { paddedGrid, padNhwc } from './padded-grid';
 
-/** Whether the in-place route computes `info`'s filter gradient (the caller checks NHWC). */
-export function takesInPlaceFilterGradient(scope: KernelScope, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): boolean {
+/** Whether the in-place route can compute `info`'s filter gradient, grid aside (the caller checks NHWC). */
+function takesShape(scope: KernelScope, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): boolean {
   const { strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
   return (
     scope.backendName === 'wasm' &&
@@ -36,8 +36,7 @@ export function takesInPlaceFilterGradient(scope: KernelScope, x: TensorInfo, dy
     dilationWidth === 1 &&
     info.outHeight > 0 &&
     info.outWidth > 0 &&
-    info.batchSize > 0 &&
-    paddedGrid(info) !== undefined
+    info.batchSize > 0
   );
 }
 
@@ -47,17 +46,20 @@ export function takesInPlaceFilterGradient(scope: KernelScope, x: TensorInfo, dy
  * runs over the output rows only, (OH − 1)·Wp + OW positions: a single call over the
  * whole grid would also multiply the FH − 1 rows of padding between images, which
  * measured slower (conv2 of the CNN, 5×5 on 14×14: 1.65× the outputs' positions
- * instead of 1.27×). Undefined if the GEMM is off or cannot run on this heap.
+ * instead of 1.27×). Undefined where the route does not apply (backend, dtype, stride,
+ * dilation, a grid that would crop x) or the GEMM is off or cannot run on this heap.
  */
-export function inPlaceFilterGradient(scope: KernelScope, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo, padWith: PadWith = 'rows'): TensorInfo | undefined {
+export function inPlaceFilterGradient(scope: KernelScope, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo | undefined {
+  if (!takesShape(scope, x, dy, info)) return undefined;
+  const grid = paddedGrid(info);
+  if (!grid) return undefined;
   const backend = scope.backend as unknown as BackendWasm;
   const gemm = gemmOn(backend);
-  const grid = paddedGrid(info);
-  if (!gemm || !grid) return undefined;
+  if (!gemm) return undefined;
   const { batchSize, inChannels, outChannels, outHeight, outWidth, filterHeight, filterWidth, padInfo } = info;
   const { gridHeight, gridWidth, bottom, right } = grid;
-  const xp = padNhwc(scope, x, padInfo.top, bottom, padInfo.left, right, padWith); // [B, Hp, Wp, Cin]
-  const dyp = padNhwc(scope, dy, 0, 0, 0, gridWidth - outWidth, padWith); // [B, OH, Wp, Cout]
+  const xp = padNhwc(scope, x, padInfo.top, bottom, padInfo.left, right); // [B, Hp, Wp, Cin]
+  const dyp = padNhwc(scope, dy, 0, 0, 0, gridWidth - outWidth); // [B, OH, Wp, Cout]
   const out = scope.adopt(backend.makeOutput([filterHeight, filterWidth, inChannels, outChannels], 'float32')); // released only if a call throws
   // pointers after every allocation: offsets stay valid when the heap grows
   const xpPtr = backend.getMemoryOffset(xp.dataId);

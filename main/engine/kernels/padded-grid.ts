@@ -23,13 +23,13 @@ export function paddedGrid(info: Conv2DInfo): { gridHeight: number; gridWidth: n
   return padInfo.top >= 0 && padInfo.left >= 0 && bottom >= 0 && right >= 0 ? { gridHeight, gridWidth, bottom, right } : undefined;
 }
 
-/** How the padded copies are made: tfjs's PadV2 kernel, or rows copied in JS (the benchmark compares them). */
-export type PadWith = 'PadV2' | 'rows';
-
-/** `src` [B, H, W, C] copied into a new [B, H + top + bottom, W + left + right, C], zeros around it. */
-export function padNhwc(scope: KernelScope, src: TensorInfo, top: number, bottom: number, left: number, right: number, padWith: PadWith): TensorInfo {
+/**
+ * `src` [B, H, W, C] copied into a new [B, H + top + bottom, W + left + right, C], zeros
+ * around it, row by row in the wasm heap (faster than tfjs's PadV2 kernel at these sizes:
+ * docs/benchmarks.md, "The filter gradient with x read in place").
+ */
+export function padNhwc(scope: KernelScope, src: TensorInfo, top: number, bottom: number, left: number, right: number): TensorInfo {
   if (top + bottom + left + right === 0) return src;
-  if (padWith === 'PadV2') return scope.run('PadV2', { x: src }, { paddings: [[0, 0], [top, bottom], [left, right], [0, 0]], constantValue: 0 });
   const backend = scope.backend as unknown as BackendWasm;
   const [batch, height, width, channels] = src.shape as [number, number, number, number];
   const [outHeight, outWidth] = [height + top + bottom, width + left + right];
