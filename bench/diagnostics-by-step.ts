@@ -62,7 +62,7 @@ const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(
 const ms = (v: number): string => `${v.toFixed(1)} ms`;
 console.log(
   [
-    `${values.model} B=${batchSize}, ${threads} thread(s), ${steps} steps, diagnostics ${variant}:`,
+    `${values.model} B=${batchSize}, ${threads} thread(s), ${steps} steps, diagnostics ${variant}`,
     `mean of all steps ${ms(mean(stepMs))}`,
     `first ${ms(stepMs[0]!)}`,
     `last ${ms(stepMs.at(-1)!)}`,

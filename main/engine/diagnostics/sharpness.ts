@@ -18,12 +18,19 @@
  * COLD_MIN_ITERATIONS from a random start. The Ritz vectors of the last evaluation warm-start the next
  * (`SharpnessTracker`), which then needs fewer iterations, since the top eigenvector
  * turns slowly between evaluations.
+ *
+ * With `shards` (threads holding replicas of the model at the same weights, with the same
+ * loss) the blocks are dealt out among the threads, always the same way for a given count of
+ * threads and blocks (layer-dealing.ts's snake order), so each thread keeps its own blocks'
+ * warm starts. Every block is computed exactly as on one thread: the results are the same
+ * bit for bit.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerGroup } from '../models/layer-group';
 import { createRng } from '../rng';
 import { freezeActivations, gradientsOf, groupDot, setPerturbed, stepSize, sumSquares, unitDirection, withRestore, type LossFn } from './perturbation';
 import { readValues } from '../training/read-back';
+import { dealLayers } from './layer-dealing';
 import { symmetricEigen } from './small-symmetric-eigen';
 
 export interface SharpnessOptions {
@@ -48,6 +55,28 @@ export interface SharpnessOptions {
   skipBatchNorm?: boolean;
   /** seed of the random start vectors (default fixed, so results replay) */
   seed?: number;
+}
+
+/** The options a tracker measures with, all given (what a replica thread needs to measure as this one does). */
+export type SharpnessSettings = Required<SharpnessOptions>;
+
+/** One block's top eigenvalue and the Lanczos iterations it took. */
+export interface BlockEigen {
+  lambda: number;
+  iterations: number;
+}
+
+/** Threads holding replicas of the model at the same weights, with the same loss (step-curvature.ts builds one over a run's shard pool). */
+export interface SharpnessShards {
+  /** threads in all, this one included */
+  readonly threads: number;
+  /** hands the other threads the current weights and samples */
+  prepare(): Promise<void>;
+  /**
+   * The top eigenvalues of `blocks` (0 the network, 1 + l layer l) on thread `shard` (1 … threads − 1),
+   * warm-started from that thread's own last vectors; `evaluation` seeds cold starts. Sent before the promise is returned.
+   */
+  measureBlocks(shard: number, blocks: number[], evaluation: number, settings: SharpnessSettings): Promise<BlockEigen[]>;
 }
 
 export interface SharpnessResult {
@@ -180,51 +209,92 @@ async function lanczosTop(
   }
 }
 
+function resolveSettings(options: SharpnessOptions): SharpnessSettings {
+  const o: SharpnessSettings = {
+    iterations: options.iterations ?? DEFAULT_ITERATIONS,
+    tolerance: options.tolerance ?? DEFAULT_TOLERANCE,
+    relativeStep: options.relativeStep ?? DEFAULT_RELATIVE_STEP,
+    freezeActivations: options.freezeActivations ?? true,
+    perLayer: options.perLayer ?? true,
+    skipBatchNorm: options.skipBatchNorm ?? true,
+    seed: options.seed ?? DEFAULT_SEED,
+  };
+  if (!Number.isInteger(o.iterations) || o.iterations < 1) throw new RangeError(`sharpness iterations must be a positive integer, got ${o.iterations}`);
+  if (!(o.tolerance >= 0)) throw new RangeError(`sharpness tolerance must be ≥ 0, got ${o.tolerance}`);
+  if (!(o.relativeStep > 0 && Number.isFinite(o.relativeStep))) throw new RangeError(`sharpness relativeStep must be a positive number, got ${o.relativeStep}`);
+  return o;
+}
+
+/** The blocks' variables: index 0 the network, 1 + l layer l (null: a batch-norm layer left out). */
+function blocksOf(groups: LayerGroup[], o: SharpnessSettings): (tf.Variable[] | null)[] {
+  const measured = (g: LayerGroup): boolean => !(o.skipBatchNorm && g.kind === 'batchnorm');
+  return [groups.flatMap((g) => g.params), ...(o.perLayer ? groups.map((g) => (measured(g) ? g.params : null)) : [])];
+}
+
 /** Start vectors kept between evaluations: index 0 the network, 1 + l layer l. */
 export class SharpnessTracker {
   private vectors: (tf.Tensor[] | null)[] = [];
   private evaluations = 0;
+  private readonly settings: SharpnessSettings;
 
-  constructor(private readonly options: SharpnessOptions = {}) {}
+  constructor(options: SharpnessOptions = {}) {
+    this.settings = resolveSettings(options);
+  }
 
   /** λ_max for the network and per layer at the current weights, on the batch that `lossFn` computes. */
-  async measure(groups: LayerGroup[], lossFn: LossFn): Promise<SharpnessResult> {
-    const o = {
-      iterations: this.options.iterations ?? DEFAULT_ITERATIONS,
-      tolerance: this.options.tolerance ?? DEFAULT_TOLERANCE,
-      relativeStep: this.options.relativeStep ?? DEFAULT_RELATIVE_STEP,
-    };
-    if (!Number.isInteger(o.iterations) || o.iterations < 1) throw new RangeError(`sharpness iterations must be a positive integer, got ${o.iterations}`);
-    if (!(o.tolerance >= 0)) throw new RangeError(`sharpness tolerance must be ≥ 0, got ${o.tolerance}`);
-    if (!(o.relativeStep > 0 && Number.isFinite(o.relativeStep))) throw new RangeError(`sharpness relativeStep must be a positive number, got ${o.relativeStep}`);
-    const perLayer = this.options.perLayer ?? true;
-    const seed = this.options.seed ?? DEFAULT_SEED;
-    const skipBatchNorm = this.options.skipBatchNorm ?? true;
-    const measured = (g: LayerGroup): boolean => !(skipBatchNorm && g.kind === 'batchnorm');
-    const blocks = [groups.flatMap((g) => g.params), ...(perLayer ? groups.map((g) => (measured(g) ? g.params : null)) : [])];
-    const frozen = freezeActivations(lossFn, this.options.freezeActivations ?? true);
-    const lambdas: (number | null)[] = [];
-    let iterations = 0;
+  async measure(groups: LayerGroup[], lossFn: LossFn, shards?: SharpnessShards): Promise<SharpnessResult> {
+    const blocks = blocksOf(groups, this.settings);
+    const wanted = blocks.map((_, b) => b).filter((b) => blocks[b] !== null);
+    const threads = shards ? Math.min(shards.threads, wanted.length) : 1;
+    // fixed for a given count of threads and blocks, so every block keeps its thread and its warm start there
+    const dealt = dealLayers(blocks.length, threads, null).map((own) => own.filter((b) => blocks[b] !== null));
+    const evaluation = this.evaluations;
+    const others = dealt.map((own, thread) => ({ thread, own })).filter(({ thread, own }) => thread > 0 && own.length > 0);
+    let remote: Promise<PromiseSettledResult<BlockEigen[]>[]> = Promise.resolve([]);
+    if (shards && others.length > 0) {
+      await shards.prepare();
+      remote = Promise.allSettled(others.map(({ thread, own }) => shards.measureBlocks(thread, own, evaluation, this.settings)));
+    }
+    const results = new Map<number, BlockEigen>();
+    // should this thread's blocks fail, the other threads' are still awaited before the error goes on
+    const own = await this.measureBlocks(groups, lossFn, dealt[0]!, evaluation).finally(() => remote);
+    own.forEach((r, i) => results.set(dealt[0]![i]!, r));
+    for (const [i, settled] of (await remote).entries()) {
+      if (settled.status === 'rejected') throw settled.reason;
+      settled.value.forEach((r, j) => results.set(others[i]!.own[j]!, r));
+    }
+    this.evaluations += 1;
+    const lambdas = blocks.map((_, b) => results.get(b)?.lambda ?? null);
+    const iterations = [...results.values()].reduce((n, r) => n + r.iterations, 0);
+    return { network: lambdas[0]!, layers: lambdas.slice(1), iterations };
+  }
+
+  /**
+   * The top eigenvalues of `indices` (blocks as in blocksOf) at the current weights, warm-started
+   * from this tracker's last vectors for them; `evaluation` seeds cold starts. A replica thread
+   * calls this for the blocks dealt to it, with the evaluation count of the tracker that asked.
+   */
+  async measureBlocks(groups: LayerGroup[], lossFn: LossFn, indices: number[], evaluation: number): Promise<BlockEigen[]> {
+    const o = this.settings;
+    const blocks = blocksOf(groups, o);
+    const out: BlockEigen[] = [];
+    if (indices.length === 0) return out;
+    const frozen = freezeActivations(lossFn, o.freezeActivations);
     try {
-      for (let b = 0; b < blocks.length; b++) {
+      for (const b of indices) {
         const vars = blocks[b];
-        if (!vars) {
-          lambdas.push(null);
-          continue;
-        }
+        if (!vars) throw new RangeError(`sharpness block ${b} is not measured (a batch-norm layer left out, or out of range)`);
         const warm = this.vectors[b];
-        const start = warm ?? randomUnit(vars, seed + 7919 * b + this.evaluations);
+        const start = warm ?? randomUnit(vars, o.seed + 7919 * b + evaluation);
         const result = await lanczosTop(vars, frozen.lossFn, start, o, warm ? 1 : COLD_MIN_ITERATIONS);
         tf.dispose(start);
         this.vectors[b] = result.vector;
-        lambdas.push(result.lambda);
-        iterations += result.iterations;
+        out.push({ lambda: result.lambda, iterations: result.iterations });
       }
     } finally {
       frozen.dispose();
     }
-    this.evaluations += 1;
-    return { network: lambdas[0]!, layers: lambdas.slice(1), iterations };
+    return out;
   }
 
   dispose(): void {

@@ -1,6 +1,7 @@
 /** Messages between a run's main thread (shard-pool.ts) and one replica thread (shard-worker.ts). */
 import type { ModelSpec } from '../../../common/spec';
 import type { ShardedEstimateSettings } from '../diagnostics/curvature';
+import type { BlockEigen, SharpnessSettings } from '../diagnostics/sharpness';
 import type { ShardRange } from '../training/shard-ranges';
 
 export interface ReplicaSetup {
@@ -40,11 +41,14 @@ export type ToReplica =
    * estimator 1's [κ_l, error_l] pairs of `layers` on the first `rows` rows (the curvature
    * sub-batch), g from curvatureGrads when givenGrads, else computed from those rows
    */
-  | { type: 'curvature'; id: number; version: number; rows: number; layers: number[]; givenGrads: boolean; settings: ShardedEstimateSettings };
+  | { type: 'curvature'; id: number; version: number; rows: number; layers: number[]; givenGrads: boolean; settings: ShardedEstimateSettings }
+  /** sharpness of `blocks` on the first `rows` rows, warm-started from this replica's own last vectors */
+  | { type: 'sharpness'; id: number; version: number; rows: number; blocks: number[]; evaluation: number; settings: SharpnessSettings };
 
 export type FromReplica =
   | { type: 'ready'; shapes: number[][]; backend: string }
   | { type: 'losses'; id: number; losses: Float32Array; correct: number }
   | { type: 'gradients'; id: number; lossSum: number; correct: number; partSquares: Float32Array | null }
   | { type: 'curvature'; id: number; pairs: Float32Array; layerMs: number[] }
+  | { type: 'sharpness'; id: number; blocks: BlockEigen[] }
   | { type: 'failed'; id: number | null; error: { name: string; message: string; stack?: string } };

@@ -3,7 +3,8 @@
  * being the main thread's own. Shared memory carries the weights out (one copy per step,
  * read once by every replica) and the gradients back (one region per replica); messages
  * carry only row ranges, masks and per-sample losses. The curvature estimators deal layers
- * out to the replicas too (curvature.ts), g going through one more shared region.
+ * out to the replicas too (curvature.ts), g going through one more shared region, and
+ * sharpness its blocks (sharpness.ts), each replica keeping its blocks' warm starts.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -12,6 +13,7 @@ import { Worker } from 'node:worker_threads';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ModelSpec } from '../../../common/spec';
 import type { LayerPairs, ShardedEstimateSettings } from '../diagnostics/curvature';
+import type { BlockEigen, SharpnessSettings } from '../diagnostics/sharpness';
 import type { Model } from '../models/model';
 import type { Batch, SampleBuffers } from '../training/batch-source';
 import type { GradientShards, SampleLosses, ShardGradients } from '../training/batch-gradients';
@@ -207,6 +209,12 @@ export class ShardPool implements GradientShards {
     const reply = await this.request(replica, { type: 'curvature', id: this.nextId++, version: this.version, rows, layers, givenGrads, settings });
     if (reply.type !== 'curvature') throw new ShardError(`replica thread ${replica + 1} answered ${reply.type} to curvature`);
     return { pairs: reply.pairs, layerMs: reply.layerMs };
+  }
+
+  async sharpness(replica: number, rows: number, blocks: number[], evaluation: number, settings: SharpnessSettings): Promise<BlockEigen[]> {
+    const reply = await this.request(replica, { type: 'sharpness', id: this.nextId++, version: this.version, rows, blocks, evaluation, settings });
+    if (reply.type !== 'sharpness') throw new ShardError(`replica thread ${replica + 1} answered ${reply.type} to sharpness`);
+    return reply.blocks;
   }
 
   async losses(replica: number, parts: readonly ShardRange[]): Promise<SampleLosses> {

@@ -11,6 +11,7 @@ import { buildModel } from '../models/build-model';
 import type { Model } from '../models/model';
 import { disposeBatch, makeBatch, type Batch } from '../training/batch-source';
 import { gradientDifferenceShare } from '../diagnostics/curvature';
+import { SharpnessTracker } from '../diagnostics/sharpness';
 import { gradientSum, readStats, sampleLosses } from '../training/batch-gradients';
 import { readValues } from '../training/read-back';
 import { subtreeParts } from '../training/shard-ranges';
@@ -30,6 +31,8 @@ interface Replica {
   params: Float32Array;
   grads: Float32Array;
   curvatureGrads: Float32Array;
+  /** this replica's sharpness blocks' warm starts, made on the first request */
+  sharpness: SharpnessTracker | null;
   version: number;
   x: Float32Array;
   labels: Int32Array;
@@ -55,6 +58,7 @@ async function start(): Promise<Replica> {
     params: new Float32Array(setup.params),
     grads: new Float32Array(setup.grads, setup.replica * paramCount * 4, paramCount),
     curvatureGrads: new Float32Array(setup.curvatureGrads),
+    sharpness: null,
     version: -1,
     x: new Float32Array(0),
     labels: new Int32Array(0),
@@ -101,6 +105,18 @@ async function curvature(r: Replica, message: Extract<ToReplica, { type: 'curvat
   }
 }
 
+/** Sharpness of the blocks dealt to this replica, on the curvature sub-batch, warm-started from its own last vectors. */
+async function sharpness(r: Replica, message: Extract<ToReplica, { type: 'sharpness' }>): Promise<void> {
+  r.sharpness ??= new SharpnessTracker(message.settings);
+  const batch = rows(r, 0, message.rows);
+  try {
+    const blocks = await r.sharpness.measureBlocks(r.model.groups, curvatureLoss(r.model, batch), message.blocks, message.evaluation);
+    post({ type: 'sharpness', id: message.id, blocks });
+  } finally {
+    disposeBatch(batch);
+  }
+}
+
 async function handle(r: Replica, message: ToReplica): Promise<void> {
   if (message.type === 'inputs') {
     r.x = new Float32Array(message.x);
@@ -109,6 +125,7 @@ async function handle(r: Replica, message: ToReplica): Promise<void> {
   }
   loadWeights(r, message.version);
   if (message.type === 'curvature') return curvature(r, message);
+  if (message.type === 'sharpness') return sharpness(r, message);
   const { rows: span, parts } = subtreeParts(message.parts, { first: 0, end: message.parts.length });
   const batch = rows(r, span.start, span.size);
   try {

@@ -16,7 +16,7 @@ import type { DiagnosticsSpec } from '../../../common/spec';
 import { layerStats, snapshotWeights, type LayerStats } from '../diagnostics/layer-stats';
 import type { Model } from '../models/model';
 import type { LossFn } from '../diagnostics/perturbation';
-import type { SharpnessResult } from '../diagnostics/sharpness';
+import type { SharpnessResult, SharpnessShards } from '../diagnostics/sharpness';
 import type { LayerTrajectory } from '../diagnostics/trajectory';
 import type { CurvatureOracle, LayerCurvature } from '../optimizers/optimizer';
 import { batchLoss, type BatchGradients, type GradientShards } from './batch-gradients';
@@ -80,6 +80,8 @@ export interface CadenceInput {
   study: StudyDiagnostics;
   /** the curvature sub-batch's loss, when sharpness is due */
   sharpnessLoss: LossFn | null;
+  /** the run's replica threads as sharpness sees them, if the run has any */
+  sharpnessShards?: SharpnessShards;
   /** 0-based step of this update */
   step: number;
 }
@@ -102,7 +104,7 @@ export async function diagnosticsOnCadence(input: CadenceInput, update: () => Pr
   const { diag, due, model, study } = input;
   // before the update: κ_l and λ_max at the weights the gradients were taken at
   const curvature = input.curvature ? await input.curvature.layerCurvature(diag.curvatureEstimator) : null;
-  const sharpness = due.sharpness && input.sharpnessLoss ? await study.measureSharpness(input.sharpnessLoss) : null;
+  const sharpness = due.sharpness && input.sharpnessLoss ? await study.measureSharpness(input.sharpnessLoss, input.sharpnessShards) : null;
   const before = due.layerStats ? snapshotWeights(model.groups) : null;
   study.beginUpdate(input.step, due.trajectory, due.keepUpdate);
   let effectiveLr: number[];

@@ -17,6 +17,7 @@ import type { DiagnosticsSpec } from '../../../common/spec';
 import type { Model } from '../models/model';
 import type { CurvatureOracle } from '../optimizers/optimizer';
 import { createCurvatureOracle, type CurvatureShards, type DisposableCurvatureOracle, type LossFn } from '../diagnostics/curvature';
+import type { SharpnessShards } from '../diagnostics/sharpness';
 import type { GradientShards } from './batch-gradients';
 import { rowsOf, type Batch } from './batch-source';
 import { perSampleCrossEntropy } from './loss';
@@ -25,6 +26,8 @@ export interface StepCurvature {
   oracle: CurvatureOracle;
   /** the mean loss of the curvature sub-batch (passes the frozen pattern on), for sharpness */
   subBatchLoss(): LossFn;
+  /** the run's replica threads holding the same sub-batch, for sharpness to deal its blocks out to */
+  sharpnessShards?: SharpnessShards;
   dispose(): void;
 }
 
@@ -58,6 +61,15 @@ function curvatureShards(shards: GradientShards, model: Model, batch: Batch, row
   };
 }
 
+/** The shard pool as sharpness sees it: replicas holding this batch's first `rows` rows at the current weights. */
+function sharpnessShards(shards: GradientShards, model: Model, batch: Batch, rows: number): SharpnessShards {
+  return {
+    threads: shards.shardsFor(rows),
+    prepare: () => shards.prepare(model, batch),
+    measureBlocks: (shard, blocks, evaluation, settings) => shards.sharpness(shard - 1, rows, blocks, evaluation, settings),
+  };
+}
+
 /**
  * `stepGrads`: the step's gradient (grads[l][p], not owned), given only where
  * stepGradientServes says it is the sub-batch's own. `shards`: the run's replica threads, if any.
@@ -86,11 +98,13 @@ export function createStepCurvature(
       relativeStep: diag.relativeStep,
       seed,
       ...(stepGrads ? { grads: stepGrads } : {}),
-      ...(shards && shards.shardsFor(size) > 1 ? { shards: curvatureShards(shards, model, batch, size) } : {}),
+      ...(split ? { shards: curvatureShards(shards, model, batch, size) } : {}),
     });
     return inner;
   };
+  const split = shards && shards.shardsFor(size) > 1;
   return {
+    ...(split ? { sharpnessShards: sharpnessShards(shards, model, batch, size) } : {}),
     oracle: {
       layerCurvature: (estimator) => oracle().layerCurvature(estimator),
       diagonalCurvature: (layer) => oracle().diagonalCurvature(layer),

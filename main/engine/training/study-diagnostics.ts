@@ -6,7 +6,7 @@
  */
 import type { DiagnosticsSpec } from '../../../common/spec';
 import { NoiseScaleMonitor, type GradientPart } from '../diagnostics/noise-scale';
-import { SharpnessTracker, type SharpnessResult } from '../diagnostics/sharpness';
+import { SharpnessTracker, type SharpnessResult, type SharpnessShards } from '../diagnostics/sharpness';
 import { TrajectoryTracker, type LayerTrajectory } from '../diagnostics/trajectory';
 import type { LossFn } from '../diagnostics/perturbation';
 import type { Model } from '../models/model';
@@ -43,9 +43,10 @@ export class StudyDiagnostics {
     return values;
   }
 
-  async measureSharpness(lossFn: LossFn): Promise<SharpnessResult | null> {
+  /** `shards`: the run's replica threads, which then measure some of the blocks */
+  async measureSharpness(lossFn: LossFn, shards?: SharpnessShards): Promise<SharpnessResult | null> {
     if (!this.sharpnessTracker) return null;
-    const result = await this.sharpnessTracker.measure(this.model.groups, lossFn);
+    const result = await this.sharpnessTracker.measure(this.model.groups, lossFn, shards);
     this.lastSharpness = result.network;
     return result;
   }

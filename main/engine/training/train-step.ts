@@ -66,6 +66,7 @@ export async function trainStep(input: TrainStepInput): Promise<StepOutcome> {
         curvature: due.curvature && curvature ? curvature.oracle : null,
         study: input.study,
         sharpnessLoss: due.sharpness && curvature ? curvature.subBatchLoss() : null,
+        ...(due.sharpness && curvature?.sharpnessShards ? { sharpnessShards: curvature.sharpnessShards } : {}),
         step,
       },
       () =>
