@@ -88,7 +88,9 @@ if (threadedIds.length) {
   rows.push(
     ...(await threadedRows(threadedIds, {
       rounds: quick ? 1 : 3,
-      steps: quick ? 10 : 60,
+      // two periods of the default curvature cadence (every 50 steps, from step 0): curvature weighs
+      // what it weighs in a long run, where 60 steps fired it twice as well (docs/benchmarks.md)
+      steps: quick ? 10 : 100,
       torch,
       child: quick ? { reps: 3, warmup: 2, callsPerRep: 3 } : { reps: 7, warmup: 5, callsPerRep: 10 },
       log,
