@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { diagnosticsSpecSchema, modelSpecSchema, type ModelSpec } from '../../../common/spec';
+import { diagnosticsSpecSchema } from '../../../common/spec';
 import { selectBackend } from '../../../main/engine/backend';
 import { buildModel } from '../../../main/engine/models/build-model';
 import type { Model } from '../../../main/engine/models/model';
@@ -16,18 +16,9 @@ import { disposeBatch, makeBatch, type Batch } from '../../../main/engine/traini
 import { createStepCurvature } from '../../../main/engine/training/step-curvature';
 import { dealLayers } from '../../../main/engine/diagnostics/layer-dealing';
 import { seededValues } from '../kernels/backends';
+import { CLASSES, RELU_CNN_INPUT, RELU_MLP_INPUT, reluCnn as cnn, reluMlp as mlp } from './relu-models';
 
-const cnn: ModelSpec = modelSpecSchema.parse({
-  kind: 'cnn',
-  conv: [
-    { filters: 4, kernelSize: 3, stride: 1, padding: 'same', pool: 2 },
-    { filters: 6, kernelSize: 3, stride: 1, padding: 'same', pool: 2 },
-  ],
-  dense: [12],
-});
-const mlp: ModelSpec = modelSpecSchema.parse({ kind: 'mlp', hidden: [16, 12, 8], activation: 'relu' });
-const INPUT = [8, 8, 1];
-const CLASSES = 5;
+const INPUT = RELU_CNN_INPUT;
 
 function batchOf(rows: number, seed: number): Batch {
   const labels = Int32Array.from({ length: rows }, (_, i) => (i * 7 + seed) % CLASSES);
@@ -49,7 +40,7 @@ describe.each([
   let model: Model;
   let pool: ShardPool;
   beforeAll(async () => {
-    const inputShape = modelSpec.kind === 'mlp' ? [64] : INPUT;
+    const inputShape = modelSpec.kind === 'mlp' ? RELU_MLP_INPUT : INPUT;
     model = buildModel(modelSpec, inputShape, CLASSES, 3);
     pool = await ShardPool.start({ threads, backend: 'wasm', model: modelSpec, reference: model, inputShape, numClasses: CLASSES, seed: 3 });
   }, 60_000);

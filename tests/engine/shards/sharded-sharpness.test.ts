@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { diagnosticsSpecSchema, modelSpecSchema, type ModelSpec } from '../../../common/spec';
+import { diagnosticsSpecSchema } from '../../../common/spec';
 import { selectBackend } from '../../../main/engine/backend';
 import { SharpnessTracker } from '../../../main/engine/diagnostics/sharpness';
 import { buildModel } from '../../../main/engine/models/build-model';
@@ -14,17 +14,8 @@ import { ShardPool } from '../../../main/engine/shards/shard-pool';
 import { disposeBatch, makeBatch } from '../../../main/engine/training/batch-source';
 import { createStepCurvature } from '../../../main/engine/training/step-curvature';
 import { seededValues } from '../kernels/backends';
+import { CLASSES, RELU_CNN_INPUT, RELU_MLP_INPUT, reluCnn as cnn, reluMlp as mlp } from './relu-models';
 
-const cnn: ModelSpec = modelSpecSchema.parse({
-  kind: 'cnn',
-  conv: [
-    { filters: 4, kernelSize: 3, stride: 1, padding: 'same', pool: 2 },
-    { filters: 6, kernelSize: 3, stride: 1, padding: 'same', pool: 2 },
-  ],
-  dense: [12],
-});
-const mlp: ModelSpec = modelSpecSchema.parse({ kind: 'mlp', hidden: [16, 12, 8], activation: 'relu' });
-const CLASSES = 5;
 
 beforeAll(async () => {
   await selectBackend('wasm');
@@ -32,8 +23,8 @@ beforeAll(async () => {
 
 describe.each([
   // blocks 0 (network), 1 + l (layer l), dealt in snake order
-  ['a ReLU CNN (conv-pool ×2, dense), 2 threads', cnn, [8, 8, 1], 2, [[1, 2]]],
-  ['a ReLU MLP of four layers, 3 threads', mlp, [64], 3, [[1, 4], [2, 3]]],
+  ['a ReLU CNN (conv-pool ×2, dense), 2 threads', cnn, RELU_CNN_INPUT, 2, [[1, 2]]],
+  ['a ReLU MLP of four layers, 3 threads', mlp, RELU_MLP_INPUT, 3, [[1, 4], [2, 3]]],
 ] as const)('sharpness of %s', (_, modelSpec, inputShape, threads, dealt) => {
   let model: Model;
   let pool: ShardPool;
