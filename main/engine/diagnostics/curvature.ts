@@ -221,19 +221,21 @@ class CurvatureSession {
     const dealt = dealLayers(groups.length, threads, shards.layerMs);
     const layersOf = (thread: number): number[] => dealt[thread]!;
     await shards.prepare(this.given ?? null);
-    const others = Array.from({ length: threads - 1 }, (_, i) => i + 1);
+    // threads dealt no layer are not asked
+    const others = Array.from({ length: threads - 1 }, (_, i) => i + 1).filter((s) => layersOf(s).length > 0);
     const settings: ShardedEstimateSettings = { relativeStep: o.relativeStep, freezeActivations: o.freeze };
     const remote = Promise.allSettled(others.map((s) => shards.gradientDifference(s, layersOf(s), this.given !== undefined, settings)));
-    // g and the pattern after the requests are out: the other threads compute theirs meanwhile
-    const own = await this.gradientDifferencePairs(layersOf(0));
+    // g and the pattern after the requests are out: the other threads compute theirs meanwhile;
+    // should this thread's share fail, the others still finish with the shared weights and rows first
+    const own = await this.gradientDifferencePairs(layersOf(0)).finally(() => remote);
     const settled = await remote;
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-    const byThread = [own, ...settled.map((r) => (r as PromiseFulfilledResult<LayerPairs>).value)];
+    const byThread: [number, LayerPairs][] = [[0, own], ...settled.map((r, i): [number, LayerPairs] => [others[i]!, (r as PromiseFulfilledResult<LayerPairs>).value])];
     const kappa = new Array<number>(groups.length);
     const error = new Array<number>(groups.length);
     const layerMs = new Array<number>(groups.length);
-    byThread.forEach(({ pairs, layerMs: ms }, thread) =>
+    byThread.forEach(([thread, { pairs, layerMs: ms }]) =>
       layersOf(thread).forEach((l, j) => {
         kappa[l] = pairs[2 * j]!;
         error[l] = pairs[2 * j + 1]!;

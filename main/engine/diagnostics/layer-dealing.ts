@@ -14,7 +14,8 @@
 export function dealLayers(layers: number, threads: number, costMs: readonly number[] | null): number[][] {
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`dealLayers: threads must be a positive integer, got ${threads}`);
   const dealt: number[][] = Array.from({ length: threads }, () => []);
-  const known = costMs !== null && costMs.length === layers && costMs.every((c) => Number.isFinite(c) && c >= 0);
+  // a zero cost (a coarse timer) would pile every layer onto one thread: such costs count as unknown
+  const known = costMs !== null && costMs.length === layers && costMs.every((c) => Number.isFinite(c) && c > 0);
   if (!known) {
     for (let l = 0; l < layers; l++) {
       const round = Math.floor(l / threads);

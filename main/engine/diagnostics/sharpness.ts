@@ -23,7 +23,8 @@
  * loss) the blocks are dealt out among the threads, always the same way for a given count of
  * threads and blocks (layer-dealing.ts's snake order), so each thread keeps its own blocks'
  * warm starts. Every block is computed exactly as on one thread: the results are the same
- * bit for bit.
+ * bit for bit. Should the dealing change (a batch-size schedule whose batch gets too small
+ * for the run's threads), every thread drops its warm starts and that evaluation starts cold.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerGroup } from '../models/layer-group';
@@ -76,8 +77,16 @@ export interface SharpnessShards {
    * The top eigenvalues of `blocks` (0 the network, 1 + l layer l) on thread `shard` (1 … threads − 1),
    * warm-started from that thread's own last vectors; `evaluation` seeds cold starts. Sent before the promise is returned.
    */
-  measureBlocks(shard: number, blocks: number[], evaluation: number, settings: SharpnessSettings): Promise<BlockEigen[]>;
+  measureBlocks(shard: number, blocks: number[], evaluation: number, settings: SharpnessSettings, owner: SharpnessOwner): Promise<BlockEigen[]>;
 }
+
+/** Whose warm starts a replica keeps: one tracker's, for one dealing of the blocks (a new dealing starts cold). */
+export interface SharpnessOwner {
+  tracker: number;
+  dealing: string;
+}
+
+let trackers = 0;
 
 export interface SharpnessResult {
   /** λ_max of the whole Hessian */
@@ -236,6 +245,10 @@ export class SharpnessTracker {
   private vectors: (tf.Tensor[] | null)[] = [];
   private evaluations = 0;
   private readonly settings: SharpnessSettings;
+  /** which tracker this is, for the replicas that keep warm starts on its behalf */
+  private readonly id = trackers++;
+  /** how the blocks were dealt out at the last evaluation ("threads/blocks") */
+  private dealing: string | null = null;
 
   constructor(options: SharpnessOptions = {}) {
     this.settings = resolveSettings(options);
@@ -248,12 +261,19 @@ export class SharpnessTracker {
     const threads = shards ? Math.min(shards.threads, wanted.length) : 1;
     // fixed for a given count of threads and blocks, so every block keeps its thread and its warm start there
     const dealt = dealLayers(blocks.length, threads, null).map((own) => own.filter((b) => blocks[b] !== null));
+    const owner: SharpnessOwner = { tracker: this.id, dealing: `${threads}/${blocks.length}` };
+    if (this.dealing !== null && this.dealing !== owner.dealing) {
+      // blocks changed threads: warm starts left on other threads would no longer match, so all start cold
+      this.vectors.forEach((v) => v && tf.dispose(v));
+      this.vectors = [];
+    }
+    this.dealing = owner.dealing;
     const evaluation = this.evaluations;
     const others = dealt.map((own, thread) => ({ thread, own })).filter(({ thread, own }) => thread > 0 && own.length > 0);
     let remote: Promise<PromiseSettledResult<BlockEigen[]>[]> = Promise.resolve([]);
     if (shards && others.length > 0) {
       await shards.prepare();
-      remote = Promise.allSettled(others.map(({ thread, own }) => shards.measureBlocks(thread, own, evaluation, this.settings)));
+      remote = Promise.allSettled(others.map(({ thread, own }) => shards.measureBlocks(thread, own, evaluation, this.settings, owner)));
     }
     const results = new Map<number, BlockEigen>();
     // should this thread's blocks fail, the other threads' are still awaited before the error goes on
@@ -286,8 +306,9 @@ export class SharpnessTracker {
         if (!vars) throw new RangeError(`sharpness block ${b} is not measured (a batch-norm layer left out, or out of range)`);
         const warm = this.vectors[b];
         const start = warm ?? randomUnit(vars, o.seed + 7919 * b + evaluation);
-        const result = await lanczosTop(vars, frozen.lossFn, start, o, warm ? 1 : COLD_MIN_ITERATIONS);
-        tf.dispose(start);
+        // the start is used up either way: a failed evaluation leaves the block to start cold
+        this.vectors[b] = null;
+        const result = await lanczosTop(vars, frozen.lossFn, start, o, warm ? 1 : COLD_MIN_ITERATIONS).finally(() => tf.dispose(start));
         this.vectors[b] = result.vector;
         out.push({ lambda: result.lambda, iterations: result.iterations });
       }

@@ -1,7 +1,7 @@
 /** Messages between a run's main thread (shard-pool.ts) and one replica thread (shard-worker.ts). */
 import type { ModelSpec } from '../../../common/spec';
 import type { ShardedEstimateSettings } from '../diagnostics/curvature';
-import type { BlockEigen, SharpnessSettings } from '../diagnostics/sharpness';
+import type { BlockEigen, SharpnessOwner, SharpnessSettings } from '../diagnostics/sharpness';
 import type { ShardRange } from '../training/shard-ranges';
 
 export interface ReplicaSetup {
@@ -43,7 +43,7 @@ export type ToReplica =
    */
   | { type: 'curvature'; id: number; version: number; rows: number; layers: number[]; givenGrads: boolean; settings: ShardedEstimateSettings }
   /** sharpness of `blocks` on the first `rows` rows, warm-started from this replica's own last vectors */
-  | { type: 'sharpness'; id: number; version: number; rows: number; blocks: number[]; evaluation: number; settings: SharpnessSettings };
+  | { type: 'sharpness'; id: number; version: number; rows: number; blocks: number[]; evaluation: number; settings: SharpnessSettings; owner: SharpnessOwner };
 
 export type FromReplica =
   | { type: 'ready'; shapes: number[][]; backend: string }

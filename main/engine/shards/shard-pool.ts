@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ModelSpec } from '../../../common/spec';
 import type { LayerPairs, ShardedEstimateSettings } from '../diagnostics/curvature';
-import type { BlockEigen, SharpnessSettings } from '../diagnostics/sharpness';
+import type { BlockEigen, SharpnessOwner, SharpnessSettings } from '../diagnostics/sharpness';
 import type { Model } from '../models/model';
 import type { Batch, SampleBuffers } from '../training/batch-source';
 import type { GradientShards, SampleLosses, ShardGradients } from '../training/batch-gradients';
@@ -211,8 +211,8 @@ export class ShardPool implements GradientShards {
     return { pairs: reply.pairs, layerMs: reply.layerMs };
   }
 
-  async sharpness(replica: number, rows: number, blocks: number[], evaluation: number, settings: SharpnessSettings): Promise<BlockEigen[]> {
-    const reply = await this.request(replica, { type: 'sharpness', id: this.nextId++, version: this.version, rows, blocks, evaluation, settings });
+  async sharpness(replica: number, rows: number, blocks: number[], evaluation: number, settings: SharpnessSettings, owner: SharpnessOwner): Promise<BlockEigen[]> {
+    const reply = await this.request(replica, { type: 'sharpness', id: this.nextId++, version: this.version, rows, blocks, evaluation, settings, owner });
     if (reply.type !== 'sharpness') throw new ShardError(`replica thread ${replica + 1} answered ${reply.type} to sharpness`);
     return reply.blocks;
   }

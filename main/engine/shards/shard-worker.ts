@@ -31,8 +31,8 @@ interface Replica {
   params: Float32Array;
   grads: Float32Array;
   curvatureGrads: Float32Array;
-  /** this replica's sharpness blocks' warm starts, made on the first request */
-  sharpness: SharpnessTracker | null;
+  /** the warm starts of this replica's sharpness blocks, per main-thread tracker, for its current dealing */
+  sharpness: Map<number, { dealing: string; tracker: SharpnessTracker }>;
   version: number;
   x: Float32Array;
   labels: Int32Array;
@@ -58,7 +58,7 @@ async function start(): Promise<Replica> {
     params: new Float32Array(setup.params),
     grads: new Float32Array(setup.grads, setup.replica * paramCount * 4, paramCount),
     curvatureGrads: new Float32Array(setup.curvatureGrads),
-    sharpness: null,
+    sharpness: new Map(),
     version: -1,
     x: new Float32Array(0),
     labels: new Int32Array(0),
@@ -89,28 +89,40 @@ function rows(r: Replica, start: number, size: number): Batch {
 /** The layers' gradient-difference pairs on the curvature sub-batch (rows [0, rows)), as the main thread computes its own. */
 async function curvature(r: Replica, message: Extract<ToReplica, { type: 'curvature' }>): Promise<void> {
   const batch = rows(r, 0, message.rows);
-  // g as the main thread has it (the step's gradient), one tensor per parameter, grouped by layer
-  const given = message.givenGrads
-    ? r.model.groups.map((group) => {
-        const at = r.vars.indexOf(group.params[0]!);
-        return group.params.map((p, i) => tf.tensor(view(r.curvatureGrads, r.offsets[at + i]!, r.offsets[at + i]! + p.size), p.shape, 'float32'));
-      })
-    : undefined;
+  const made: tf.Tensor[] = [];
+  const tensor = (values: Float32Array, shape: number[]): tf.Tensor => {
+    const t = tf.tensor(values, shape, 'float32');
+    made.push(t);
+    return t;
+  };
   try {
+    // g as the main thread has it (the step's gradient), one tensor per parameter, grouped by layer
+    const given = message.givenGrads
+      ? r.model.groups.map((group) => {
+          const at = r.vars.indexOf(group.params[0]!);
+          return group.params.map((p, i) => tensor(view(r.curvatureGrads, r.offsets[at + i]!, r.offsets[at + i]! + p.size), p.shape));
+        })
+      : undefined;
     const { pairs, layerMs } = await gradientDifferenceShare(r.model.groups, curvatureLoss(r.model, batch), message.layers, message.settings, given);
     post({ type: 'curvature', id: message.id, pairs, layerMs }, [pairs.buffer as ArrayBuffer]);
   } finally {
-    if (given) tf.dispose(given.flat());
+    tf.dispose(made);
     disposeBatch(batch);
   }
 }
 
 /** Sharpness of the blocks dealt to this replica, on the curvature sub-batch, warm-started from its own last vectors. */
 async function sharpness(r: Replica, message: Extract<ToReplica, { type: 'sharpness' }>): Promise<void> {
-  r.sharpness ??= new SharpnessTracker(message.settings);
+  let kept = r.sharpness.get(message.owner.tracker);
+  if (kept?.dealing !== message.owner.dealing) {
+    // a new tracker, or its blocks dealt out anew: start cold, as the main thread does
+    kept?.tracker.dispose();
+    kept = { dealing: message.owner.dealing, tracker: new SharpnessTracker(message.settings) };
+    r.sharpness.set(message.owner.tracker, kept);
+  }
   const batch = rows(r, 0, message.rows);
   try {
-    const blocks = await r.sharpness.measureBlocks(r.model.groups, curvatureLoss(r.model, batch), message.blocks, message.evaluation);
+    const blocks = await kept.tracker.measureBlocks(r.model.groups, curvatureLoss(r.model, batch), message.blocks, message.evaluation);
     post({ type: 'sharpness', id: message.id, blocks });
   } finally {
     disposeBatch(batch);

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerPairs, ShardedEstimateSettings } from '../diagnostics/curvature';
 import type { GradientPart } from '../diagnostics/noise-scale';
-import type { BlockEigen, SharpnessSettings } from '../diagnostics/sharpness';
+import type { BlockEigen, SharpnessOwner, SharpnessSettings } from '../diagnostics/sharpness';
 import type { Model } from '../models/model';
 import { disposeBatch, rowsOf, type Batch } from './batch-source';
 import { correctCount, perSampleCrossEntropy } from './loss';
@@ -75,7 +75,7 @@ export interface GradientShards {
   /** estimator 1's [κ_l, error_l] pairs of `layers` on the batch's first `rows` rows, flat; sent before it returns */
   curvature(replica: number, rows: number, layers: number[], givenGrads: boolean, settings: ShardedEstimateSettings): Promise<LayerPairs>;
   /** the top Hessian eigenvalues of sharpness `blocks` on the batch's first `rows` rows, with the replica's own warm starts; sent before it returns */
-  sharpness(replica: number, rows: number, blocks: number[], evaluation: number, settings: SharpnessSettings): Promise<BlockEigen[]>;
+  sharpness(replica: number, rows: number, blocks: number[], evaluation: number, settings: SharpnessSettings, owner: SharpnessOwner): Promise<BlockEigen[]>;
   /** per-layer ms of the last split curvature estimate, kept for the next one (null before the first) */
   curvatureLayerMs: number[] | null;
 }

@@ -66,7 +66,7 @@ function sharpnessShards(shards: GradientShards, model: Model, batch: Batch, row
   return {
     threads: shards.shardsFor(rows),
     prepare: () => shards.prepare(model, batch),
-    measureBlocks: (shard, blocks, evaluation, settings) => shards.sharpness(shard - 1, rows, blocks, evaluation, settings),
+    measureBlocks: (shard, blocks, evaluation, settings, owner) => shards.sharpness(shard - 1, rows, blocks, evaluation, settings, owner),
   };
 }
 

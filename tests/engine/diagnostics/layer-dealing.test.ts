@@ -19,6 +19,8 @@ describe('dealing a split curvature estimate’s layers out to threads', () => {
   it('falls back to snake order on costs that do not fit', () => {
     expect(dealLayers(4, 2, [1, 2, 3])).toEqual([[0, 3], [1, 2]]);
     expect(dealLayers(4, 2, [1, Number.NaN, 3, 4])).toEqual([[0, 3], [1, 2]]);
+    // zero costs (a coarse timer) would leave a thread with nothing to do
+    expect(dealLayers(3, 3, [5, 0, 0])).toEqual([[0], [1], [2]]);
     expect(() => dealLayers(4, 0, null)).toThrow(/threads must be a positive integer, got 0/);
   });
 });

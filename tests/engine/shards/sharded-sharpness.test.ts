@@ -42,7 +42,7 @@ describe.each([
     const rows = 64;
     const batch = makeBatch(seededValues(rows * 64, 9), Int32Array.from({ length: rows }, (_, i) => (i * 3) % CLASSES), [...inputShape], CLASSES);
     const options = { iterations: 8, seed: 21 };
-    const alone = new SharpnessTracker(options);
+    const oneThread = new SharpnessTracker(options);
     const split = new SharpnessTracker(options);
     const calls = vi.spyOn(pool, 'sharpness');
     try {
@@ -53,7 +53,7 @@ describe.each([
           expect(one.sharpnessShards).toBeUndefined();
           expect(many.sharpnessShards?.threads).toBe(threads);
           calls.mockClear();
-          const expected = await alone.measure(model.groups, one.subBatchLoss());
+          const expected = await oneThread.measure(model.groups, one.subBatchLoss());
           const measured = await split.measure(model.groups, many.subBatchLoss(), many.sharpnessShards);
           expect(measured).toEqual(expected);
           expect(expected.layers.every((l) => l !== null && Number.isFinite(l))).toBe(true);
@@ -65,9 +65,14 @@ describe.each([
         // move the weights a little: the next evaluation starts warm from the last Ritz vectors
         tf.tidy(() => model.groups.forEach((g) => g.params.forEach((p) => p.assign(tf.mul(p, 1.01)))));
       }
+      // dealt anew (here: no threads at all), every block starts cold, its warm start being on another thread
+      const blocks = model.groups.length + 1;
+      const alone = createStepCurvature(model, batch, diag, 1, undefined, null);
+      const redealt = await split.measure(model.groups, alone.subBatchLoss()).finally(() => alone.dispose());
+      expect(redealt.iterations).toBeGreaterThanOrEqual(5 * blocks);
     } finally {
       calls.mockRestore();
-      alone.dispose();
+      oneThread.dispose();
       split.dispose();
       disposeBatch(batch);
     }
