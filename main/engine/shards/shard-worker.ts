@@ -2,7 +2,8 @@
  * A replica thread: the run's model, built again from the same spec on this thread's own
  * tfjs backend, computing the per-sample losses and the gradient of the rows it is sent.
  * Weights arrive through shared memory (loaded when their version changes), gradients
- * leave through it. It also computes its share of the curvature estimators' layers.
+ * leave through it. It also computes its share of the curvature estimator's layers and of
+ * sharpness's blocks, keeping those blocks' warm starts between evaluations.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { parentPort, workerData } from 'node:worker_threads';
