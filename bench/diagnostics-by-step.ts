@@ -10,7 +10,7 @@
  * forward pass), default-no-sharpness (the spec's defaults, sharpness off), default.
  */
 import { parseArgs } from 'node:util';
-import type { RunSpecInput } from '../common/spec';
+import { diagnosticsSpecSchema, type RunSpecInput } from '../common/spec';
 import { trainRun } from '../main/engine/training/train-run';
 import { cnnRunSpec, mlpRunSpec, withThreads } from './run-specs';
 import { median } from './stats';
@@ -55,7 +55,7 @@ const summary = await trainRun(spec, {
   progress: () => {},
 });
 if (summary.status !== 'completed') throw new Error(`run ended ${summary.status}${summary.reason ? `: ${summary.reason}` : ''}`);
-const curvatureEvery = variant.startsWith('default') ? 50 : 0;
+const curvatureEvery = variant.startsWith('default') ? diagnosticsSpecSchema.parse({}).curvatureEvery : 0;
 const curvatureSteps = curvatureEvery ? stepMs.filter((_, i) => i > 0 && i % curvatureEvery === 0) : [];
 const rest = stepMs.filter((_, i) => i > 0 && i < stepMs.length - 1 && !(curvatureEvery && i % curvatureEvery === 0));
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);

@@ -274,7 +274,6 @@ class CurvatureSession {
       for (let l = 0; l < groups.length; l++) diagonals.push(await this.diagonal(l));
       return hutchinsonKappa(g, diagonals);
     }
-
     return readPairs(
       estimator === 'gradient-difference' ? gradientDifference(groups, loss.lossFn, g, o)
       : estimator === 'loss-difference' ? lossDifference(groups, loss.lossFn, g, loss.centre, o)

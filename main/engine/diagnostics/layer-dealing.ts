@@ -1,6 +1,7 @@
 /**
  * Which thread computes which layer of a curvature estimate split across threads
- * (curvature.ts, CurvatureShards). A layer's gradient passes run the backward pass down to
+ * (curvature.ts, CurvatureShards), and which block of a sharpness evaluation (sharpness.ts,
+ * always in snake order there, so that warm starts stay on their thread). A layer's gradient passes run the backward pass down to
  * it, so costs differ by layer, by as much as 12× on the CNN of the bench (layer 0 ≈ 600 ms
  * of passes at a 256-row sub-batch, the last ≈ 50 ms). Each estimate measures them; the
  * next one deals by those costs. The dealing never changes a result, only who computes it.

@@ -3,8 +3,8 @@
  * parameter update step length, first-order share of the loss update), built for the
  * hot path, since they are due every step by default. Where the backend keeps tensors in
  * host memory (wasm, cpu) one loop per tensor reads gradient, old and new weights in place
- * and sums in float64: on the MLP 784-256-128-10 that is 0.6 ms against 2.1–2.3 ms for the
- * ≈ 50 small kernels of the device path, which a GPU backend still takes, reading the [L, 4]
+ * and sums in float64: on the MLP 784-256-128-10 that is 0.6 ms against 1.8–2.3 ms for the
+ * ≈ 85 small kernels of the device path, which a GPU backend still takes, reading the [L, 4]
  * table back in one go (docs/benchmarks.md, "Layer statistics in place").
  *
  *   const before = snapshotWeights(groups);   // before optimizer.apply

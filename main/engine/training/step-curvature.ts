@@ -19,7 +19,7 @@ import type { CurvatureOracle } from '../optimizers/optimizer';
 import { createCurvatureOracle, type CurvatureShards, type DisposableCurvatureOracle, type LossFn } from '../diagnostics/curvature';
 import type { SharpnessShards } from '../diagnostics/sharpness';
 import type { GradientShards } from './batch-gradients';
-import { rowsOf, type Batch } from './batch-source';
+import { disposeBatch, rowsOf, type Batch } from './batch-source';
 import { perSampleCrossEntropy } from './loss';
 
 export interface StepCurvature {
@@ -84,12 +84,12 @@ export function createStepCurvature(
 ): StepCurvature {
   let inner: DisposableCurvatureOracle | null = null;
   let loss: LossFn | null = null;
-  let tensors: tf.Tensor[] = [];
+  let rows: Batch | null = null;
   const size = Math.min(diag.curvatureBatch, batch.size);
+  const split = shards !== null && shards.shardsFor(size) > 1;
   const subBatchLoss = (): LossFn => {
     if (loss) return loss;
-    const rows = rowsOf(batch, 0, size);
-    tensors = [rows.x, rows.oneHot, rows.labels];
+    rows = rowsOf(batch, 0, size);
     loss = curvatureLoss(model, rows);
     return loss;
   };
@@ -102,7 +102,6 @@ export function createStepCurvature(
     });
     return inner;
   };
-  const split = shards && shards.shardsFor(size) > 1;
   return {
     ...(split ? { sharpnessShards: sharpnessShards(shards, model, batch, size) } : {}),
     oracle: {
@@ -112,7 +111,7 @@ export function createStepCurvature(
     subBatchLoss,
     dispose: () => {
       inner?.dispose();
-      tensors.forEach((t) => t.dispose());
+      if (rows) disposeBatch(rows);
     },
   };
 }
