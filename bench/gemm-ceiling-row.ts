@@ -1,9 +1,11 @@
 /**
  * Row: the MLP training step's arithmetic rate as a share of one large MatMul's on
- * the same backend (gemm-ceiling.ts, both timed in turns in one process). The
- * share is taken in CPU time: on an idle machine it equals the wall-clock share,
- * and on a shared one it is the figure the neighbours do not move (the wall-clock
- * share is in the notes).
+ * the same backend (gemm-ceiling.ts, both timed in turns in one process), in
+ * wall-clock time: GFLOP/s per elapsed second, as a user's run sees them. The bench
+ * warns when the machine is busy; the fastest repetitions, the least disturbed, are in
+ * the notes, and so is the share in CPU time of the process, which also counts the
+ * JIT and garbage-collector threads V8 runs beside the step (and not beside the one
+ * large product).
  */
 import { runTsChild } from './child-process';
 import type { GemmCeilingResult } from './gemm-ceiling';
@@ -17,7 +19,7 @@ export interface GemmCeilingRowOptions {
 
 export async function gemmCeilingRow(o: GemmCeilingRowOptions): Promise<{ row: Row; result: GemmCeilingResult | null }> {
   const id = 'mlp-gemm-ceiling';
-  const label = 'MLP 784-256-128-10, B=256: step GFLOP/s vs a 1024³ MatMul on the same backend (CPU time)';
+  const label = 'MLP 784-256-128-10, B=256: step GFLOP/s vs a 1024³ MatMul on the same backend (wall clock)';
   const target = { op: '>=', value: 80, unit: '%' } as const;
   let r: GemmCeilingResult;
   try {
@@ -32,21 +34,22 @@ export async function gemmCeilingRow(o: GemmCeilingRowOptions): Promise<{ row: R
     .slice(0, 8)
     .map((k) => `${k.kernel} ${k.totalMs.toFixed(2)}`)
     .join(', ');
-  o.log(`    ceiling ${gf(ceiling.gflopsCpu)} GFLOP/s, step ${gf(step.gflopsCpu)} GFLOP/s (CPU time)`);
+  o.log(`    ceiling ${gf(ceiling.gflopsWall)} GFLOP/s, step ${gf(step.gflopsWall)} GFLOP/s (wall clock)`);
+  const share = (a: number, b: number): string => `${((a / b) * 100).toFixed(1)} %`;
   return {
     result: r,
     row: {
       id,
       label,
-      batchscope: `${gf(step.gflopsCpu)} GFLOP/s (${step.cpuMs.toFixed(1)} ms CPU per step, ${formatNumber(step.flops / 1e6)} MFLOP)`,
-      reference: `${gf(ceiling.gflopsCpu)} GFLOP/s (${ceiling.what}, ${ceiling.cpuMs.toFixed(1)} ms CPU)`,
-      measured: (step.gflopsCpu / ceiling.gflopsCpu) * 100,
+      batchscope: `${gf(step.gflopsWall)} GFLOP/s (${step.wallMs.toFixed(2)} ms per step, ${formatNumber(step.flops / 1e6)} MFLOP)`,
+      reference: `${gf(ceiling.gflopsWall)} GFLOP/s (${ceiling.what}, ${ceiling.wallMs.toFixed(1)} ms)`,
+      measured: (step.gflopsWall / ceiling.gflopsWall) * 100,
       target,
       notes: [
-        `fastest repetitions (CPU): step ${gf(step.gflopsCpuBest)} (${step.bestCpuMs.toFixed(1)} ms) vs ceiling ${gf(ceiling.gflopsCpuBest)} GFLOP/s (${ceiling.bestCpuMs.toFixed(1)} ms), ${((step.gflopsCpuBest / ceiling.gflopsCpuBest) * 100).toFixed(1)} %`,
-        `wall clock: step ${gf(step.gflopsWall)} vs ceiling ${gf(ceiling.gflopsWall)} GFLOP/s, ${((step.gflopsWall / ceiling.gflopsWall) * 100).toFixed(1)} %`,
+        `fastest repetitions: step ${gf(step.gflopsWallBest)} (${step.bestWallMs.toFixed(2)} ms) vs ceiling ${gf(ceiling.gflopsWallBest)} GFLOP/s (${ceiling.bestWallMs.toFixed(1)} ms), ${share(step.gflopsWallBest, ceiling.gflopsWallBest)}`,
+        `CPU time of the process: step ${gf(step.gflopsCpu)} (${step.cpuMs.toFixed(2)} ms, of which V8's JIT and GC threads about ${Math.max(0, step.cpuMs - step.wallMs).toFixed(1)}) vs ceiling ${gf(ceiling.gflopsCpu)} GFLOP/s, ${share(step.gflopsCpu, ceiling.gflopsCpu)}`,
         `profile of the step (CPU ms, fastest of 20 per kernel call): ${profile.wallMs.toFixed(2)} ms, of which kernels ${profile.kernelMs.toFixed(2)}, MatMul ${matMulShare.matMulMs.toFixed(2)} (${(matMulShare.ofWall * 100).toFixed(0)} % of the step, ${(matMulShare.ofKernels * 100).toFixed(0)} % of kernel time); by kernel: ${top}`,
-        `at the ceiling the step's products alone would take ${(step.flops / ceiling.gflopsCpu / 1e6).toFixed(2)} ms`,
+        `at the ceiling the step's products alone would take ${(step.flops / ceiling.gflopsWall / 1e6).toFixed(2)} ms`,
       ],
     },
   };

@@ -36,9 +36,11 @@ export interface CallTimes {
   /** wall-clock ms per call */
   wall: Summary;
   /**
-   * CPU ms per call (user + system, whole process). For single-threaded work it
-   * matches the wall time on an idle machine and leaves out the time the process
-   * waited for a core on a busy one.
+   * CPU ms per call (user + system, whole process). It leaves out the time the process
+   * waited for a core on a busy machine, but counts V8's helper threads: work that
+   * allocates or keeps optimizing JS (the training step) makes them compile and
+   * collect beside it, 1–3 ms per MLP step (docs/benchmarks.md), so for such work it
+   * exceeds the wall time even on an idle machine.
    */
   cpu: Summary;
 }
@@ -48,15 +50,24 @@ function cpuMsNow(): number {
   return (user + system) / 1000;
 }
 
+/**
+ * `fn` called for timing. A function that returned a promise would be timed up to its first
+ * await, the rest of every call piling up until the caller yields: refused (timePerCallAsync).
+ */
+function callSync(fn: () => void): void {
+  const returned: unknown = fn();
+  if (returned instanceof Promise) throw new Error('timePerCall: the timed function returned a promise; time it with timePerCallAsync');
+}
+
 /** Milliseconds per call of `fn`, wall-clock and CPU, summarized over repetitions. */
 export function timePerCall(fn: () => void, options: RepeatOptions): CallTimes {
-  for (let i = 0; i < options.warmup; i++) fn();
+  for (let i = 0; i < options.warmup; i++) callSync(fn);
   const wallMs: number[] = [];
   const cpuMs: number[] = [];
   for (let r = 0; r < options.reps; r++) {
     const t0 = performance.now();
     const c0 = cpuMsNow();
-    for (let i = 0; i < options.callsPerRep; i++) fn();
+    for (let i = 0; i < options.callsPerRep; i++) callSync(fn);
     cpuMs.push((cpuMsNow() - c0) / options.callsPerRep);
     wallMs.push((performance.now() - t0) / options.callsPerRep);
   }
