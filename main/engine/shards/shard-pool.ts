@@ -1,7 +1,8 @@
 /**
  * A run's replica threads (worker_threads of the training process): T − 1 of them, shard 0
- * being the main thread's own. Shared memory carries the weights out (one copy per step,
- * read once by every replica) and the gradients back (one region per replica); messages
+ * being the main thread's own. Shared memory carries the weights out (copied when they
+ * changed since the last copy, read once by every replica) and the gradients back (one
+ * region per replica); messages
  * carry only row ranges, masks and per-sample losses. The curvature estimators deal layers
  * out to the replicas too (curvature.ts), g going through one more shared region, and
  * sharpness its blocks (sharpness.ts), each replica keeping its blocks' warm starts.
@@ -179,11 +180,23 @@ export class ShardPool implements GradientShards {
     return { x: this.x.subarray(0, rows * this.featureSize), labels: this.labels.subarray(0, rows) };
   };
 
+  /** the weights' data as last copied out (tfjs gives a variable new data on every assign, never changing data in place) */
+  private copiedData: readonly object[] = [];
+  /** how many times prepare copied the weights out (the rest found them unchanged since) */
+  weightCopies = 0;
+
   async prepare(model: Model, batch: Batch): Promise<void> {
     if (this.failure) throw this.failure;
     const vars = model.groups.flatMap((g) => g.params);
-    await Promise.all(vars.map((v, i) => copyOut(v, this.params, this.offsets[i]!)));
-    this.version += 1;
+    const data = vars.map((v) => v.dataId);
+    // the ΔL pass after an update and the next step's gradients see the same weights: copied once
+    const unchanged = data.length === this.copiedData.length && data.every((d, i) => d === this.copiedData[i]);
+    if (!unchanged) {
+      await Promise.all(vars.map((v, i) => copyOut(v, this.params, this.offsets[i]!)));
+      this.copiedData = data;
+      this.version += 1;
+      this.weightCopies += 1;
+    }
     const { x, labels } = batch.host;
     // a batch gathered into sampleBuffers is already where the replicas read
     const inPlace = x.buffer === this.x.buffer && x.byteOffset === 0 && labels.buffer === this.labels.buffer && labels.byteOffset === 0;

@@ -1,0 +1,56 @@
+/**
+ * The shard pool copies the weights out to its replicas only when they changed since the
+ * last copy: the ΔL pass after an update and the next step's gradients share one copy, and
+ * a replica never computes with weights older than the main thread's.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import type { ModelSpec } from '../../../common/spec';
+import { selectBackend } from '../../../main/engine/backend';
+import { buildModel } from '../../../main/engine/models/build-model';
+import { ShardPool } from '../../../main/engine/shards/shard-pool';
+import { batchGradients, batchLoss } from '../../../main/engine/training/batch-gradients';
+import { disposeBatch, makeBatch } from '../../../main/engine/training/batch-source';
+
+describe('the shard pool’s weight copies', () => {
+  it('are made once per change of the weights, and the replicas always compute with the current ones', async () => {
+    await selectBackend('wasm');
+    const spec: ModelSpec = { kind: 'mlp', hidden: [8], activation: 'relu' };
+    const model = buildModel(spec, [4], 3, 0);
+    const pool = await ShardPool.start({ threads: 2, backend: 'wasm', model: spec, reference: model, inputShape: [4], numClasses: 3, seed: 0 });
+    try {
+      const rows = pool.sampleBuffers(600);
+      rows.x.forEach((_, i) => (rows.x[i] = Math.sin(i)));
+      rows.labels.forEach((_, i) => (rows.labels[i] = i % 3));
+      const batch = makeBatch(rows.x, rows.labels, [4], 3);
+      const split = async (): Promise<number> => batchLoss(model, batch, undefined, pool);
+      const alone = async (): Promise<number> => batchLoss(model, batch, undefined, null);
+
+      expect(await split()).toBe(await alone());
+      expect(pool.weightCopies).toBe(1);
+      // nothing assigned since: the replica's copy is current
+      expect(await split()).toBe(await alone());
+      const gradients = await batchGradients(model, batch, undefined, null, pool);
+      expect(pool.weightCopies).toBe(1);
+
+      // an update, as an optimizer makes it: every later request sees the new weights
+      const before = await split();
+      tf.tidy(() => model.groups.forEach((g, l) => g.params.forEach((w, p) => w.assign(tf.sub(w, tf.mul(gradients.grads[l]![p]!, 0.5))))));
+      const after = await alone();
+      expect(after).not.toBe(before);
+      expect(await split()).toBe(after);
+      expect(pool.weightCopies).toBe(2);
+
+      // one layer changed alone is a change too
+      const first = model.groups[0]!.params[0]!;
+      tf.tidy(() => first.assign(tf.mul(first, 0.5)));
+      expect(await split()).toBe(await alone());
+      expect(pool.weightCopies).toBe(3);
+      gradients.grads.flat().forEach((t) => t.dispose());
+      disposeBatch(batch);
+    } finally {
+      await pool.dispose();
+      model.dispose();
+    }
+  });
+});
