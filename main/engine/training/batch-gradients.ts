@@ -226,13 +226,34 @@ function byLayer(model: Model, flat: tf.Tensor[]): tf.Tensor[][] {
 /**
  * Per-sample losses of the whole batch (no tape), each subtree of `cut` on its thread (the first
  * here); every loss lands at its row, so sums over them do not depend on the threads.
+ * `alongside` runs on this thread after its own share, while the other threads finish theirs.
  */
-async function splitLosses(model: Model, batch: Batch, parts: readonly ShardRange[], cut: readonly TreeNode[], shards: GradientShards | null): Promise<SampleLosses> {
-  if (cut.length === 1) return sampleLosses(model, batch, parts);
+async function splitLosses(
+  model: Model,
+  batch: Batch,
+  parts: readonly ShardRange[],
+  cut: readonly TreeNode[],
+  shards: GradientShards | null,
+  alongside?: () => Promise<void>,
+): Promise<SampleLosses> {
+  if (cut.length === 1) {
+    const all = await sampleLosses(model, batch, parts);
+    await alongside?.();
+    return all;
+  }
   const remote = Promise.allSettled(cut.slice(1).map((n, s) => shards!.losses(s, parts.slice(n.first, n.end))));
   const own = subtreeParts(parts, cut[0]!);
   const ownRows = rowsOf(batch, own.rows.start, own.rows.size);
-  const all = [await sampleLosses(model, ownRows, own.parts).finally(() => disposeBatch(ownRows)), ...fulfilled(await remote)];
+  let ownLosses: SampleLosses;
+  try {
+    ownLosses = await sampleLosses(model, ownRows, own.parts).finally(() => disposeBatch(ownRows));
+    await alongside?.();
+  } catch (error) {
+    // settled before returning: a replica must not be written to mid-request
+    await remote;
+    throw error;
+  }
+  const all = [ownLosses, ...fulfilled(await remote)];
   const losses = new Float32Array(batch.size);
   all.forEach((p, s) => losses.set(p.losses, nodeRows(parts, cut[s]!).start));
   return { losses, correct: all.reduce((n, p) => n + p.correct, 0) };
@@ -338,13 +359,17 @@ export async function batchGradients(
   return { grads: byLayer(model, grads), loss: stats.lossSum / batch.size, accuracy: stats.correct / batch.size, discarded: batch.size - kept, parts: gradientParts };
 }
 
-/** Mean loss of the batch at the current weights (no tape), by reduction parts, split across threads like the gradient. */
-export async function batchLoss(model: Model, batch: Batch, microBatch: number | undefined, shards: GradientShards | null = null): Promise<number> {
+/**
+ * Mean loss of the batch at the current weights (no tape), by reduction parts, split across
+ * threads like the gradient. `alongside`, if given, is work for this thread that it does
+ * while the other threads compute their shares (it runs once, whether or not the batch is split).
+ */
+export async function batchLoss(model: Model, batch: Batch, microBatch: number | undefined, shards: GradientShards | null = null, alongside?: () => Promise<void>): Promise<number> {
   const threads = shards ? shards.shardsFor(batch.size) : 1;
   const parts = reductionParts(batch.size, microBatch, hasBatchNorm(model), threads);
   const cut = treeCut(parts.length, threads);
   if (cut.length > 1) await shards!.prepare(model, batch);
-  const { losses } = await splitLosses(model, batch, parts, cut, shards);
+  const { losses } = await splitLosses(model, batch, parts, cut, shards, alongside);
   // summed in row order whatever the threads
   return losses.reduce((a, b) => a + b, 0) / batch.size;
 }

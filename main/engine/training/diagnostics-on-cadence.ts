@@ -117,8 +117,16 @@ export async function diagnosticsOnCadence(input: CadenceInput, update: () => Pr
   // after the update
   const trajectory = await study.endUpdate();
   if (!before) return { layers: null, lossUpdate: null, noiseScale: null, sharpness: sharpness?.network ?? null };
-  const stats = await layerStats(model.groups, input.gradients.grads, before).finally(() => before.forEach((group) => group.forEach((t) => t.dispose())));
-  const lossUpdate = diag.lossUpdate ? (await batchLoss(model, input.batch, input.microBatch, input.shards)) - input.gradients.loss : null;
+  let stats: LayerStats[] = [];
+  let lossUpdate: number | null = null;
+  try {
+    const measureStats = async (): Promise<void> => void (stats = await layerStats(model.groups, input.gradients.grads, before));
+    // ΔL's forward pass is split like the gradient's: the statistics are measured while the replicas compute their shares
+    if (diag.lossUpdate) lossUpdate = (await batchLoss(model, input.batch, input.microBatch, input.shards, measureStats)) - input.gradients.loss;
+    else await measureStats();
+  } finally {
+    before.forEach((group) => group.forEach((t) => t.dispose()));
+  }
   // |G_B|² per layer: the batch's mean gradient is what layerStats measured as ‖g_l‖
   const noise = due.noiseScale ? study.addNoiseSample(input.gradients.parts, stats.map((s) => s.gradNorm ** 2)) : null;
   return {
