@@ -11,6 +11,7 @@ import { wasmMaxPoolGrad } from './wasm-max-pool-grad';
 import { wasmSum } from './wasm-sum';
 import { wasmMean } from './wasm-mean';
 import { wasmSharedCast, wasmSharedIdentity } from './wasm-shared-identity';
+import { wasmSgdUpdate } from './wasm-sgd-update';
 
 export const fastKernels: readonly FastKernel[] = [
   // our GEMM in front of the XNNPACK-based wasmBatchMatMul / wasmFusedMatMul, which take what it does not
@@ -23,6 +24,8 @@ export const fastKernels: readonly FastKernel[] = [
   wasmMean,
   wasmSharedIdentity,
   wasmSharedCast,
+  // a kernel wasm lacks: the SGD step in one pass (sgd.ts falls back to stock kernels where it is not registered)
+  wasmSgdUpdate,
 ];
 
 // Marks configs we registered. A global symbol, because the kernel registry is

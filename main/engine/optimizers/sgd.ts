@@ -8,6 +8,7 @@ import type { OptimizerSpec } from '../../../common/spec';
 import type { LayerGroup } from '../models/layer-group';
 import type { LayerOptimizer, OptimizerStepInput } from './optimizer';
 import { assertStepInput } from './step-input';
+import { SgdUpdate, sgdUpdateAvailable, type SgdUpdateAttrs } from '../kernels/wasm-sgd-update';
 
 export type SgdSpec = Extract<OptimizerSpec, { name: 'sgd' }>;
 
@@ -24,10 +25,17 @@ export class SgdOptimizer implements LayerOptimizer {
     assertStepInput(this.name, this.groups, input);
     const { lr } = input;
     const weightDecay = this.spec.weightDecay;
+    // one pass per parameter where the backend has the kernel (wasm), the same float32 operations otherwise
+    const fused = sgdUpdateAvailable();
     tf.tidy(() => {
       input.groups.forEach((group, l) => {
         group.params.forEach((w, p) => {
           const g = input.grads[l]![p]!;
+          if (fused) {
+            const attrs: SgdUpdateAttrs = { lr, decay: weightDecay };
+            w.assign(tf.engine().runKernel(SgdUpdate, { w, g }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor);
+            return;
+          }
           const d = weightDecay > 0 ? tf.add(g, tf.mul(w, weightDecay)) : g;
           w.assign(tf.sub(w, tf.mul(d, lr)));
         });

@@ -14,8 +14,8 @@ interface EmscriptenExports {
   _free(ptr: number): void;
 }
 
-/** The heap behind `backend`, or undefined where the module cannot import it (a shared, threaded build). */
-function heapOf(backend: BackendWasm): WasmHeap | undefined {
+/** The heap behind `backend`, or undefined where a module cannot import it (a shared, threaded build). */
+export function wasmHeapOf(backend: BackendWasm): WasmHeap | undefined {
   const wasm = backend.wasm as unknown as EmscriptenExports;
   const memory = wasm.asm?.memory;
   if (!(memory instanceof wasmApi.Memory)) return undefined;
@@ -34,7 +34,7 @@ export function gemmOn(backend: BackendWasm): WasmGemm | undefined {
   if (!byKind) instances.set(backend.wasm, (byKind = new Map()));
   let gemm = byKind.get(kind);
   if (gemm === undefined) {
-    const heap = heapOf(backend);
+    const heap = wasmHeapOf(backend);
     gemm = heap ? new WasmGemm(kind, heap) : null;
     byKind.set(kind, gemm);
   }
