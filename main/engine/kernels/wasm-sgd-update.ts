@@ -1,29 +1,24 @@
 /**
- * SgdUpdate, a kernel of Batchscope's own for wasm: w − lr·(g + decay·w), one parameter's
- * plain-SGD step, in one SIMD pass over the backend's heap. The stock route takes two tfjs
- * kernels (Multiply, Sub; four with weight decay), each with its own tensor and dispatch:
- * for the MLP's 235k weights ≈ 0.3–0.4 ms of a 7.7 ms step (docs/benchmarks.md).
+ * SgdUpdate (sgd-update.ts) for wasm: w − lr·(g + decay·w) in one SIMD pass over the
+ * backend's heap. The stock route takes two tfjs kernels (Multiply, Sub; four with weight
+ * decay), each with its own tensor and dispatch: for the MLP's 235k weights 0.26 ms per
+ * update instead of 0.11 (0.55 instead of 0.13 with decay; docs/benchmarks.md).
  *
  * Every element goes through the float32 operations of the stock route in the same order,
  * none fused (decay·w, then g + that, then ·lr, then w − that; without decay, g·lr and
- * w − that), so the weights are bit for bit the stock route's. Backends without the kernel
- * (cpu, GPUs) keep the stock route (sgd.ts).
+ * w − that), so the weights are bit for bit the stock route's. Where the module cannot run
+ * on the heap (a shared, threaded build) the same operations run as a scalar loop in JS:
+ * each rounded to float32 from double, which gives the float32 result exactly (double's 53
+ * bits are more than twice float32's 24, so the two roundings never differ from one).
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { backend as currentBackend, getBackend, getKernel, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { FastKernel } from './fast-kernel';
 import { wasmHeapOf } from './gemm/backend-heap';
 import { Code, encodeModule, f32, i32, v128, type ValType } from './gemm/wasm-emitter';
 import { wasmApi, type WasmModule } from './gemm/wasm-api';
 import { requireInput } from './kernel-scope';
-
-export const SgdUpdate = 'BatchscopeSgdUpdate';
-
-export interface SgdUpdateAttrs {
-  lr: number;
-  /** coupled L2 weight decay λ; the decay terms are left out unless it is positive (as the stock route does) */
-  decay: number;
-}
+import { SgdUpdate, type SgdUpdateAttrs } from './sgd-update';
 
 type Update = (w: number, g: number, out: number, n: number, lr: number, decay: number) => void;
 
@@ -98,9 +93,14 @@ function updatesOn(backend: BackendWasm): { update: Update; updateWithDecay: Upd
   return found;
 }
 
-/** Whether SgdUpdate is registered for the current backend and can run there (its heap importable, SIMD128 accepted). */
-export function sgdUpdateAvailable(): boolean {
-  return getKernel(SgdUpdate, getBackend()) !== undefined && updatesOn(currentBackend() as unknown as BackendWasm) !== null;
+/** The update as a scalar loop, every operation rounded to float32 (the fallback; exported for its test). */
+export function sgdUpdateScalar(w: Float32Array, g: Float32Array, out: Float32Array, lr: number, decay: number): void {
+  const lr32 = Math.fround(lr);
+  const decay32 = Math.fround(decay);
+  for (let i = 0; i < w.length; i++) {
+    const d = decay > 0 ? Math.fround(g[i]! + Math.fround(w[i]! * decay32)) : g[i]!;
+    out[i] = w[i]! - Math.fround(d * lr32);
+  }
 }
 
 export const wasmSgdUpdate: FastKernel = {
@@ -116,9 +116,13 @@ export const wasmSgdUpdate: FastKernel = {
         throw new Error(`${SgdUpdate}: w and g must be float32 of one size, got ${w.dtype} [${w.shape}] and ${g.dtype} [${g.shape}]`);
       }
       const wasm = backend as unknown as BackendWasm;
-      const updates = updatesOn(wasm);
-      if (!updates) throw new Error(`${SgdUpdate}: the update module cannot run on this wasm heap (check sgdUpdateAvailable first)`);
       const out: TensorInfo = wasm.makeOutput(w.shape, 'float32');
+      const updates = updatesOn(wasm);
+      if (!updates) {
+        const view = (t: TensorInfo): Float32Array => wasm.typedArrayFromHeap(t) as Float32Array;
+        sgdUpdateScalar(view(w), view(g), view(out), lr, decay);
+        return out;
+      }
       // offsets after the allocation: they stay valid when the heap grows
       const run = decay > 0 ? updates.updateWithDecay : updates.update;
       run(wasm.getMemoryOffset(w.dataId), wasm.getMemoryOffset(g.dataId), wasm.getMemoryOffset(out.dataId), size, lr, decay);

@@ -8,7 +8,7 @@ import type { OptimizerSpec } from '../../../common/spec';
 import type { LayerGroup } from '../models/layer-group';
 import type { LayerOptimizer, OptimizerStepInput } from './optimizer';
 import { assertStepInput } from './step-input';
-import { SgdUpdate, sgdUpdateAvailable, type SgdUpdateAttrs } from '../kernels/wasm-sgd-update';
+import { SgdUpdate, sgdUpdateRegistered, type SgdUpdateAttrs } from '../kernels/sgd-update';
 
 export type SgdSpec = Extract<OptimizerSpec, { name: 'sgd' }>;
 
@@ -26,7 +26,7 @@ export class SgdOptimizer implements LayerOptimizer {
     const { lr } = input;
     const weightDecay = this.spec.weightDecay;
     // one pass per parameter where the backend has the kernel (wasm), the same float32 operations otherwise
-    const fused = sgdUpdateAvailable();
+    const fused = sgdUpdateRegistered();
     tf.tidy(() => {
       input.groups.forEach((group, l) => {
         group.params.forEach((w, p) => {

@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerFastKernels, unregisterFastKernels } from '../../../main/engine/kernels/register';
-import { SgdUpdate, sgdUpdateAvailable } from '../../../main/engine/kernels/wasm-sgd-update';
+import { SgdUpdate, sgdUpdateRegistered } from '../../../main/engine/kernels/sgd-update';
+import { sgdUpdateScalar } from '../../../main/engine/kernels/wasm-sgd-update';
 import { SgdOptimizer } from '../../../main/engine/optimizers/sgd';
 import { seededValues, useBackend } from './backends';
 import { disposeGroups, makeGroups, twoLayers } from '../optimizers/tiny-problem';
@@ -42,13 +43,13 @@ afterAll(() => {
 });
 
 describe('SgdUpdate on wasm', () => {
-  it('is registered with the fast kernels and runs there, and nowhere else', async () => {
-    expect(sgdUpdateAvailable()).toBe(true);
+  it('is registered with the fast kernels on wasm, and nowhere else', async () => {
+    expect(sgdUpdateRegistered()).toBe(true);
     unregisterFastKernels('wasm');
-    expect(sgdUpdateAvailable()).toBe(false);
+    expect(sgdUpdateRegistered()).toBe(false);
     registerFastKernels('wasm');
     await useBackend('cpu');
-    expect(sgdUpdateAvailable()).toBe(false);
+    expect(sgdUpdateRegistered()).toBe(false);
     await useBackend('wasm');
   });
 
@@ -63,6 +64,20 @@ describe('SgdUpdate on wasm', () => {
           expectSameBits(got.dataSync() as Float32Array, want.dataSync() as Float32Array);
           tf.dispose([w, g, want, got]);
         }
+      }
+    });
+  }
+
+  for (const decay of [0, 0.05]) {
+    it(`as the scalar fallback too, decay ${decay}`, () => {
+      for (const [size, seed] of [[7, 4], [1031, 5], [784 * 256, 6]] as const) {
+        const w = tf.tensor1d(values(size, seed));
+        const g = tf.tensor1d(values(size, seed + 100));
+        const want = stock(w, g, 0.15, decay);
+        const got = new Float32Array(size);
+        sgdUpdateScalar(w.dataSync() as Float32Array, g.dataSync() as Float32Array, got, 0.15, decay);
+        expectSameBits(got, want.dataSync() as Float32Array);
+        tf.dispose([w, g, want]);
       }
     });
   }
@@ -90,7 +105,7 @@ describe('SgdUpdate on wasm', () => {
       const trace = async (useFused: boolean): Promise<Float32Array[]> => {
         if (useFused) registerFastKernels('wasm');
         else unregisterFastKernels('wasm');
-        expect(sgdUpdateAvailable()).toBe(useFused);
+        expect(sgdUpdateRegistered()).toBe(useFused);
         const groups = makeGroups(twoLayers);
         const optimizer = new SgdOptimizer({ name: 'sgd', weightDecay }, groups);
         for (let step = 0; step < 3; step++) {
