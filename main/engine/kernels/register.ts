@@ -11,7 +11,7 @@ import { wasmMaxPoolGrad } from './wasm-max-pool-grad';
 import { wasmSum } from './wasm-sum';
 import { wasmMean } from './wasm-mean';
 import { wasmSharedCast, wasmSharedIdentity } from './wasm-shared-identity';
-import { wasmSgdUpdate } from './wasm-sgd-update';
+import { wasmMomentumUpdate, wasmSgdUpdate } from './wasm-update-kernels';
 
 export const fastKernels: readonly FastKernel[] = [
   // our GEMM in front of the XNNPACK-based wasmBatchMatMul / wasmFusedMatMul, which take what it does not
@@ -24,8 +24,9 @@ export const fastKernels: readonly FastKernel[] = [
   wasmMean,
   wasmSharedIdentity,
   wasmSharedCast,
-  // a kernel wasm lacks: the SGD step in one pass (sgd.ts falls back to stock kernels where it is not registered)
+  // kernels wasm lacks: optimizer updates in one pass (the optimizers take stock kernels where they are not registered)
   wasmSgdUpdate,
+  wasmMomentumUpdate,
 ];
 
 // Marks configs we registered. A global symbol, because the kernel registry is

@@ -14,6 +14,7 @@ import type { LayerGroup } from '../models/layer-group';
 import type { LayerOptimizer, OptimizerStepInput } from './optimizer';
 import { Slots } from './slots';
 import { assertStepInput } from './step-input';
+import { MomentumUpdate, updateKernelRegistered, type UpdateAttrs } from '../kernels/update-kernels';
 
 export type MomentumSpec = Extract<OptimizerSpec, { name: 'momentum' }>;
 
@@ -23,8 +24,18 @@ export interface MomentumSettings {
   weightDecay: number;
 }
 
-/** One momentum step on one parameter with rate `lr`; call inside a tf.tidy. */
+/**
+ * One momentum step on one parameter with rate `lr`; call inside a tf.tidy. In one pass where
+ * the backend has MomentumUpdate (wasm), with the same float32 operations otherwise.
+ */
 export function momentumStep(w: tf.Variable, g: tf.Tensor, buffer: tf.Variable, lr: number, s: MomentumSettings): void {
+  if (updateKernelRegistered(MomentumUpdate)) {
+    const attrs: UpdateAttrs = { lr, decay: s.weightDecay, momentum: s.momentum, nesterov: s.nesterov };
+    const [next, velocity] = tf.engine().runKernel(MomentumUpdate, { w, g, v: buffer }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    buffer.assign(velocity!);
+    w.assign(next!);
+    return;
+  }
   const d = s.weightDecay > 0 ? tf.add(g, tf.mul(w, s.weightDecay)) : g;
   const v = tf.add(tf.mul(buffer, s.momentum), d);
   buffer.assign(v);

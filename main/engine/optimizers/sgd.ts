@@ -8,7 +8,7 @@ import type { OptimizerSpec } from '../../../common/spec';
 import type { LayerGroup } from '../models/layer-group';
 import type { LayerOptimizer, OptimizerStepInput } from './optimizer';
 import { assertStepInput } from './step-input';
-import { SgdUpdate, sgdUpdateRegistered, type SgdUpdateAttrs } from '../kernels/sgd-update';
+import { SgdUpdate, updateKernelRegistered, type UpdateAttrs } from '../kernels/update-kernels';
 
 export type SgdSpec = Extract<OptimizerSpec, { name: 'sgd' }>;
 
@@ -26,13 +26,13 @@ export class SgdOptimizer implements LayerOptimizer {
     const { lr } = input;
     const weightDecay = this.spec.weightDecay;
     // one pass per parameter where the backend has the kernel (wasm), the same float32 operations otherwise
-    const fused = sgdUpdateRegistered();
+    const fused = updateKernelRegistered(SgdUpdate);
     tf.tidy(() => {
       input.groups.forEach((group, l) => {
         group.params.forEach((w, p) => {
           const g = input.grads[l]![p]!;
           if (fused) {
-            const attrs: SgdUpdateAttrs = { lr, decay: weightDecay };
+            const attrs: UpdateAttrs = { lr, decay: weightDecay };
             w.assign(tf.engine().runKernel(SgdUpdate, { w, g }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor);
             return;
           }

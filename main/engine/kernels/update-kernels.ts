@@ -1,0 +1,28 @@
+/**
+ * Optimizer updates as kernels of Batchscope's own, one pass per parameter: plain SGD's
+ * w − lr·(g + decay·w), and the momentum step (heavy ball or Nesterov) that SGD with
+ * momentum, CBLR and MCLR take (momentum.ts). Their names and attributes live here, apart
+ * from the wasm implementation (wasm-update-kernels.ts, registered with the fast kernels),
+ * so the optimizers can ask for them without importing the wasm heap's machinery (the GPU
+ * window's browser bundle has no node:v8). Backends without them keep the stock route.
+ */
+import { getBackend, getKernel } from '@tensorflow/tfjs-core';
+
+/** inputs {w, g}; output w − lr·(g + decay·w) */
+export const SgdUpdate = 'BatchscopeSgdUpdate';
+/** inputs {w, g, v}; outputs [w after, v after] of momentum.ts's momentumStep */
+export const MomentumUpdate = 'BatchscopeMomentumUpdate';
+
+export interface UpdateAttrs {
+  lr: number;
+  /** coupled L2 weight decay λ; the decay terms are left out unless it is positive (as the stock route does) */
+  decay: number;
+  /** MomentumUpdate only: μ, and heavy ball or Nesterov */
+  momentum?: number;
+  nesterov?: boolean;
+}
+
+/** Whether the current backend has `kernelName` (wasm, with the fast kernels registered). */
+export function updateKernelRegistered(kernelName: typeof SgdUpdate | typeof MomentumUpdate): boolean {
+  return getKernel(kernelName, getBackend()) !== undefined;
+}
