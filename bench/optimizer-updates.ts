@@ -1,0 +1,50 @@
+/**
+ * One optimizer update of the MLP 784-256-128-10's six parameters (235k weights) on wasm,
+ * in one pass (SgdUpdate, MomentumUpdate: main/engine/kernels/wasm-update-kernels.ts)
+ * against the stock route (a tfjs kernel per operation), both in this one process: the
+ * one-pass rows first, then the kernels are unregistered and the same optimizers timed again.
+ *
+ *   node bin/run-ts.mjs bench/optimizer-updates.ts [--decay 5e-4] [--calls 200]
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { parseArgs } from 'node:util';
+import { selectBackend } from '../main/engine/backend';
+import { MomentumUpdate, SgdUpdate } from '../main/engine/kernels/update-kernels';
+import type { LayerGroup } from '../main/engine/models/layer-group';
+import { MomentumOptimizer } from '../main/engine/optimizers/momentum';
+import type { LayerOptimizer } from '../main/engine/optimizers/optimizer';
+import { SgdOptimizer } from '../main/engine/optimizers/sgd';
+import { timePerCallAsync } from './stats';
+
+const { values } = parseArgs({ options: { decay: { type: 'string', default: '0' }, calls: { type: 'string', default: '200' } } });
+const weightDecay = Number(values.decay);
+const callsPerRep = Number(values.calls);
+
+await selectBackend('wasm');
+const widths = [784, 256, 128, 10];
+const groups: LayerGroup[] = widths.slice(1).map((fanOut, l) => ({
+  name: `dense_${l}`,
+  kind: 'dense',
+  params: [tf.variable(tf.randomUniform([widths[l]!, fanOut], -0.1, 0.1)), tf.variable(tf.zeros([fanOut]))],
+  roles: ['weight', 'bias'],
+}));
+const grads = groups.map((g) => g.params.map((p) => tf.randomUniform(p.shape, -1, 1)));
+const optimizers: [string, LayerOptimizer][] = [
+  ['SGD', new SgdOptimizer({ name: 'sgd', weightDecay }, groups)],
+  ['momentum (heavy ball)', new MomentumOptimizer({ name: 'momentum', momentum: 0.9, nesterov: false, weightDecay }, groups)],
+];
+
+async function time(optimizer: LayerOptimizer): Promise<number> {
+  let step = 0;
+  const t = await timePerCallAsync(async () => void (await optimizer.apply({ groups, grads, lr: 0.01, step: step++ })), { warmup: 100, reps: 7, callsPerRep });
+  return t.wall.median;
+}
+
+const onePass: number[] = [];
+for (const [, optimizer] of optimizers) onePass.push(await time(optimizer));
+tf.unregisterKernel(SgdUpdate, 'wasm');
+tf.unregisterKernel(MomentumUpdate, 'wasm');
+const stock: number[] = [];
+for (const [, optimizer] of optimizers) stock.push(await time(optimizer));
+process.stdout.write(`weight decay ${weightDecay}, ms per update (median of 7 × ${callsPerRep} calls)\n`);
+optimizers.forEach(([name], i) => process.stdout.write(`${name.padEnd(24)} one pass ${onePass[i]!.toFixed(3)}  stock kernels ${stock[i]!.toFixed(3)}\n`));
