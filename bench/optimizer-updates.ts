@@ -1,16 +1,18 @@
 /**
  * One optimizer update of the MLP 784-256-128-10's six parameters (235k weights) on wasm,
- * in one pass (SgdUpdate, MomentumUpdate: main/engine/kernels/wasm-update-kernels.ts)
+ * in one pass (SgdUpdate, MomentumUpdate for momentum and LARS: wasm-update-kernels.ts)
  * against the stock route (a tfjs kernel per operation), both in this one process: the
  * one-pass rows first, then the kernels are unregistered and the same optimizers timed again.
  *
  *   node bin/run-ts.mjs bench/optimizer-updates.ts [--decay 5e-4] [--calls 200]
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { optimizerSpecSchema } from '../common/spec';
 import { parseArgs } from 'node:util';
 import { selectBackend } from '../main/engine/backend';
 import { MomentumUpdate, SgdUpdate } from '../main/engine/kernels/update-kernels';
 import type { LayerGroup } from '../main/engine/models/layer-group';
+import { LarsOptimizer, type LarsSpec } from '../main/engine/optimizers/lars';
 import { MomentumOptimizer } from '../main/engine/optimizers/momentum';
 import type { LayerOptimizer } from '../main/engine/optimizers/optimizer';
 import { SgdOptimizer } from '../main/engine/optimizers/sgd';
@@ -32,6 +34,8 @@ const grads = groups.map((g) => g.params.map((p) => tf.randomUniform(p.shape, -1
 const optimizers: [string, LayerOptimizer][] = [
   ['SGD', new SgdOptimizer({ name: 'sgd', weightDecay }, groups)],
   ['momentum (heavy ball)', new MomentumOptimizer({ name: 'momentum', momentum: 0.9, nesterov: false, weightDecay }, groups)],
+  // its layer norms included (one batched read), which the one pass does not change
+  ['LARS', new LarsOptimizer(optimizerSpecSchema.parse({ name: 'lars', weightDecay }) as LarsSpec, groups)],
 ];
 
 async function time(optimizer: LayerOptimizer): Promise<number> {

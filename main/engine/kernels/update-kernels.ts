@@ -1,7 +1,7 @@
 /**
  * Optimizer updates as kernels of Batchscope's own, one pass per parameter: plain SGD's
- * w − lr·(g + decay·w), and the momentum step (heavy ball or Nesterov) that SGD with
- * momentum, CBLR and MCLR take (momentum.ts). Their names and attributes live here, apart
+ * w − lr·(g + decay·w), the momentum step (heavy ball or Nesterov) that SGD with momentum,
+ * CBLR and MCLR take (momentum.ts), and LARS's (lars.ts). Their names and attributes live here, apart
  * from the wasm implementation (wasm-update-kernels.ts, registered with the fast kernels),
  * so the optimizers can ask for them without importing the wasm heap's machinery (the GPU
  * window's browser bundle has no node:v8). Backends without them keep the stock route.
@@ -10,16 +10,22 @@ import { getBackend, getKernel } from '@tensorflow/tfjs-core';
 
 /** inputs {w, g}; output w − lr·(g + decay·w) */
 export const SgdUpdate = 'BatchscopeSgdUpdate';
-/** inputs {w, g, v}; outputs [w after, v after] of momentum.ts's momentumStep */
+/** inputs {w, g, v}; outputs [w after, v after] of momentum.ts's momentumStep or of a LARS step */
 export const MomentumUpdate = 'BatchscopeMomentumUpdate';
+
+/**
+ * with d = g + λ·w: heavy ball v ← μ·v + d, w ← w − η·v; Nesterov the same v, w ← w − η·(d + μ·v);
+ * LARS v ← μ·v + η·d, w ← w − v (η the layer's local rate)
+ */
+export type MomentumForm = 'heavy-ball' | 'nesterov' | 'lars';
 
 export interface UpdateAttrs {
   lr: number;
   /** coupled L2 weight decay λ; the decay terms are left out unless it is positive (as the stock route does) */
   decay: number;
-  /** MomentumUpdate only: μ, and heavy ball or Nesterov */
+  /** MomentumUpdate only: μ, and which step (heavy ball by default) */
   momentum?: number;
-  nesterov?: boolean;
+  form?: MomentumForm;
 }
 
 /** Whether the current backend has `kernelName` (wasm, with the fast kernels registered). */

@@ -1,15 +1,17 @@
 /**
  * SgdUpdate and MomentumUpdate (update-kernels.ts) for wasm: one SIMD pass over the
  * backend's heap per parameter. The stock route takes a tfjs kernel per operation (SGD:
- * Multiply, Sub; momentum: Multiply, Add, Multiply, Sub; two or three more with decay or
- * Nesterov), each with its own tensor and dispatch: for the MLP's 235k weights an SGD update
+ * Multiply, Sub; momentum: Multiply, Add, Multiply, Sub; LARS: Multiply, Multiply, Add, Sub;
+ * two or three more with decay or Nesterov), each with its own tensor and dispatch: for the MLP's 235k weights an SGD update
  * takes 0.26 ms that way and 0.11 ms here (0.55 and 0.13 with decay; docs/benchmarks.md).
  *
  * Every element goes through the float32 operations of the stock route in its order, none
  * fused, so weights and buffers are bit for bit the stock route's:
  *   d = decay > 0 ? g + w·decay : g
- *   SGD:       w ← w − d·lr
- *   momentum:  v ← v·μ + d,  w ← w − (nesterov ? d + v·μ : v)·lr
+ *   SGD:         w ← w − d·lr
+ *   heavy ball:  v ← v·μ + d,     w ← w − v·lr
+ *   Nesterov:    v ← v·μ + d,     w ← w − (d + v·μ)·lr
+ *   LARS:        v ← v·μ + d·lr,  w ← w − v   (lr the layer's local rate)
  * Where the module cannot run on the heap (a shared, threaded build) the same operations
  * run as a scalar loop in JS, each rounded to float32 from double: that gives the float32
  * result exactly (double's 53 bits are more than twice float32's 24).
@@ -21,20 +23,17 @@ import { wasmHeapOf } from './gemm/backend-heap';
 import { Code, encodeModule, f32, i32, v128, type ValType } from './gemm/wasm-emitter';
 import { wasmApi, type WasmModule } from './gemm/wasm-api';
 import { requireInput } from './kernel-scope';
-import { MomentumUpdate, SgdUpdate, type UpdateAttrs } from './update-kernels';
+import { MomentumUpdate, SgdUpdate, type MomentumForm, type UpdateAttrs } from './update-kernels';
 
 /** Which update a function computes. */
 interface Variant {
-  momentum: boolean;
-  nesterov: boolean;
+  form: 'sgd' | MomentumForm;
   decay: boolean;
 }
 
-const VARIANTS: Variant[] = [false, true].flatMap((momentum) =>
-  (momentum ? [false, true] : [false]).flatMap((nesterov) => [false, true].map((decay) => ({ momentum, nesterov, decay }))),
-);
+const VARIANTS: Variant[] = (['sgd', 'heavy-ball', 'nesterov', 'lars'] as const).flatMap((form) => [false, true].map((decay) => ({ form, decay })));
 
-const variantName = (v: Variant): string => `${v.momentum ? (v.nesterov ? 'nesterov' : 'momentum') : 'sgd'}${v.decay ? 'Decay' : ''}`;
+const variantName = (v: Variant): string => `${v.form}${v.decay ? '-decay' : ''}`;
 
 /** (w, g, v, wOut, vOut, n, lr, mu, decay): byte addresses, a count of floats, three rates */
 type UpdateFn = (w: number, g: number, v: number, wOut: number, vOut: number, n: number, lr: number, mu: number, decay: number) => void;
@@ -73,23 +72,27 @@ function updateFunction(variant: Variant): Code {
     load(g);
     if (variant.decay) (code.get(ws), rate('decay'), mul(), add());
     code.set(ds);
-    if (variant.momentum) {
-      // v ← v·μ + d, stored; the direction is v, or d + v·μ
+    if (variant.form !== 'sgd') {
+      // v ← v·μ + d (LARS: + d·lr), stored
       code.get(vOut).get(at).i32Add();
       load(v);
       rate('mu');
       mul();
       code.get(ds);
+      if (variant.form === 'lars') (rate('lr'), mul());
       add();
       code.tee(vs);
       store();
-      if (variant.nesterov) (code.get(ds), code.get(vs), rate('mu'), mul(), add(), code.set(ds));
-      else code.get(vs).set(ds);
     }
-    // w ← w − direction·lr
-    code.get(wOut).get(at).i32Add().get(ws).get(ds);
-    rate('lr');
-    mul();
+    // w ← w − direction·lr, the direction d, v or d + v·μ; LARS: w ← w − v
+    code.get(wOut).get(at).i32Add().get(ws);
+    if (variant.form === 'lars') code.get(vs);
+    else {
+      if (variant.form === 'nesterov') (code.get(ds), code.get(vs), rate('mu'), mul(), add());
+      else code.get(variant.form === 'heavy-ball' ? vs : ds);
+      rate('lr');
+      mul();
+    }
     sub();
     store();
     code.get(at).i32Const(vector ? 16 : 4).i32Add().set(at).br(0);
@@ -131,20 +134,21 @@ export function updateScalar(variant: Variant, w: Float32Array, g: Float32Array,
   const [lr, mu, decay] = [attrs.lr, attrs.momentum ?? 0, attrs.decay].map(Math.fround) as [number, number, number];
   const f = Math.fround;
   for (let i = 0; i < w.length; i++) {
-    let d = variant.decay ? f(g[i]! + f(w[i]! * decay)) : g[i]!;
-    if (variant.momentum) {
-      const vNext = f(f(v![i]! * mu) + d);
-      vOut![i] = vNext;
-      d = variant.nesterov ? f(d + f(vNext * mu)) : vNext;
+    const d = variant.decay ? f(g[i]! + f(w[i]! * decay)) : g[i]!;
+    if (variant.form === 'sgd') {
+      wOut[i] = w[i]! - f(d * lr);
+      continue;
     }
-    wOut[i] = w[i]! - f(d * lr);
+    const vNext = f(f(v![i]! * mu) + (variant.form === 'lars' ? f(d * lr) : d));
+    vOut![i] = vNext;
+    if (variant.form === 'lars') wOut[i] = w[i]! - vNext;
+    else wOut[i] = w[i]! - f((variant.form === 'nesterov' ? f(d + f(vNext * mu)) : vNext) * lr);
   }
 }
 
 /** The variant the attributes ask for. */
 export function updateVariant(kernelName: string, attrs: UpdateAttrs): Variant {
-  const momentum = kernelName === MomentumUpdate;
-  return { momentum, nesterov: momentum && attrs.nesterov === true, decay: attrs.decay > 0 };
+  return { form: kernelName === MomentumUpdate ? (attrs.form ?? 'heavy-ball') : 'sgd', decay: attrs.decay > 0 };
 }
 
 const sizeOf = (t: TensorInfo): number => t.shape.reduce((a, b) => a * b, 1);

@@ -17,6 +17,7 @@ import { groupNorms } from './group-norms';
 import type { LayerOptimizer, OptimizerStepInput } from './optimizer';
 import { Slots } from './slots';
 import { assertStepInput } from './step-input';
+import { MomentumUpdate, updateKernelRegistered, type UpdateAttrs } from '../kernels/update-kernels';
 
 export type LarsSpec = Extract<OptimizerSpec, { name: 'lars' }>;
 
@@ -62,14 +63,23 @@ export class LarsOptimizer implements LayerOptimizer {
     assertStepInput(this.name, this.groups, input);
     const local = await this.localRates(input);
     const { momentum, weightDecay } = this.spec;
+    // one pass per parameter where the backend has the kernel (wasm), the same float32 operations otherwise
+    const fused = updateKernelRegistered(MomentumUpdate);
     tf.tidy(() => {
       input.groups.forEach((group, l) => {
         group.params.forEach((w, p) => {
           const g = input.grads[l]![p]!;
           const adapted = this.adapted[l]![p]!;
           const rate = adapted ? local[l]! : input.lr;
-          const d = adapted && weightDecay > 0 ? tf.add(g, tf.mul(w, weightDecay)) : g;
           const buffer = this.buffers.get(l, p);
+          if (fused) {
+            const attrs: UpdateAttrs = { lr: rate, decay: adapted ? weightDecay : 0, momentum, form: 'lars' };
+            const [next, velocity] = tf.engine().runKernel(MomentumUpdate, { w, g, v: buffer }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+            buffer.assign(velocity!);
+            w.assign(next!);
+            return;
+          }
+          const d = adapted && weightDecay > 0 ? tf.add(g, tf.mul(w, weightDecay)) : g;
           const v = tf.add(tf.mul(buffer, momentum), tf.mul(d, rate));
           buffer.assign(v);
           w.assign(tf.sub(w, v));

@@ -30,7 +30,7 @@ export interface MomentumSettings {
  */
 export function momentumStep(w: tf.Variable, g: tf.Tensor, buffer: tf.Variable, lr: number, s: MomentumSettings): void {
   if (updateKernelRegistered(MomentumUpdate)) {
-    const attrs: UpdateAttrs = { lr, decay: s.weightDecay, momentum: s.momentum, nesterov: s.nesterov };
+    const attrs: UpdateAttrs = { lr, decay: s.weightDecay, momentum: s.momentum, form: s.nesterov ? 'nesterov' : 'heavy-ball' };
     const [next, velocity] = tf.engine().runKernel(MomentumUpdate, { w, g, v: buffer }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
     buffer.assign(velocity!);
     w.assign(next!);

@@ -5,16 +5,20 @@
  * optimizers that use them.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { optimizerSpecSchema } from '../../../common/spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerFastKernels, unregisterFastKernels } from '../../../main/engine/kernels/register';
 import { MomentumUpdate, SgdUpdate, updateKernelRegistered, type UpdateAttrs } from '../../../main/engine/kernels/update-kernels';
 import { updateScalar, updateVariant } from '../../../main/engine/kernels/wasm-update-kernels';
+import { LarsOptimizer, type LarsSpec } from '../../../main/engine/optimizers/lars';
 import { MomentumOptimizer } from '../../../main/engine/optimizers/momentum';
 import type { LayerOptimizer } from '../../../main/engine/optimizers/optimizer';
 import { SgdOptimizer } from '../../../main/engine/optimizers/sgd';
 import type { LayerGroup } from '../../../main/engine/models/layer-group';
 import { seededValues, useBackend } from './backends';
 import { disposeGroups, makeGroups, twoLayers } from '../optimizers/tiny-problem';
+
+const larsSpec = optimizerSpecSchema.parse({ name: 'lars', weightDecay: 5e-4 }) as LarsSpec;
 
 const SPECIAL = [0, -0, Infinity, -Infinity, NaN, 1e-40, -1e-40, 3.4e38, -3.4e38, 1e-30, 65504, 1];
 const SIZES = [1, 3, 4, 7, 1031, 784 * 256];
@@ -42,13 +46,15 @@ interface Case {
 const CASES: Case[] = [
   { kernel: SgdUpdate, attrs: { lr: 0.15, decay: 0 } },
   { kernel: SgdUpdate, attrs: { lr: 7.3, decay: 0.05 } },
-  { kernel: MomentumUpdate, attrs: { lr: 0.15, decay: 0, momentum: 0.9, nesterov: false } },
-  { kernel: MomentumUpdate, attrs: { lr: 0.05, decay: 5e-4, momentum: 0.9, nesterov: false } },
-  { kernel: MomentumUpdate, attrs: { lr: 0.15, decay: 0, momentum: 0.95, nesterov: true } },
-  { kernel: MomentumUpdate, attrs: { lr: 0.05, decay: 0.05, momentum: 0.5, nesterov: true } },
+  { kernel: MomentumUpdate, attrs: { lr: 0.15, decay: 0, momentum: 0.9, form: 'heavy-ball' } },
+  { kernel: MomentumUpdate, attrs: { lr: 0.05, decay: 5e-4, momentum: 0.9 } },
+  { kernel: MomentumUpdate, attrs: { lr: 0.15, decay: 0, momentum: 0.95, form: 'nesterov' } },
+  { kernel: MomentumUpdate, attrs: { lr: 0.05, decay: 0.05, momentum: 0.5, form: 'nesterov' } },
+  { kernel: MomentumUpdate, attrs: { lr: 0.37, decay: 0, momentum: 0.9, form: 'lars' } },
+  { kernel: MomentumUpdate, attrs: { lr: 0.0123, decay: 5e-4, momentum: 0.9, form: 'lars' } },
 ];
 
-const describeCase = (c: Case): string => `${c.kernel === SgdUpdate ? 'SGD' : c.attrs.nesterov ? 'Nesterov' : 'heavy ball'}, decay ${c.attrs.decay}`;
+const describeCase = (c: Case): string => `${c.kernel === SgdUpdate ? 'SGD' : (c.attrs.form ?? 'heavy-ball')}, decay ${c.attrs.decay}`;
 
 /** The stock route's [w after, v after] (momentum.ts's and sgd.ts's tf ops). */
 function stock(c: Case, w: tf.Tensor, g: tf.Tensor, v: tf.Tensor): tf.Tensor[] {
@@ -57,8 +63,12 @@ function stock(c: Case, w: tf.Tensor, g: tf.Tensor, v: tf.Tensor): tf.Tensor[] {
     const d = decay > 0 ? tf.add(g, tf.mul(w, decay)) : g;
     if (c.kernel === SgdUpdate) return [tf.sub(w, tf.mul(d, lr))];
     const mu = c.attrs.momentum!;
+    if (c.attrs.form === 'lars') {
+      const velocity = tf.add(tf.mul(v, mu), tf.mul(d, lr));
+      return [tf.sub(w, velocity), velocity];
+    }
     const velocity = tf.add(tf.mul(v, mu), d);
-    const direction = c.attrs.nesterov ? tf.add(d, tf.mul(velocity, mu)) : velocity;
+    const direction = c.attrs.form === 'nesterov' ? tf.add(d, tf.mul(velocity, mu)) : velocity;
     return [tf.sub(w, tf.mul(direction, lr)), velocity];
   });
 }
@@ -127,6 +137,7 @@ describe('optimizer update kernels on wasm', () => {
     ['SGD with weight decay', SgdUpdate, (groups) => new SgdOptimizer({ name: 'sgd', weightDecay: 0.05 }, groups)],
     ['momentum (heavy ball)', MomentumUpdate, (groups) => new MomentumOptimizer({ name: 'momentum', momentum: 0.9, nesterov: false, weightDecay: 0 }, groups)],
     ['momentum (Nesterov) with weight decay', MomentumUpdate, (groups) => new MomentumOptimizer({ name: 'momentum', momentum: 0.9, nesterov: true, weightDecay: 5e-4 }, groups)],
+    ['LARS (bias excluded, weight decay)', MomentumUpdate, (groups) => new LarsOptimizer(larsSpec, groups)],
   ];
   for (const [label, kernel, make] of optimizers) {
     it(`make the steps of ${label} bit for bit the stock route's`, async () => {
