@@ -1,6 +1,6 @@
 /**
  * One optimizer update of the MLP 784-256-128-10's six parameters (235k weights) on wasm,
- * in one pass (SgdUpdate, MomentumUpdate for momentum and LARS: wasm-update-kernels.ts)
+ * in one pass (SgdUpdate, MomentumUpdate for momentum and LARS, AdamUpdate: wasm-update-kernels.ts)
  * against the stock route (a tfjs kernel per operation), both in this one process: the
  * one-pass rows first, then the kernels are unregistered and the same optimizers timed again.
  *
@@ -10,8 +10,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { optimizerSpecSchema } from '../common/spec';
 import { parseArgs } from 'node:util';
 import { selectBackend } from '../main/engine/backend';
-import { MomentumUpdate, SgdUpdate } from '../main/engine/kernels/update-kernels';
+import { AdamUpdate, MomentumUpdate, SgdUpdate } from '../main/engine/kernels/update-kernels';
 import type { LayerGroup } from '../main/engine/models/layer-group';
+import { AdamOptimizer, type AdamSpec } from '../main/engine/optimizers/adam';
 import { LarsOptimizer, type LarsSpec } from '../main/engine/optimizers/lars';
 import { MomentumOptimizer } from '../main/engine/optimizers/momentum';
 import type { LayerOptimizer } from '../main/engine/optimizers/optimizer';
@@ -36,6 +37,7 @@ const optimizers: [string, LayerOptimizer][] = [
   ['momentum (heavy ball)', new MomentumOptimizer({ name: 'momentum', momentum: 0.9, nesterov: false, weightDecay }, groups)],
   // its layer norms included (one batched read), which the one pass does not change
   ['LARS', new LarsOptimizer(optimizerSpecSchema.parse({ name: 'lars', weightDecay }) as LarsSpec, groups)],
+  ['Adam', new AdamOptimizer(optimizerSpecSchema.parse({ name: 'adam', weightDecay }) as AdamSpec, groups)],
 ];
 
 async function time(optimizer: LayerOptimizer): Promise<number> {
@@ -48,6 +50,7 @@ const onePass: number[] = [];
 for (const [, optimizer] of optimizers) onePass.push(await time(optimizer));
 tf.unregisterKernel(SgdUpdate, 'wasm');
 tf.unregisterKernel(MomentumUpdate, 'wasm');
+tf.unregisterKernel(AdamUpdate, 'wasm');
 const stock: number[] = [];
 for (const [, optimizer] of optimizers) stock.push(await time(optimizer));
 process.stdout.write(`weight decay ${weightDecay}, ms per update (median of 7 × ${callsPerRep} calls)\n`);

@@ -11,7 +11,7 @@ import { wasmMaxPoolGrad } from './wasm-max-pool-grad';
 import { wasmSum } from './wasm-sum';
 import { wasmMean } from './wasm-mean';
 import { wasmSharedCast, wasmSharedIdentity } from './wasm-shared-identity';
-import { wasmMomentumUpdate, wasmSgdUpdate } from './wasm-update-kernels';
+import { wasmAdamUpdate, wasmMomentumUpdate, wasmSgdUpdate } from './wasm-update-kernels';
 
 export const fastKernels: readonly FastKernel[] = [
   // our GEMM in front of the XNNPACK-based wasmBatchMatMul / wasmFusedMatMul, which take what it does not
@@ -27,6 +27,7 @@ export const fastKernels: readonly FastKernel[] = [
   // kernels wasm lacks: optimizer updates in one pass (the optimizers take stock kernels where they are not registered)
   wasmSgdUpdate,
   wasmMomentumUpdate,
+  wasmAdamUpdate,
 ];
 
 // Marks configs we registered. A global symbol, because the kernel registry is

@@ -1,7 +1,7 @@
 /**
  * Optimizer updates as kernels of Batchscope's own, one pass per parameter: plain SGD's
  * w − lr·(g + decay·w), the momentum step (heavy ball or Nesterov) that SGD with momentum,
- * CBLR and MCLR take (momentum.ts), and LARS's (lars.ts). Their names and attributes live here, apart
+ * CBLR and MCLR take (momentum.ts), LARS's (lars.ts) and Adam's or AdamW's (adam.ts). Their names and attributes live here, apart
  * from the wasm implementation (wasm-update-kernels.ts, registered with the fast kernels),
  * so the optimizers can ask for them without importing the wasm heap's machinery (the GPU
  * window's browser bundle has no node:v8). Backends without them keep the stock route.
@@ -17,6 +17,22 @@ export const MomentumUpdate = 'BatchscopeMomentumUpdate';
  * with d = g + λ·w: heavy ball v ← μ·v + d, w ← w − η·v; Nesterov the same v, w ← w − η·(d + μ·v);
  * LARS v ← μ·v + η·d, w ← w − v (η the layer's local rate)
  */
+/** inputs {w, g, m, v}; outputs [w after, m after, v after] of adam.ts's step */
+export const AdamUpdate = 'BatchscopeAdamUpdate';
+
+export interface AdamUpdateAttrs {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** the bias corrections 1 − β1^t and 1 − β2^t */
+  correction1: number;
+  correction2: number;
+  /** λ, left out unless positive: coupled (Adam, added to g) or decoupled (AdamW, added to the step) */
+  decay: number;
+  decoupled: boolean;
+}
+
 export type MomentumForm = 'heavy-ball' | 'nesterov' | 'lars';
 
 export interface UpdateAttrs {
@@ -29,6 +45,6 @@ export interface UpdateAttrs {
 }
 
 /** Whether the current backend has `kernelName` (wasm, with the fast kernels registered). */
-export function updateKernelRegistered(kernelName: typeof SgdUpdate | typeof MomentumUpdate): boolean {
+export function updateKernelRegistered(kernelName: typeof SgdUpdate | typeof MomentumUpdate | typeof AdamUpdate): boolean {
   return getKernel(kernelName, getBackend()) !== undefined;
 }

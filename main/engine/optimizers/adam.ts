@@ -15,6 +15,7 @@ import type { LayerGroup } from '../models/layer-group';
 import type { LayerOptimizer, OptimizerStepInput } from './optimizer';
 import { Slots } from './slots';
 import { assertStepInput } from './step-input';
+import { AdamUpdate, updateKernelRegistered, type AdamUpdateAttrs } from '../kernels/update-kernels';
 
 export type AdamSpec = Extract<OptimizerSpec, { name: 'adam' | 'adamw' }>;
 
@@ -42,10 +43,20 @@ export class AdamOptimizer implements LayerOptimizer {
     this.t += 1;
     const correction1 = 1 - beta1 ** this.t;
     const correction2 = 1 - beta2 ** this.t;
+    // one pass per parameter where the backend has the kernel (wasm), the same float32 operations otherwise
+    const fused = updateKernelRegistered(AdamUpdate);
+    const attrs: AdamUpdateAttrs = { lr, beta1, beta2, epsilon, correction1, correction2, decay: weightDecay, decoupled };
     tf.tidy(() => {
       input.groups.forEach((group, l) => {
         group.params.forEach((w, p) => {
           const raw = input.grads[l]![p]!;
+          if (fused) {
+            const [next, m, v] = tf.engine().runKernel(AdamUpdate, { w, g: raw, m: this.m.get(l, p), v: this.v.get(l, p) }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+            this.m.get(l, p).assign(m!);
+            this.v.get(l, p).assign(v!);
+            w.assign(next!);
+            return;
+          }
           const g = !decoupled && weightDecay > 0 ? tf.add(raw, tf.mul(w, weightDecay)) : raw;
           const m = this.m.get(l, p);
           const v = this.v.get(l, p);

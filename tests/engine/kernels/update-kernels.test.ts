@@ -1,5 +1,5 @@
 /**
- * SgdUpdate and MomentumUpdate on wasm: an optimizer's step of one parameter in one SIMD
+ * SgdUpdate, MomentumUpdate and AdamUpdate on wasm: an optimizer's step of one parameter in one SIMD
  * pass must give the weights (and momentum buffers) of the stock route bit for bit, on every
  * size (four lanes and the rest), on special values, in the scalar fallback, and through the
  * optimizers that use them.
@@ -8,8 +8,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { optimizerSpecSchema } from '../../../common/spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerFastKernels, unregisterFastKernels } from '../../../main/engine/kernels/register';
-import { MomentumUpdate, SgdUpdate, updateKernelRegistered, type UpdateAttrs } from '../../../main/engine/kernels/update-kernels';
-import { updateScalar, updateVariant } from '../../../main/engine/kernels/wasm-update-kernels';
+import { AdamUpdate, MomentumUpdate, SgdUpdate, updateKernelRegistered, type AdamUpdateAttrs, type UpdateAttrs } from '../../../main/engine/kernels/update-kernels';
+import { adamScalar, adamVariant, updateScalar, updateVariant } from '../../../main/engine/kernels/wasm-update-kernels';
+import { AdamOptimizer, type AdamSpec } from '../../../main/engine/optimizers/adam';
 import { LarsOptimizer, type LarsSpec } from '../../../main/engine/optimizers/lars';
 import { MomentumOptimizer } from '../../../main/engine/optimizers/momentum';
 import type { LayerOptimizer } from '../../../main/engine/optimizers/optimizer';
@@ -89,12 +90,13 @@ afterAll(() => {
 
 describe('optimizer update kernels on wasm', () => {
   it('are registered with the fast kernels on wasm, and nowhere else', async () => {
-    expect(updateKernelRegistered(SgdUpdate) && updateKernelRegistered(MomentumUpdate)).toBe(true);
+    const kernels = [SgdUpdate, MomentumUpdate, AdamUpdate] as const;
+    expect(kernels.every(updateKernelRegistered)).toBe(true);
     unregisterFastKernels('wasm');
-    expect(updateKernelRegistered(SgdUpdate) || updateKernelRegistered(MomentumUpdate)).toBe(false);
+    expect(kernels.some(updateKernelRegistered)).toBe(false);
     registerFastKernels('wasm');
     await useBackend('cpu');
-    expect(updateKernelRegistered(SgdUpdate) || updateKernelRegistered(MomentumUpdate)).toBe(false);
+    expect(kernels.some(updateKernelRegistered)).toBe(false);
     await useBackend('wasm');
   });
 
@@ -111,6 +113,41 @@ describe('optimizer update kernels on wasm', () => {
         updateScalar(updateVariant(c.kernel, c.attrs), read(w!), read(g!), momentum ? read(v!) : null, scalar[0]!, scalar[1]!, c.attrs);
         want.forEach((values, i) => expectSameBits(scalar[i]!, values, `scalar ${i === 0 ? 'w' : 'v'} of ${size}`));
         tf.dispose([w!, g!, v!, ...got]);
+      }
+    });
+  }
+
+  const adamCases: AdamUpdateAttrs[] = [
+    { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, correction1: 1 - 0.9, correction2: 1 - 0.999, decay: 0, decoupled: false },
+    { lr: 3e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, correction1: 1 - 0.9 ** 7, correction2: 1 - 0.999 ** 7, decay: 5e-4, decoupled: false },
+    { lr: 0.01, beta1: 0.8, beta2: 0.99, epsilon: 1e-6, correction1: 1 - 0.8 ** 3, correction2: 1 - 0.99 ** 3, decay: 0.01, decoupled: true },
+  ];
+  /** adam.ts's tf ops: [w, m, v] after the step */
+  const adamStock = (a: AdamUpdateAttrs, w: tf.Tensor, raw: tf.Tensor, m: tf.Tensor, v: tf.Tensor): tf.Tensor[] =>
+    tf.tidy(() => {
+      const g = !a.decoupled && a.decay > 0 ? tf.add(raw, tf.mul(w, a.decay)) : raw;
+      const mNext = tf.add(tf.mul(m, a.beta1), tf.mul(g, 1 - a.beta1));
+      const vNext = tf.add(tf.mul(v, a.beta2), tf.mul(tf.square(g), 1 - a.beta2));
+      const adaptive = tf.div(tf.div(mNext, a.correction1), tf.add(tf.sqrt(tf.div(vNext, a.correction2)), a.epsilon));
+      const update = a.decoupled && a.decay > 0 ? tf.add(adaptive, tf.mul(w, a.decay)) : adaptive;
+      return [tf.sub(w, tf.mul(update, a.lr)), mNext, vNext];
+    });
+  for (const a of adamCases) {
+    it(`give Adam's values bit for bit: decay ${a.decay}${a.decoupled ? ' (decoupled)' : ''}, sizes 1 to 784×256, SIMD and scalar fallback`, () => {
+      for (const [k, size] of SIZES.entries()) {
+        const w = tf.tensor1d(values(size, k));
+        const g = tf.tensor1d(values(size, k + 100));
+        const m = tf.tensor1d(values(size, k + 200));
+        // the second moment is never negative
+        const v = tf.tensor1d(values(size, k + 300).map(Math.abs));
+        const want = adamStock(a, w, g, m, v).map((t) => t.dataSync() as Float32Array);
+        const got = tf.engine().runKernel(AdamUpdate, { w, g, m, v }, a as unknown as tf.NamedAttrMap) as tf.Tensor[];
+        const names = ['w', 'm', 'v'];
+        got.forEach((t, i) => expectSameBits(t.dataSync() as Float32Array, want[i]!, `${names[i]} of ${size}`));
+        const scalar = [0, 1, 2].map(() => new Float32Array(size));
+        adamScalar(adamVariant(a), [w, g, m, v].map((t) => t.dataSync() as Float32Array), scalar, a);
+        want.forEach((values, i) => expectSameBits(scalar[i]!, values, `scalar ${names[i]} of ${size}`));
+        tf.dispose([w, g, m, v, ...got]);
       }
     });
   }
@@ -133,11 +170,13 @@ describe('optimizer update kernels on wasm', () => {
     tf.dispose([w, g, v]);
   });
 
-  const optimizers: [string, typeof SgdUpdate | typeof MomentumUpdate, (groups: LayerGroup[]) => LayerOptimizer][] = [
+  const optimizers: [string, typeof SgdUpdate | typeof MomentumUpdate | typeof AdamUpdate, (groups: LayerGroup[]) => LayerOptimizer][] = [
     ['SGD with weight decay', SgdUpdate, (groups) => new SgdOptimizer({ name: 'sgd', weightDecay: 0.05 }, groups)],
     ['momentum (heavy ball)', MomentumUpdate, (groups) => new MomentumOptimizer({ name: 'momentum', momentum: 0.9, nesterov: false, weightDecay: 0 }, groups)],
     ['momentum (Nesterov) with weight decay', MomentumUpdate, (groups) => new MomentumOptimizer({ name: 'momentum', momentum: 0.9, nesterov: true, weightDecay: 5e-4 }, groups)],
     ['LARS (bias excluded, weight decay)', MomentumUpdate, (groups) => new LarsOptimizer(larsSpec, groups)],
+    ['Adam with weight decay', AdamUpdate, (groups) => new AdamOptimizer(optimizerSpecSchema.parse({ name: 'adam', weightDecay: 5e-4 }) as AdamSpec, groups)],
+    ['AdamW', AdamUpdate, (groups) => new AdamOptimizer(optimizerSpecSchema.parse({ name: 'adamw', weightDecay: 0.01 }) as AdamSpec, groups)],
   ];
   for (const [label, kernel, make] of optimizers) {
     it(`make the steps of ${label} bit for bit the stock route's`, async () => {

@@ -114,12 +114,16 @@ export class Code {
   f32Add(): this { return this.op(0x92); }
   f32Sub(): this { return this.op(0x93); }
   f32Mul(): this { return this.op(0x94); }
+  f32Div(): this { return this.op(0x95); }
+  f32Sqrt(): this { return this.op(0x91); }
   f32Max(): this { return this.op(0x97); }
 
   // SIMD128
   f32x4Splat(): this { return this.simd(0x13); }
   f32x4Add(): this { return this.simd(0xe4); }
   f32x4Sub(): this { return this.simd(0xe5); }
+  f32x4Div(): this { return this.simd(0xe7); }
+  f32x4Sqrt(): this { return this.simd(0xe3); }
   f32x4Mul(): this { return this.simd(0xe6); }
   /** NaN-propagating, max(-0, +0) = +0: Math.max's semantics, which the cpu backend's relu uses */
   f32x4Max(): this { return this.simd(0xe9); }
