@@ -82,13 +82,18 @@ for (const [name, fn] of parts) {
   perStepMs += wall.median;
   console.log(`  ${wall.median.toFixed(2).padStart(7)} ms  ${name}`);
 }
-const curvature = timePerCall(
-  () => {
-    const c = createStepCurvature(model, batch, diag, 1);
-    c.oracle.layerCurvature(diag.curvatureEstimator);
-    c.dispose();
-  },
-  { warmup: 1, reps: Math.max(3, Math.ceil(args.reps / 2)), callsPerRep: 1 },
+const curvature = (
+  await timePerCallAsync(
+    async () => {
+      const c = createStepCurvature(model, batch, diag, 1);
+      try {
+        await c.oracle.layerCurvature(diag.curvatureEstimator);
+      } finally {
+        c.dispose();
+      }
+    },
+    { warmup: 1, reps: Math.max(3, Math.ceil(args.reps / 2)), callsPerRep: 1 },
+  )
 ).wall.median;
 console.log(`  ${curvature.toFixed(2).padStart(7)} ms  curvature (${diag.curvatureEstimator}, ${diag.curvatureBatch} samples) per firing`);
 console.log(`  ${(curvature / diag.curvatureEvery).toFixed(2).padStart(7)} ms  … spread over curvatureEvery = ${diag.curvatureEvery}`);

@@ -230,6 +230,13 @@ function updatesOn(backend: BackendWasm): Record<string, unknown> | null {
   return found;
 }
 
+let scalarOnly = false;
+
+/** For tests: the kernels take their scalar fallback even where the SIMD module runs. */
+export function forceScalarUpdates(on: boolean): void {
+  scalarOnly = on;
+}
+
 /**
  * The update as a scalar loop, every operation rounded to float32 (the fallback; exported
  * for its test). `v` and `vOut` are read and written only for momentum.
@@ -276,7 +283,7 @@ function updateKernel(kernelName: typeof SgdUpdate | typeof MomentumUpdate): Fas
         const wasm = backend as unknown as BackendWasm;
         const wOut: TensorInfo = wasm.makeOutput(w.shape, 'float32');
         const vOut: TensorInfo | null = v ? wasm.makeOutput(v.shape, 'float32') : null;
-        const updates = updatesOn(wasm);
+        const updates = scalarOnly ? null : updatesOn(wasm);
         if (updates) {
           // offsets after the allocations: they stay valid when the heap grows
           const at = (t: TensorInfo | null): number => (t ? wasm.getMemoryOffset(t.dataId) : 0);
@@ -341,7 +348,7 @@ export const wasmAdamUpdate: FastKernel = {
       const variant = adamVariant(options);
       const wasm = backend as unknown as BackendWasm;
       const outs: TensorInfo[] = [0, 2, 3].map((i) => wasm.makeOutput(ins[i]!.shape, 'float32'));
-      const updates = updatesOn(wasm);
+      const updates = scalarOnly ? null : updatesOn(wasm);
       if (updates) {
         // offsets after the allocations: they stay valid when the heap grows
         const at = (t: TensorInfo): number => wasm.getMemoryOffset(t.dataId);

@@ -242,10 +242,10 @@ async function splitLosses(
     return all;
   }
   const remote = Promise.allSettled(cut.slice(1).map((n, s) => shards!.losses(s, parts.slice(n.first, n.end))));
-  const own = subtreeParts(parts, cut[0]!);
-  const ownRows = rowsOf(batch, own.rows.start, own.rows.size);
   let ownLosses: SampleLosses;
   try {
+    const own = subtreeParts(parts, cut[0]!);
+    const ownRows = rowsOf(batch, own.rows.start, own.rows.size);
     ownLosses = await sampleLosses(model, ownRows, own.parts).finally(() => disposeBatch(ownRows));
     await alongside?.();
   } catch (error) {

@@ -9,7 +9,7 @@ import { optimizerSpecSchema } from '../../../common/spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerFastKernels, unregisterFastKernels } from '../../../main/engine/kernels/register';
 import { AdamUpdate, MomentumUpdate, SgdUpdate, updateKernelRegistered, type AdamUpdateAttrs, type UpdateAttrs } from '../../../main/engine/kernels/update-kernels';
-import { adamScalar, adamVariant, updateScalar, updateVariant } from '../../../main/engine/kernels/wasm-update-kernels';
+import { adamScalar, adamVariant, forceScalarUpdates, updateScalar, updateVariant } from '../../../main/engine/kernels/wasm-update-kernels';
 import { AdamOptimizer, type AdamSpec } from '../../../main/engine/optimizers/adam';
 import { LarsOptimizer, type LarsSpec } from '../../../main/engine/optimizers/lars';
 import { MomentumOptimizer } from '../../../main/engine/optimizers/momentum';
@@ -151,6 +151,29 @@ describe('optimizer update kernels on wasm', () => {
       }
     });
   }
+
+  it('give the same values through their scalar fallback, outputs in the same order', () => {
+    forceScalarUpdates(true);
+    try {
+      for (const c of CASES) {
+        const [w, g, v] = [0, 100, 200].map((offset) => tf.tensor1d(values(1031, offset + 3)));
+        const want = stock(c, w!, g!, v!).map((t) => t.dataSync() as Float32Array);
+        const got = fused(c, w!, g!, v!);
+        got.forEach((t, i) => expectSameBits(t.dataSync() as Float32Array, want[i]!, `${describeCase(c)}: output ${i}`));
+        tf.dispose([w!, g!, v!, ...got]);
+      }
+      for (const a of adamCases) {
+        const [w, g, m] = [0, 100, 200].map((offset) => tf.tensor1d(values(1031, offset + 5)));
+        const v = tf.tensor1d(values(1031, 305).map(Math.abs));
+        const want = adamStock(a, w!, g!, m!, v).map((t) => t.dataSync() as Float32Array);
+        const got = tf.engine().runKernel(AdamUpdate, { w: w!, g: g!, m: m!, v }, a as unknown as tf.NamedAttrMap) as tf.Tensor[];
+        got.forEach((t, i) => expectSameBits(t.dataSync() as Float32Array, want[i]!, `Adam decay ${a.decay}: output ${i}`));
+        tf.dispose([w!, g!, m!, v, ...got]);
+      }
+    } finally {
+      forceScalarUpdates(false);
+    }
+  });
 
   it('keep their inputs and make only their outputs', () => {
     const [w, g, v] = [7, 8, 9].map((seed) => tf.tensor2d(values(12, seed), [3, 4]));

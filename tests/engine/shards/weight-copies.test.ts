@@ -41,6 +41,18 @@ describe('the shard pool’s weight copies', () => {
       expect(await split()).toBe(after);
       expect(pool.weightCopies).toBe(2);
 
+      // the gradients too, after a request that found the weights unchanged: a thread's partial
+      // sums join the tree where one thread's would, so they equal one thread's bit for bit
+      const read = async (g: Awaited<ReturnType<typeof batchGradients>>): Promise<Float32Array[]> => {
+        const values = await Promise.all(g.grads.flat().map(async (t) => (await t.data()) as Float32Array));
+        g.grads.flat().forEach((t) => t.dispose());
+        return values;
+      };
+      const splitGrads = await read(await batchGradients(model, batch, undefined, null, pool));
+      expect(pool.weightCopies).toBe(2);
+      const aloneGrads = await read(await batchGradients(model, batch, undefined, null, null));
+      splitGrads.forEach((values, i) => expect(Array.from(values)).toEqual(Array.from(aloneGrads[i]!)));
+
       // one layer changed alone is a change too
       const first = model.groups[0]!.params[0]!;
       tf.tidy(() => first.assign(tf.mul(first, 0.5)));
