@@ -5,24 +5,15 @@
  * leaving the pool unusable.
  */
 import { describe, expect, it } from 'vitest';
-import type { ModelSpec } from '../../../common/spec';
 import { selectBackend } from '../../../main/engine/backend';
 import { buildModel } from '../../../main/engine/models/build-model';
-import { ShardPool } from '../../../main/engine/shards/shard-pool';
 import { batchLoss, sampleLosses, type GradientShards } from '../../../main/engine/training/batch-gradients';
 import { disposeBatch, makeBatch } from '../../../main/engine/training/batch-source';
+import { SMALL_MLP, withSmallPool } from './small-pool';
 
 describe('the work done alongside a split loss', () => {
   it('runs once, split or not, and its failure is the call’s', async () => {
-    await selectBackend('wasm');
-    const spec: ModelSpec = { kind: 'mlp', hidden: [8], activation: 'relu' };
-    const model = buildModel(spec, [4], 3, 0);
-    const pool = await ShardPool.start({ threads: 2, backend: 'wasm', model: spec, reference: model, inputShape: [4], numClasses: 3, seed: 0 });
-    try {
-      const rows = pool.sampleBuffers(600);
-      rows.x.forEach((_, i) => (rows.x[i] = Math.cos(i)));
-      rows.labels.forEach((_, i) => (rows.labels[i] = i % 3));
-      const batch = makeBatch(rows.x, rows.labels, [4], 3);
+    await withSmallPool(Math.cos, async ({ model, pool, batch }) => {
       const alone = await batchLoss(model, batch, undefined, null);
       let calls = 0;
       const count = async (): Promise<void> => void calls++;
@@ -38,16 +29,12 @@ describe('the work done alongside a split loss', () => {
       await expect(batchLoss(model, batch, undefined, pool, failing)).rejects.toThrow('statistics failed');
       await expect(batchLoss(model, batch, undefined, null, failing)).rejects.toThrow('statistics failed');
       expect(await batchLoss(model, batch, undefined, pool)).toBe(alone);
-      disposeBatch(batch);
-    } finally {
-      await pool.dispose();
-      model.dispose();
-    }
+    });
   });
 
   it('runs after the other threads were asked for their shares and before their answer is awaited', { timeout: 20_000 }, async () => {
     await selectBackend('wasm');
-    const model = buildModel({ kind: 'mlp', hidden: [8], activation: 'relu' }, [4], 3, 0);
+    const model = buildModel(SMALL_MLP, [4], 3, 0);
     const x = Float32Array.from({ length: 600 * 4 }, (_, i) => Math.sin(i));
     const batch = makeBatch(x, Int32Array.from({ length: 600 }, (_, i) => i % 3), [4], 3);
     // a replica that answers only once `alongside` lets it: awaiting it first would never end

@@ -5,24 +5,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import type { ModelSpec } from '../../../common/spec';
-import { selectBackend } from '../../../main/engine/backend';
-import { buildModel } from '../../../main/engine/models/build-model';
-import { ShardPool } from '../../../main/engine/shards/shard-pool';
 import { batchGradients, batchLoss } from '../../../main/engine/training/batch-gradients';
-import { disposeBatch, makeBatch } from '../../../main/engine/training/batch-source';
+import { withSmallPool } from './small-pool';
 
 describe('the shard pool’s weight copies', () => {
   it('are made once per change of the weights, and the replicas always compute with the current ones', async () => {
-    await selectBackend('wasm');
-    const spec: ModelSpec = { kind: 'mlp', hidden: [8], activation: 'relu' };
-    const model = buildModel(spec, [4], 3, 0);
-    const pool = await ShardPool.start({ threads: 2, backend: 'wasm', model: spec, reference: model, inputShape: [4], numClasses: 3, seed: 0 });
-    try {
-      const rows = pool.sampleBuffers(600);
-      rows.x.forEach((_, i) => (rows.x[i] = Math.sin(i)));
-      rows.labels.forEach((_, i) => (rows.labels[i] = i % 3));
-      const batch = makeBatch(rows.x, rows.labels, [4], 3);
+    await withSmallPool(Math.sin, async ({ model, pool, batch }) => {
       const split = async (): Promise<number> => batchLoss(model, batch, undefined, pool);
       const alone = async (): Promise<number> => batchLoss(model, batch, undefined, null);
 
@@ -59,10 +47,6 @@ describe('the shard pool’s weight copies', () => {
       expect(await split()).toBe(await alone());
       expect(pool.weightCopies).toBe(3);
       gradients.grads.flat().forEach((t) => t.dispose());
-      disposeBatch(batch);
-    } finally {
-      await pool.dispose();
-      model.dispose();
-    }
+    });
   });
 });
