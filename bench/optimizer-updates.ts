@@ -1,8 +1,9 @@
 /**
- * One optimizer update of the MLP 784-256-128-10's six parameters (235k weights) on wasm,
- * in one pass (SgdUpdate, MomentumUpdate for momentum and LARS, AdamUpdate: wasm-update-kernels.ts)
- * against the stock route (a tfjs kernel per operation), both in this one process: the
- * one-pass rows first, then the kernels are unregistered and the same optimizers timed again.
+ * One optimizer update of the MLP 784-256-128-10's six parameters (235k weights) on wasm, in
+ * one pass (SgdUpdate; MomentumUpdate for momentum and LARS; AdamUpdate; both halves of LAMB:
+ * wasm-update-kernels.ts) against the stock route (a tfjs kernel per operation), in this one
+ * process: the one-pass route first, then the kernels are unregistered and the same optimizers,
+ * each from the same fresh weights and state, timed again.
  *
  *   node bin/run-ts.mjs bench/optimizer-updates.ts [--decay 5e-4] [--calls 200]
  */
@@ -13,6 +14,7 @@ import { selectBackend } from '../main/engine/backend';
 import { AdamUpdate, MomentumUpdate, SgdUpdate } from '../main/engine/kernels/update-kernels';
 import type { LayerGroup } from '../main/engine/models/layer-group';
 import { AdamOptimizer, type AdamSpec } from '../main/engine/optimizers/adam';
+import { LambOptimizer, type LambSpec } from '../main/engine/optimizers/lamb';
 import { LarsOptimizer, type LarsSpec } from '../main/engine/optimizers/lars';
 import { MomentumOptimizer } from '../main/engine/optimizers/momentum';
 import type { LayerOptimizer } from '../main/engine/optimizers/optimizer';
@@ -25,7 +27,7 @@ const callsPerRep = Number(values.calls);
 
 await selectBackend('wasm');
 const widths = [784, 256, 128, 10];
-const names = ['SGD', 'momentum (heavy ball)', 'LARS', 'Adam'];
+const names = ['SGD', 'momentum (heavy ball)', 'LARS', 'Adam', 'LAMB'];
 
 /** The MLP's parameters, gradients and one optimizer of each kind, all fresh and alike for each route. */
 function fresh(): { groups: LayerGroup[]; grads: tf.Tensor[][]; optimizers: LayerOptimizer[] } {
@@ -39,9 +41,10 @@ function fresh(): { groups: LayerGroup[]; grads: tf.Tensor[][]; optimizers: Laye
   const optimizers: LayerOptimizer[] = [
     new SgdOptimizer({ name: 'sgd', weightDecay }, groups),
     new MomentumOptimizer({ name: 'momentum', momentum: 0.9, nesterov: false, weightDecay }, groups),
-    // its layer norms included (one batched read), which the one pass does not change
+    // LARS and LAMB: their layer norms included (one batched read), which the one pass does not change
     new LarsOptimizer(optimizerSpecSchema.parse({ name: 'lars', weightDecay }) as LarsSpec, groups),
     new AdamOptimizer(optimizerSpecSchema.parse({ name: 'adam', weightDecay }) as AdamSpec, groups),
+    new LambOptimizer(optimizerSpecSchema.parse({ name: 'lamb', weightDecay }) as LambSpec, groups),
   ];
   return { groups, grads, optimizers };
 }

@@ -1,7 +1,8 @@
 /**
  * Optimizer updates as kernels of Batchscope's own, one pass per parameter: plain SGD's
  * w − lr·(g + decay·w), the momentum step (heavy ball or Nesterov) that SGD with momentum,
- * CBLR and MCLR take (momentum.ts), LARS's (lars.ts) and Adam's or AdamW's (adam.ts). Their names and attributes live here, apart
+ * CBLR and MCLR take (momentum.ts), LARS's (lars.ts), Adam's or AdamW's (adam.ts) and LAMB's
+ * moments and step (lamb.ts). Their names and attributes live here, apart
  * from the wasm implementation (wasm-update-kernels.ts, registered with the fast kernels),
  * so the optimizers can ask for them without importing the wasm heap's machinery (the GPU
  * window's browser bundle has no node:v8). Backends without them keep the stock route.
@@ -17,7 +18,7 @@ export const MomentumUpdate = 'BatchscopeMomentumUpdate';
  * with d = g + λ·w: heavy ball v ← μ·v + d, w ← w − η·v; Nesterov the same v, w ← w − η·(d + μ·v);
  * LARS v ← μ·v + η·d, w ← w − v (η the layer's local rate)
  */
-/** inputs {w, g, m, v}; outputs [w after, m after, v after] of adam.ts's step */
+/** inputs {w, g, m, v}; outputs [w after (or LAMB's step u), m after, v after] of adam.ts's step */
 export const AdamUpdate = 'BatchscopeAdamUpdate';
 
 export interface AdamUpdateAttrs {
@@ -31,6 +32,8 @@ export interface AdamUpdateAttrs {
   /** λ, left out unless positive: coupled (Adam, added to g) or decoupled (AdamW, added to the step) */
   decay: number;
   decoupled: boolean;
+  /** LAMB's first half: the first output is the step u itself (m̂/(√v̂ + ε), + λ·w decoupled), not w − lr·u */
+  direction?: boolean;
 }
 
 export type MomentumForm = 'heavy-ball' | 'nesterov' | 'lars';

@@ -12,7 +12,8 @@
  *   heavy ball:  v ← v·μ + d,     w ← w − v·lr
  *   Nesterov:    v ← v·μ + d,     w ← w − (d + v·μ)·lr
  *   LARS:        v ← v·μ + d·lr,  w ← w − v   (lr the layer's local rate)
- *   Adam(W):     adam.ts's step, ÷ and √ included (both exact in float32)
+ *   Adam(W):     adam.ts's step, ÷ and √ included (both exact in float32); LAMB: its moments
+ *                and step u, the update w − η_l·u then being SgdUpdate's
  * Where the module cannot run on the heap (a shared, threaded build) the same operations
  * run as a scalar loop in JS, each rounded to float32 from double: that gives the float32
  * result exactly (double's 53 bits are more than twice float32's 24).
@@ -105,11 +106,13 @@ function updateFunction(variant: Variant): Code {
 /** Which Adam step a function computes: AdamW's decay is decoupled, Adam's coupled (none when it is 0). */
 interface AdamVariant {
   decay: 'none' | 'coupled' | 'decoupled';
+  /** store the step u in place of w − u·lr (LAMB) */
+  direction: boolean;
 }
 
-const ADAM_VARIANTS: AdamVariant[] = (['none', 'coupled', 'decoupled'] as const).map((decay) => ({ decay }));
+const ADAM_VARIANTS: AdamVariant[] = [false, true].flatMap((direction) => (['none', 'coupled', 'decoupled'] as const).map((decay) => ({ decay, direction })));
 
-const adamName = (v: AdamVariant): string => `adam-${v.decay}`;
+const adamName = (v: AdamVariant): string => `adam-${v.decay}${v.direction ? '-direction' : ''}`;
 
 /**
  * (w, g, m, v, wOut, mOut, vOut, n, lr, β1, 1−β1, β2, 1−β2, 1−β1^t, 1−β2^t, ε, decay): byte
@@ -179,9 +182,10 @@ function adamFunction(variant: AdamVariant): Code {
     op.add();
     code.tee(vs);
     store();
-    // w ← w − ((m / c1) / (√(v / c2) + ε) (+ w·λ))·lr
+    // w ← w − ((m / c1) / (√(v / c2) + ε) (+ w·λ))·lr, or (direction) that step itself
     address(wOut);
-    code.get(ws).get(ms);
+    if (!variant.direction) code.get(ws);
+    code.get(ms);
     rate('correction1');
     op.div();
     code.get(vs);
@@ -192,9 +196,7 @@ function adamFunction(variant: AdamVariant): Code {
     op.add();
     op.div();
     if (variant.decay === 'decoupled') plusDecayedW();
-    rate('lr');
-    op.mul();
-    op.sub();
+    if (!variant.direction) (rate('lr'), op.mul(), op.sub());
     store();
     code.get(at).i32Const(vector ? 16 : 4).i32Add().set(at).br(0);
     code.end().end();
@@ -322,7 +324,7 @@ export function adamScalar(
     vOut![i] = vi;
     let u = f(f(mi / c1!) / f(f(Math.sqrt(f(vi / c2!))) + epsilon!));
     if (variant.decay === 'decoupled') u = f(u + f(wi * decay!));
-    wOut![i] = wi - f(u * lr!);
+    wOut![i] = variant.direction ? u : wi - f(u * lr!);
   }
 }
 
@@ -332,7 +334,7 @@ function adamRates(a: AdamUpdateAttrs): number[] {
 }
 
 export function adamVariant(attrs: AdamUpdateAttrs): AdamVariant {
-  return { decay: attrs.decay > 0 ? (attrs.decoupled ? 'decoupled' : 'coupled') : 'none' };
+  return { decay: attrs.decay > 0 ? (attrs.decoupled ? 'decoupled' : 'coupled') : 'none', direction: attrs.direction === true };
 }
 
 export const wasmAdamUpdate: FastKernel = {

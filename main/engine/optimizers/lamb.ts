@@ -19,6 +19,7 @@ import { adaptedParams } from './lars';
 import type { LayerOptimizer, OptimizerStepInput } from './optimizer';
 import { Slots } from './slots';
 import { assertStepInput } from './step-input';
+import { AdamUpdate, SgdUpdate, updateKernelRegistered, type AdamUpdateAttrs, type UpdateAttrs } from '../kernels/update-kernels';
 
 export type LambSpec = Extract<OptimizerSpec, { name: 'lamb' }>;
 
@@ -47,6 +48,8 @@ export class LambOptimizer implements LayerOptimizer {
     const correction1 = 1 - beta1 ** this.t;
     const correction2 = 1 - beta2 ** this.t;
 
+    // one pass per parameter for each half where the backend has the kernels (wasm), the same float32 operations otherwise
+    const fused = updateKernelRegistered(AdamUpdate) && updateKernelRegistered(SgdUpdate);
     // Moments and the unscaled update u, kept until the trust ratios are read.
     const updates = tf.tidy(() =>
       input.groups.map((group, l) =>
@@ -54,6 +57,14 @@ export class LambOptimizer implements LayerOptimizer {
           const g = input.grads[l]![p]!;
           const m = this.m.get(l, p);
           const v = this.v.get(l, p);
+          if (fused) {
+            const decay = this.adapted[l]![p]! ? weightDecay : 0;
+            const attrs: AdamUpdateAttrs = { lr, beta1, beta2, epsilon, correction1, correction2, decay, decoupled: true, direction: true };
+            const [u, mNext, vNext] = tf.engine().runKernel(AdamUpdate, { w, g, m, v }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+            m.assign(mNext!);
+            v.assign(vNext!);
+            return u!;
+          }
           const mNext = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
           const vNext = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
           m.assign(mNext);
@@ -85,7 +96,13 @@ export class LambOptimizer implements LayerOptimizer {
         input.groups.forEach((group, l) => {
           group.params.forEach((w, p) => {
             const rate = this.adapted[l]![p]! ? rates[l]! : lr;
-            w.assign(tf.sub(w, tf.mul(updates[l]![p]!, rate)));
+            const u = updates[l]![p]!;
+            if (fused) {
+              const attrs: UpdateAttrs = { lr: rate, decay: 0 };
+              w.assign(tf.engine().runKernel(SgdUpdate, { w, g: u }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor);
+              return;
+            }
+            w.assign(tf.sub(w, tf.mul(u, rate)));
           });
         });
       });

@@ -1,5 +1,5 @@
 /**
- * SgdUpdate, MomentumUpdate and AdamUpdate on wasm: an optimizer's step of one parameter in one SIMD
+ * SgdUpdate, MomentumUpdate and AdamUpdate on wasm (LAMB's halves included): an optimizer's step of one parameter in one SIMD
  * pass must give the weights (and momentum buffers) of the stock route bit for bit, on every
  * size (four lanes and the rest), on special values, in the scalar fallback, and through the
  * optimizers that use them.
@@ -11,6 +11,7 @@ import { registerFastKernels, unregisterFastKernels } from '../../../main/engine
 import { AdamUpdate, MomentumUpdate, SgdUpdate, updateKernelRegistered, type AdamUpdateAttrs, type UpdateAttrs } from '../../../main/engine/kernels/update-kernels';
 import { adamScalar, adamVariant, forceScalarUpdates, updateScalar, updateVariant } from '../../../main/engine/kernels/wasm-update-kernels';
 import { AdamOptimizer, type AdamSpec } from '../../../main/engine/optimizers/adam';
+import { LambOptimizer, type LambSpec } from '../../../main/engine/optimizers/lamb';
 import { LarsOptimizer, type LarsSpec } from '../../../main/engine/optimizers/lars';
 import { MomentumOptimizer } from '../../../main/engine/optimizers/momentum';
 import type { LayerOptimizer } from '../../../main/engine/optimizers/optimizer';
@@ -121,6 +122,9 @@ describe('optimizer update kernels on wasm', () => {
     { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, correction1: 1 - 0.9, correction2: 1 - 0.999, decay: 0, decoupled: false },
     { lr: 3e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, correction1: 1 - 0.9 ** 7, correction2: 1 - 0.999 ** 7, decay: 5e-4, decoupled: false },
     { lr: 0.01, beta1: 0.8, beta2: 0.99, epsilon: 1e-6, correction1: 1 - 0.8 ** 3, correction2: 1 - 0.99 ** 3, decay: 0.01, decoupled: true },
+    // LAMB's first half: the step u, with and without its decoupled decay
+    { lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-6, correction1: 1 - 0.9 ** 2, correction2: 1 - 0.999 ** 2, decay: 0.01, decoupled: true, direction: true },
+    { lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-6, correction1: 1 - 0.9 ** 2, correction2: 1 - 0.999 ** 2, decay: 0, decoupled: true, direction: true },
   ];
   /** adam.ts's tf ops: [w, m, v] after the step */
   const adamStock = (a: AdamUpdateAttrs, w: tf.Tensor, raw: tf.Tensor, m: tf.Tensor, v: tf.Tensor): tf.Tensor[] =>
@@ -130,10 +134,10 @@ describe('optimizer update kernels on wasm', () => {
       const vNext = tf.add(tf.mul(v, a.beta2), tf.mul(tf.square(g), 1 - a.beta2));
       const adaptive = tf.div(tf.div(mNext, a.correction1), tf.add(tf.sqrt(tf.div(vNext, a.correction2)), a.epsilon));
       const update = a.decoupled && a.decay > 0 ? tf.add(adaptive, tf.mul(w, a.decay)) : adaptive;
-      return [tf.sub(w, tf.mul(update, a.lr)), mNext, vNext];
+      return [a.direction ? update : tf.sub(w, tf.mul(update, a.lr)), mNext, vNext];
     });
   for (const a of adamCases) {
-    it(`give Adam's values bit for bit: decay ${a.decay}${a.decoupled ? ' (decoupled)' : ''}, sizes 1 to 784×256, SIMD and scalar fallback`, () => {
+    it(`give Adam's values bit for bit: decay ${a.decay}${a.decoupled ? ' (decoupled)' : ''}${a.direction ? ', the step itself (LAMB)' : ''}, sizes 1 to 784×256, SIMD and scalar fallback`, () => {
       for (const [k, size] of SIZES.entries()) {
         const w = tf.tensor1d(values(size, k));
         const g = tf.tensor1d(values(size, k + 100));
@@ -200,6 +204,7 @@ describe('optimizer update kernels on wasm', () => {
     ['LARS (bias excluded, weight decay)', MomentumUpdate, (groups) => new LarsOptimizer(larsSpec, groups)],
     ['Adam with weight decay', AdamUpdate, (groups) => new AdamOptimizer(optimizerSpecSchema.parse({ name: 'adam', weightDecay: 5e-4 }) as AdamSpec, groups)],
     ['AdamW', AdamUpdate, (groups) => new AdamOptimizer(optimizerSpecSchema.parse({ name: 'adamw', weightDecay: 0.01 }) as AdamSpec, groups)],
+    ['LAMB (bias excluded, weight decay)', AdamUpdate, (groups) => new LambOptimizer(optimizerSpecSchema.parse({ name: 'lamb', weightDecay: 0.01 }) as LambSpec, groups)],
   ];
   for (const [label, kernel, make] of optimizers) {
     it(`make the steps of ${label} bit for bit the stock route's`, async () => {
