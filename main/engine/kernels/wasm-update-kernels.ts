@@ -2,8 +2,8 @@
  * SgdUpdate, MomentumUpdate and AdamUpdate (update-kernels.ts) for wasm: one SIMD pass over
  * the backend's heap per parameter. The stock route takes a tfjs kernel per operation (SGD:
  * Multiply, Sub; momentum: Multiply, Add, Multiply, Sub; LARS: Multiply, Multiply, Add, Sub;
- * two or three more with decay or Nesterov), each with its own tensor and dispatch: for the MLP's 235k weights an SGD update
- * takes 0.26 ms that way and 0.11 ms here (0.55 and 0.13 with decay; docs/benchmarks.md).
+ * Adam: fourteen; two or three more with decay or Nesterov), each with its own tensor and
+ * dispatch (for the MLP's 235k weights, bench/optimizer-updates.ts and docs/benchmarks.md).
  *
  * Every element goes through the float32 operations of the stock route in its order, none
  * fused, so weights and buffers are bit for bit the stock route's:
@@ -19,13 +19,65 @@
  * result exactly (double's 53 bits are more than twice float32's 24).
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelFunc, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { FastKernel } from './fast-kernel';
 import { wasmHeapOf } from './gemm/backend-heap';
 import { Code, encodeModule, f32, i32, v128, type ValType } from './gemm/wasm-emitter';
 import { wasmApi, type WasmModule } from './gemm/wasm-api';
 import { requireInput } from './kernel-scope';
 import { AdamUpdate, MomentumUpdate, SgdUpdate, type AdamUpdateAttrs, type MomentumForm, type UpdateAttrs } from './update-kernels';
+
+/** The instructions of one lane width, four floats (v128) or one (f32), for a loop body. */
+interface Lanes<R extends string> {
+  /** a fresh local of the lane type */
+  local(): number;
+  /** pushes the lane(s) at `base` + the loop's byte offset */
+  load(base: number): void;
+  /** pushes `base` + the loop's byte offset, the address of a later store */
+  address(base: number): void;
+  store(): void;
+  mul(): void;
+  add(): void;
+  sub(): void;
+  div(): void;
+  sqrt(): void;
+  /** pushes a rate parameter, splat across the lanes where they are four */
+  rate(name: R): void;
+}
+
+/**
+ * Emits `body` twice over n floats: four lanes at a time up to n − n mod 4, then one at a
+ * time to n (byte offsets from 0, i32 locals). `rates` names the function's f32 parameters.
+ */
+function laneLoops<R extends string>(code: Code, n: number, rates: Record<R, number>, body: (lanes: Lanes<R>) => void): void {
+  const at = code.local(i32);
+  const vectorEnd = code.local(i32);
+  const end = code.local(i32);
+  const names = Object.keys(rates) as R[];
+  const splats = Object.fromEntries(names.map((name) => [name, code.local(v128)])) as Record<R, number>;
+  for (const name of names) code.get(rates[name]).f32x4Splat().set(splats[name]);
+  code.get(n).i32Const(4).i32Mul().set(end);
+  code.get(n).i32Const(-4).i32And().i32Const(4).i32Mul().set(vectorEnd);
+  for (const vector of [true, false]) {
+    const lanes: Lanes<R> = {
+      local: () => code.local(vector ? v128 : f32),
+      load: (base) => void (vector ? code.get(base).get(at).i32Add().v128Load() : code.get(base).get(at).i32Add().f32Load()),
+      address: (base) => void code.get(base).get(at).i32Add(),
+      store: () => void (vector ? code.v128Store() : code.f32Store()),
+      mul: () => void (vector ? code.f32x4Mul() : code.f32Mul()),
+      add: () => void (vector ? code.f32x4Add() : code.f32Add()),
+      sub: () => void (vector ? code.f32x4Sub() : code.f32Sub()),
+      div: () => void (vector ? code.f32x4Div() : code.f32Div()),
+      sqrt: () => void (vector ? code.f32x4Sqrt() : code.f32Sqrt()),
+      rate: (name) => void code.get(vector ? splats[name] : rates[name]),
+    };
+    code.block().loop();
+    code.get(at).get(vector ? vectorEnd : end).i32GeS().brIf(1);
+    body(lanes);
+    code.get(at).i32Const(vector ? 16 : 4).i32Add().set(at).br(0);
+    code.end().end();
+  }
+}
 
 /** Which update a function computes. */
 interface Variant {
@@ -41,65 +93,55 @@ const variantName = (v: Variant): string => `${v.form}${v.decay ? '-decay' : ''}
 type UpdateFn = (w: number, g: number, v: number, wOut: number, vOut: number, n: number, lr: number, mu: number, decay: number) => void;
 const PARAMS: ValType[] = [i32, i32, i32, i32, i32, i32, f32, f32, f32];
 
-/**
- * The variant's function: four lanes at a time, then the last n mod 4 one by one, the same
- * operations in both (`lanes` picks the instructions).
- */
+/** The variant's function (the formulas in this file's header). */
 function updateFunction(variant: Variant): Code {
   const [w, g, v, wOut, vOut, n, lr, mu, decay] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const code = new Code(PARAMS.length);
-  const at = code.local(i32);
-  const vectorEnd = code.local(i32);
-  const end = code.local(i32);
-  const splats = { lr: code.local(v128), mu: code.local(v128), decay: code.local(v128) };
-  code.get(lr).f32x4Splat().set(splats.lr);
-  code.get(mu).f32x4Splat().set(splats.mu);
-  code.get(decay).f32x4Splat().set(splats.decay);
-  code.get(n).i32Const(4).i32Mul().set(end);
-  code.get(n).i32Const(-4).i32And().i32Const(4).i32Mul().set(vectorEnd);
-  for (const lanes of ['vector', 'scalar'] as const) {
-    const vector = lanes === 'vector';
-    const type = vector ? v128 : f32;
-    const [ws, ds, vs] = [code.local(type), code.local(type), code.local(type)];
-    const load = (base: number): Code => (code.get(base).get(at).i32Add(), vector ? code.v128Load() : code.f32Load());
-    const store = (): Code => (vector ? code.v128Store() : code.f32Store());
-    const mul = (): Code => (vector ? code.f32x4Mul() : code.f32Mul());
-    const add = (): Code => (vector ? code.f32x4Add() : code.f32Add());
-    const sub = (): Code => (vector ? code.f32x4Sub() : code.f32Sub());
-    const rate = (r: 'lr' | 'mu' | 'decay'): Code => code.get(vector ? splats[r] : { lr, mu, decay }[r]);
-    code.block().loop();
-    code.get(at).get(vector ? vectorEnd : end).i32GeS().brIf(1);
-    load(w).set(ws);
+  laneLoops(code, n, { lr, mu, decay }, (x) => {
+    const [ws, ds, vs] = [x.local(), x.local(), x.local()];
+    x.load(w);
+    code.set(ws);
     // d = g (+ w·decay)
-    load(g);
-    if (variant.decay) (code.get(ws), rate('decay'), mul(), add());
+    x.load(g);
+    if (variant.decay) {
+      code.get(ws);
+      x.rate('decay');
+      x.mul();
+      x.add();
+    }
     code.set(ds);
     if (variant.form !== 'sgd') {
       // v ← v·μ + d (LARS: + d·lr), stored
-      code.get(vOut).get(at).i32Add();
-      load(v);
-      rate('mu');
-      mul();
+      x.address(vOut);
+      x.load(v);
+      x.rate('mu');
+      x.mul();
       code.get(ds);
-      if (variant.form === 'lars') (rate('lr'), mul());
-      add();
+      if (variant.form === 'lars') {
+        x.rate('lr');
+        x.mul();
+      }
+      x.add();
       code.tee(vs);
-      store();
+      x.store();
     }
     // w ← w − direction·lr, the direction d, v or d + v·μ; LARS: w ← w − v
-    code.get(wOut).get(at).i32Add().get(ws);
+    x.address(wOut);
+    code.get(ws);
     if (variant.form === 'lars') code.get(vs);
     else {
-      if (variant.form === 'nesterov') (code.get(ds), code.get(vs), rate('mu'), mul(), add());
-      else code.get(variant.form === 'heavy-ball' ? vs : ds);
-      rate('lr');
-      mul();
+      if (variant.form === 'nesterov') {
+        code.get(ds).get(vs);
+        x.rate('mu');
+        x.mul();
+        x.add();
+      } else code.get(variant.form === 'heavy-ball' ? vs : ds);
+      x.rate('lr');
+      x.mul();
     }
-    sub();
-    store();
-    code.get(at).i32Const(vector ? 16 : 4).i32Add().set(at).br(0);
-    code.end().end();
-  }
+    x.sub();
+    x.store();
+  });
   return code;
 }
 
@@ -119,88 +161,74 @@ const adamName = (v: AdamVariant): string => `adam-${v.decay}${v.direction ? '-d
  * addresses, a count of floats, the rates (each rounded to float32 as tfjs rounds its scalars)
  */
 type AdamFn = (...args: number[]) => void;
-const ADAM_PARAMS: ValType[] = [i32, i32, i32, i32, i32, i32, i32, i32, f32, f32, f32, f32, f32, f32, f32, f32, f32];
+const ADAM_RATES = ['lr', 'beta1', 'oneMinusBeta1', 'beta2', 'oneMinusBeta2', 'correction1', 'correction2', 'epsilon', 'decay'] as const;
+const ADAM_PARAMS: ValType[] = [...Array<ValType>(8).fill(i32), ...ADAM_RATES.map((): ValType => f32)];
 
 /**
  * adam.ts's step: g' = g (+ w·λ, coupled), m ← m·β1 + g'·(1−β1), v ← v·β2 + (g'·g')·(1−β2),
- * u = (m / c1) / (√(v / c2) + ε) (+ w·λ, decoupled), w ← w − u·lr; lanes then the rest.
+ * u = (m / c1) / (√(v / c2) + ε) (+ w·λ, decoupled), w ← w − u·lr (or, direction, u itself).
  */
 function adamFunction(variant: AdamVariant): Code {
   const [w, g, m, v, wOut, mOut, vOut, n] = [0, 1, 2, 3, 4, 5, 6, 7];
-  const names = ['lr', 'beta1', 'oneMinusBeta1', 'beta2', 'oneMinusBeta2', 'correction1', 'correction2', 'epsilon', 'decay'] as const;
-  const param = Object.fromEntries(names.map((name, i) => [name, 8 + i])) as Record<(typeof names)[number], number>;
+  const rates = Object.fromEntries(ADAM_RATES.map((name, i) => [name, 8 + i])) as Record<(typeof ADAM_RATES)[number], number>;
   const code = new Code(ADAM_PARAMS.length);
-  const at = code.local(i32);
-  const vectorEnd = code.local(i32);
-  const end = code.local(i32);
-  const splats = Object.fromEntries(names.map((name) => [name, code.local(v128)])) as Record<(typeof names)[number], number>;
-  for (const name of names) code.get(param[name]).f32x4Splat().set(splats[name]);
-  code.get(n).i32Const(4).i32Mul().set(end);
-  code.get(n).i32Const(-4).i32And().i32Const(4).i32Mul().set(vectorEnd);
-  for (const lanes of ['vector', 'scalar'] as const) {
-    const vector = lanes === 'vector';
-    const type = vector ? v128 : f32;
-    const [ws, gs, ms, vs] = [code.local(type), code.local(type), code.local(type), code.local(type)];
-    const load = (base: number): Code => (code.get(base).get(at).i32Add(), vector ? code.v128Load() : code.f32Load());
-    const store = (): Code => (vector ? code.v128Store() : code.f32Store());
-    const address = (base: number): Code => code.get(base).get(at).i32Add();
-    const op = {
-      mul: (): Code => (vector ? code.f32x4Mul() : code.f32Mul()),
-      add: (): Code => (vector ? code.f32x4Add() : code.f32Add()),
-      sub: (): Code => (vector ? code.f32x4Sub() : code.f32Sub()),
-      div: (): Code => (vector ? code.f32x4Div() : code.f32Div()),
-      sqrt: (): Code => (vector ? code.f32x4Sqrt() : code.f32Sqrt()),
+  laneLoops(code, n, rates, (x) => {
+    const [ws, gs, ms, vs] = [x.local(), x.local(), x.local(), x.local()];
+    const plusDecayedW = (): void => {
+      code.get(ws);
+      x.rate('decay');
+      x.mul();
+      x.add();
     };
-    const rate = (r: (typeof names)[number]): Code => code.get(vector ? splats[r] : param[r]);
-    const plusDecayedW = (): void => void (code.get(ws), rate('decay'), op.mul(), op.add());
-    code.block().loop();
-    code.get(at).get(vector ? vectorEnd : end).i32GeS().brIf(1);
-    load(w).set(ws);
-    load(g);
+    x.load(w);
+    code.set(ws);
+    x.load(g);
     if (variant.decay === 'coupled') plusDecayedW();
     code.set(gs);
     // m ← m·β1 + g·(1−β1)
-    address(mOut);
-    load(m);
-    rate('beta1');
-    op.mul();
+    x.address(mOut);
+    x.load(m);
+    x.rate('beta1');
+    x.mul();
     code.get(gs);
-    rate('oneMinusBeta1');
-    op.mul();
-    op.add();
+    x.rate('oneMinusBeta1');
+    x.mul();
+    x.add();
     code.tee(ms);
-    store();
+    x.store();
     // v ← v·β2 + (g·g)·(1−β2)
-    address(vOut);
-    load(v);
-    rate('beta2');
-    op.mul();
+    x.address(vOut);
+    x.load(v);
+    x.rate('beta2');
+    x.mul();
     code.get(gs).get(gs);
-    op.mul();
-    rate('oneMinusBeta2');
-    op.mul();
-    op.add();
+    x.mul();
+    x.rate('oneMinusBeta2');
+    x.mul();
+    x.add();
     code.tee(vs);
-    store();
+    x.store();
     // w ← w − ((m / c1) / (√(v / c2) + ε) (+ w·λ))·lr, or (direction) that step itself
-    address(wOut);
+    x.address(wOut);
     if (!variant.direction) code.get(ws);
     code.get(ms);
-    rate('correction1');
-    op.div();
+    x.rate('correction1');
+    x.div();
     code.get(vs);
-    rate('correction2');
-    op.div();
-    op.sqrt();
-    rate('epsilon');
-    op.add();
-    op.div();
+    x.rate('correction2');
+    x.div();
+    x.sqrt();
+    x.rate('epsilon');
+    x.add();
+    x.div();
     if (variant.decay === 'decoupled') plusDecayedW();
-    if (!variant.direction) (rate('lr'), op.mul(), op.sub());
-    store();
-    code.get(at).i32Const(vector ? 16 : 4).i32Add().set(at).br(0);
-    code.end().end();
-  }
+    if (!variant.direction) {
+      x.rate('lr');
+      x.mul();
+      x.sub();
+    }
+    x.store();
+  });
   return code;
 }
 
@@ -266,6 +294,15 @@ export function updateVariant(kernelName: string, attrs: UpdateAttrs): Variant {
 
 const sizeOf = (t: TensorInfo): number => t.shape.reduce((a, b) => a * b, 1);
 
+/** The named inputs, which must be float32 of one size (a clear error naming them otherwise). */
+function float32Inputs(kernelName: string, inputs: NamedTensorInfoMap, names: readonly string[]): TensorInfo[] {
+  const ins = names.map((name) => requireInput(inputs, name, kernelName));
+  if (ins.some((t) => t.dtype !== 'float32' || sizeOf(t) !== sizeOf(ins[0]!))) {
+    throw new Error(`${kernelName}: inputs must be float32 of one size, got ${ins.map((t) => `${t.dtype} [${t.shape}]`).join(', ')}`);
+  }
+  return ins;
+}
+
 function updateKernel(kernelName: typeof SgdUpdate | typeof MomentumUpdate): FastKernel {
   const momentum = kernelName === MomentumUpdate;
   return {
@@ -273,13 +310,7 @@ function updateKernel(kernelName: typeof SgdUpdate | typeof MomentumUpdate): Fas
     backendNames: ['wasm'],
     build(): KernelFunc {
       return ({ inputs, backend, attrs }) => {
-        const w = requireInput(inputs, 'w', kernelName);
-        const g = requireInput(inputs, 'g', kernelName);
-        const v = momentum ? requireInput(inputs, 'v', kernelName) : null;
-        const inputsOf = [w, g, ...(v ? [v] : [])];
-        if (inputsOf.some((t) => t.dtype !== 'float32' || sizeOf(t) !== sizeOf(w))) {
-          throw new Error(`${kernelName}: inputs must be float32 of one size, got ${inputsOf.map((t) => `${t.dtype} [${t.shape}]`).join(', ')}`);
-        }
+        const [w, g, v = null] = float32Inputs(kernelName, inputs, momentum ? ['w', 'g', 'v'] : ['w', 'g']) as [TensorInfo, TensorInfo, TensorInfo?];
         const options = attrs as unknown as UpdateAttrs;
         const variant = updateVariant(kernelName, options);
         const wasm = backend as unknown as BackendWasm;
@@ -342,10 +373,7 @@ export const wasmAdamUpdate: FastKernel = {
   backendNames: ['wasm'],
   build(): KernelFunc {
     return ({ inputs, backend, attrs }) => {
-      const ins = (['w', 'g', 'm', 'v'] as const).map((name) => requireInput(inputs, name, AdamUpdate));
-      if (ins.some((t) => t.dtype !== 'float32' || sizeOf(t) !== sizeOf(ins[0]!))) {
-        throw new Error(`${AdamUpdate}: inputs must be float32 of one size, got ${ins.map((t) => `${t.dtype} [${t.shape}]`).join(', ')}`);
-      }
+      const ins = float32Inputs(AdamUpdate, inputs, ['w', 'g', 'm', 'v']);
       const options = attrs as unknown as AdamUpdateAttrs;
       const variant = adamVariant(options);
       const wasm = backend as unknown as BackendWasm;

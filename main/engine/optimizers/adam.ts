@@ -15,7 +15,7 @@ import type { LayerGroup } from '../models/layer-group';
 import type { LayerOptimizer, OptimizerStepInput } from './optimizer';
 import { Slots } from './slots';
 import { assertStepInput } from './step-input';
-import { AdamUpdate, updateKernelRegistered, type AdamUpdateAttrs } from '../kernels/update-kernels';
+import { AdamUpdate, runUpdate, updateKernelRegistered, type AdamUpdateAttrs } from '../kernels/update-kernels';
 
 export type AdamSpec = Extract<OptimizerSpec, { name: 'adam' | 'adamw' }>;
 
@@ -51,7 +51,7 @@ export class AdamOptimizer implements LayerOptimizer {
         group.params.forEach((w, p) => {
           const raw = input.grads[l]![p]!;
           if (fused) {
-            const [next, m, v] = tf.engine().runKernel(AdamUpdate, { w, g: raw, m: this.m.get(l, p), v: this.v.get(l, p) }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+            const [next, m, v] = runUpdate(AdamUpdate, { w, g: raw, m: this.m.get(l, p), v: this.v.get(l, p) }, attrs);
             this.m.get(l, p).assign(m!);
             this.v.get(l, p).assign(v!);
             w.assign(next!);

@@ -19,7 +19,7 @@ import { adaptedParams } from './lars';
 import type { LayerOptimizer, OptimizerStepInput } from './optimizer';
 import { Slots } from './slots';
 import { assertStepInput } from './step-input';
-import { AdamUpdate, SgdUpdate, updateKernelRegistered, type AdamUpdateAttrs, type UpdateAttrs } from '../kernels/update-kernels';
+import { AdamUpdate, SgdUpdate, runUpdate, updateKernelRegistered, type AdamUpdateAttrs, type UpdateAttrs } from '../kernels/update-kernels';
 
 export type LambSpec = Extract<OptimizerSpec, { name: 'lamb' }>;
 
@@ -60,7 +60,7 @@ export class LambOptimizer implements LayerOptimizer {
           if (fused) {
             const decay = this.adapted[l]![p]! ? weightDecay : 0;
             const attrs: AdamUpdateAttrs = { lr, beta1, beta2, epsilon, correction1, correction2, decay, decoupled: true, direction: true };
-            const [u, mNext, vNext] = tf.engine().runKernel(AdamUpdate, { w, g, m, v }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+            const [u, mNext, vNext] = runUpdate(AdamUpdate, { w, g, m, v }, attrs);
             m.assign(mNext!);
             v.assign(vNext!);
             return u!;
@@ -99,7 +99,7 @@ export class LambOptimizer implements LayerOptimizer {
             const u = updates[l]![p]!;
             if (fused) {
               const attrs: UpdateAttrs = { lr: rate, decay: 0 };
-              w.assign(tf.engine().runKernel(SgdUpdate, { w, g: u }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor);
+              w.assign(runUpdate(SgdUpdate, { w, g: u }, attrs)[0]!);
               return;
             }
             w.assign(tf.sub(w, tf.mul(u, rate)));

@@ -17,7 +17,7 @@ import { groupNorms } from './group-norms';
 import type { LayerOptimizer, OptimizerStepInput } from './optimizer';
 import { Slots } from './slots';
 import { assertStepInput } from './step-input';
-import { MomentumUpdate, updateKernelRegistered, type UpdateAttrs } from '../kernels/update-kernels';
+import { MomentumUpdate, runUpdate, updateKernelRegistered, type UpdateAttrs } from '../kernels/update-kernels';
 
 export type LarsSpec = Extract<OptimizerSpec, { name: 'lars' }>;
 
@@ -74,7 +74,7 @@ export class LarsOptimizer implements LayerOptimizer {
           const buffer = this.buffers.get(l, p);
           if (fused) {
             const attrs: UpdateAttrs = { lr: rate, decay: adapted ? weightDecay : 0, momentum, form: 'lars' };
-            const [next, velocity] = tf.engine().runKernel(MomentumUpdate, { w, g, v: buffer }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+            const [next, velocity] = runUpdate(MomentumUpdate, { w, g, v: buffer }, attrs);
             buffer.assign(velocity!);
             w.assign(next!);
             return;

@@ -14,7 +14,7 @@ import type { LayerGroup } from '../models/layer-group';
 import type { LayerOptimizer, OptimizerStepInput } from './optimizer';
 import { Slots } from './slots';
 import { assertStepInput } from './step-input';
-import { MomentumUpdate, updateKernelRegistered, type UpdateAttrs } from '../kernels/update-kernels';
+import { MomentumUpdate, runUpdate, updateKernelRegistered, type UpdateAttrs } from '../kernels/update-kernels';
 
 export type MomentumSpec = Extract<OptimizerSpec, { name: 'momentum' }>;
 
@@ -31,7 +31,7 @@ export interface MomentumSettings {
 export function momentumStep(w: tf.Variable, g: tf.Tensor, buffer: tf.Variable, lr: number, s: MomentumSettings): void {
   if (updateKernelRegistered(MomentumUpdate)) {
     const attrs: UpdateAttrs = { lr, decay: s.weightDecay, momentum: s.momentum, form: s.nesterov ? 'nesterov' : 'heavy-ball' };
-    const [next, velocity] = tf.engine().runKernel(MomentumUpdate, { w, g, v: buffer }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    const [next, velocity] = runUpdate(MomentumUpdate, { w, g, v: buffer }, attrs);
     buffer.assign(velocity!);
     w.assign(next!);
     return;

@@ -8,7 +8,7 @@ import type { OptimizerSpec } from '../../../common/spec';
 import type { LayerGroup } from '../models/layer-group';
 import type { LayerOptimizer, OptimizerStepInput } from './optimizer';
 import { assertStepInput } from './step-input';
-import { SgdUpdate, updateKernelRegistered, type UpdateAttrs } from '../kernels/update-kernels';
+import { SgdUpdate, runUpdate, updateKernelRegistered, type UpdateAttrs } from '../kernels/update-kernels';
 
 export type SgdSpec = Extract<OptimizerSpec, { name: 'sgd' }>;
 
@@ -33,7 +33,7 @@ export class SgdOptimizer implements LayerOptimizer {
           const g = input.grads[l]![p]!;
           if (fused) {
             const attrs: UpdateAttrs = { lr, decay: weightDecay };
-            w.assign(tf.engine().runKernel(SgdUpdate, { w, g }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor);
+            w.assign(runUpdate(SgdUpdate, { w, g }, attrs)[0]!);
             return;
           }
           const d = weightDecay > 0 ? tf.add(g, tf.mul(w, weightDecay)) : g;

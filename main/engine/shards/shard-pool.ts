@@ -2,10 +2,10 @@
  * A run's replica threads (worker_threads of the training process): T − 1 of them, shard 0
  * being the main thread's own. Shared memory carries the weights out (copied when they
  * changed since the last copy, read once by every replica) and the gradients back (one
- * region per replica); messages
- * carry only row ranges, masks and per-sample losses. The curvature estimators deal layers
- * out to the replicas too (curvature.ts), g going through one more shared region, and
- * sharpness its blocks (sharpness.ts), each replica keeping its blocks' warm starts.
+ * region per replica); messages carry only row ranges, masks and per-sample losses. The
+ * curvature estimators deal layers out to the replicas too (curvature.ts), g going through
+ * one more shared region, and sharpness its blocks (sharpness.ts), each replica keeping its
+ * blocks' warm starts.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
