@@ -52,10 +52,15 @@ function min(code: Code, a: number, b: number): void {
   code.get(a).get(b).get(a).get(b).i32LtS().select();
 }
 
-/** micro(a, aRow, aK, bp, kc, tmp): tmp[r·NR + j] = Σ_k A[r, k] · Bpanel[k, j] for `rows` rows */
+/**
+ * micro(a, aRow, aK, bp, kc, tmp, c, ldc, flags, bias): the tile's sums
+ * Σ_k A[r, k] · Bpanel[k, j] for `rows` rows; with c = 0 they go to tmp[r·NR + j] for
+ * storeTile, otherwise they are stored into all NR columns of C as storeTile would
+ * (C + sum, + bias, relu by `flags`), straight from the registers.
+ */
 function microkernel(shape: GemmShape, rows: number): FunctionDef {
-  const code = new Code(6);
-  const [a, aRow, aK, bp, kc, tmp] = [0, 1, 2, 3, 4, 5];
+  const code = new Code(10);
+  const [a, aRow, aK, bp, kc, tmp, c, ldc, flags, bias] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const nr = shape.vectors * 4;
   const acc = Array.from({ length: rows }, () => Array.from({ length: shape.vectors }, () => code.local(v128)));
   const b = Array.from({ length: shape.vectors }, () => code.local(v128));
@@ -82,10 +87,38 @@ function microkernel(shape: GemmShape, rows: number): FunctionDef {
   code.get(bp).i32Const(nr * 4).i32Add().set(bp);
   code.get(k).i32Const(1).i32Sub().tee(k).brIf(0);
   code.end().end();
+  code.get(c).i32Eqz().if();
   for (let r = 0; r < rows; r++) {
     for (let v = 0; v < shape.vectors; v++) code.get(tmp).get(acc[r]![v]!).v128Store((r * nr + 4 * v) * 4);
   }
-  return { params: [i32, i32, i32, i32, i32, i32], results: [], code };
+  code.else();
+  // storeTile's full-width branch, in its order: C + sum, then + bias, then max(·, 0)
+  const row = rowPtr[0]!; // the A row pointers are spent; reused for C's rows
+  const epilogue = (bit: number, apply: (x: number, v: number) => void): void => {
+    code.get(flags).i32Const(bit).i32And().if();
+    for (let r = 0; r < rows; r++) for (let v = 0; v < shape.vectors; v++) apply(acc[r]![v]!, v);
+    code.end();
+  };
+  code.get(flags).i32Const(ACCUMULATE).i32And().if();
+  code.get(c).set(row);
+  for (let r = 0; r < rows; r++) {
+    for (let v = 0; v < shape.vectors; v++) code.get(row).v128Load(16 * v).get(acc[r]![v]!).f32x4Add().set(acc[r]![v]!);
+    if (r + 1 < rows) code.get(row).get(ldc).i32Add().set(row);
+  }
+  code.end();
+  epilogue(ADD_BIAS, (x, v) => {
+    code.get(x).get(bias).v128Load(16 * v).f32x4Add().set(x);
+  });
+  epilogue(RELU, (x) => {
+    code.get(x).f32Const(0).f32x4Splat().f32x4Max().set(x);
+  });
+  code.get(c).set(row);
+  for (let r = 0; r < rows; r++) {
+    for (let v = 0; v < shape.vectors; v++) code.get(row).get(acc[r]![v]!).v128Store(16 * v);
+    if (r + 1 < rows) code.get(row).get(ldc).i32Add().set(row);
+  }
+  code.end();
+  return { params: Array.from({ length: 10 }, () => i32), results: [], code };
 }
 
 /** store(tmp, mr, nr, c, ldc, flags, bias): C[r, j] = (ACCUMULATE ? C[r, j] : 0) + tmp[r·NR + j], then bias, relu */
@@ -212,6 +245,7 @@ function macroKernel(shape: GemmShape, microIndex: (rows: number) => number, sto
   const MRlocal = code.local(i32);
   const NRlocal = code.local(i32);
   const panelBytes = code.local(i32);
+  const cTile = code.local(i32);
 
   code.i32Const(shape.rows).set(MRlocal).i32Const(NR).set(NRlocal);
   code.get(kc).i32Const(NR * 4).i32Mul().set(panelBytes);
@@ -228,13 +262,22 @@ function macroKernel(shape: GemmShape, microIndex: (rows: number) => number, sto
       code.get(nc).get(j).i32Sub().set(left);
       min(code, left, NRlocal);
       code.set(nr);
+      // a full-width tile is stored by the microkernel itself; a narrower one through tmp
+      code.get(nr).get(NRlocal).i32Eq().if();
+      code.get(cRow).get(j).i32Const(4).i32Mul().i32Add().set(cTile);
+      code.else();
+      code.i32Const(0).set(cTile);
+      code.end();
       for (let rows = 1; rows <= shape.rows; rows++) {
         code.get(mr).i32Const(rows).i32Eq().if();
-        code.get(aTile).get(aRow).get(aK).get(panel).get(kc).get(tmp).call(microIndex(rows));
+        code.get(aTile).get(aRow).get(aK).get(panel).get(kc).get(tmp);
+        code.get(cTile).get(ldc).get(flags).get(bias).get(j).i32Const(4).i32Mul().i32Add().call(microIndex(rows));
         code.end();
       }
+      code.get(cTile).i32Eqz().if();
       code.get(tmp).get(mr).get(nr).get(cRow).get(j).i32Const(4).i32Mul().i32Add().get(ldc).get(flags);
       code.get(bias).get(j).i32Const(4).i32Mul().i32Add().call(storeIndex);
+      code.end();
       code.get(panel).get(panelBytes).i32Add().set(panel);
     });
   });
