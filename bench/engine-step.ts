@@ -2,7 +2,7 @@
  * Child: one Batchscope training step, timed (bench/engine-trainer.ts builds it as
  * a run does).
  *
- *   node bin/run-ts.mjs bench/engine-step.ts --workload mlp|cnn [--batch B] [--threads 1] [--reps 7 --warmup 5 --calls 10 --profile]
+ *   node bin/run-ts.mjs bench/engine-step.ts --workload mlp|cnn [--batch B] [--threads 1] [--reps 7 --warmup 5 --warmup-ms 0 --calls 10 --profile]
  *
  * It times one thread: the threaded Batchscope rows train through `trainRun` with
  * the spec's `threads` (bench/threaded-rows.ts), as a sharded run would.
@@ -29,7 +29,7 @@ const replacedKernels = tf
   .map((k) => k.kernelName)
   .sort();
 
-const options = { warmup: args.warmup, reps: args.reps, callsPerRep: args.callsPerRep };
+const options = { warmup: args.warmup, warmupMs: args.warmupMs, reps: args.reps, callsPerRep: args.callsPerRep };
 const tensorsBefore = tf.memory().numTensors;
 const stepTimes = await timePerCallAsync(trainer.step, options);
 const forwardTimes = timePerCall(trainer.forward, options);

@@ -58,6 +58,9 @@ log(`PyTorch: ${describeTorch(torch)}`);
 if (!torch.ok) log(`PyTorch column skipped: ${torch.why}`);
 // one busy core of two already halves what a single-threaded child gets now and then
 const BUSY_LOAD = 1;
+// every step child, both sides, calls its step untimed for this long first: an MLP step is
+// still 5–10 % slower after 50 calls while V8 optimizes tfjs's engine (docs/benchmarks.md)
+const STEP_WARMUP_MS = 2000;
 if (machine.loadAtStart[0]! > BUSY_LOAD) log(`warning: load average ${machine.loadAtStart[0]} on ${machine.cores} cores: other work is running, expect noisy numbers`);
 
 const startedAt = new Date();
@@ -69,7 +72,7 @@ if (stepIds.length) {
   log('step benchmarks');
   steps = await measureSteps(stepIds, {
     rounds: quick ? 1 : 3,
-    child: quick ? { reps: 3, warmup: 2, callsPerRep: 3 } : { reps: 7, warmup: 5, callsPerRep: 10 },
+    child: quick ? { reps: 3, warmup: 2, warmupMs: 0, callsPerRep: 3 } : { reps: 7, warmup: 5, warmupMs: STEP_WARMUP_MS, callsPerRep: 10 },
     torch,
     log,
   });
@@ -92,7 +95,7 @@ if (threadedIds.length) {
       // what it weighs in a long run, where 60 steps fired it twice as well (docs/benchmarks.md)
       steps: quick ? 10 : 100,
       torch,
-      child: quick ? { reps: 3, warmup: 2, callsPerRep: 3 } : { reps: 7, warmup: 5, callsPerRep: 10 },
+      child: quick ? { reps: 3, warmup: 2, warmupMs: 0, callsPerRep: 3 } : { reps: 7, warmup: 5, warmupMs: STEP_WARMUP_MS, callsPerRep: 10 },
       log,
     })),
   );

@@ -44,7 +44,7 @@ source.startEpoch();
 const fixed = new BatchSource(data.train, data.inputShape, data.numClasses, 3);
 fixed.startEpoch();
 const batch = fixed.next(B);
-const options = { warmup: args.warmup, reps: args.reps, callsPerRep: args.callsPerRep };
+const options = { warmup: args.warmup, warmupMs: args.warmupMs, reps: args.reps, callsPerRep: args.callsPerRep };
 const grads = (await batchGradients(model, batch, undefined, null)).grads;
 
 const parts: [string, () => void | Promise<void>][] = [

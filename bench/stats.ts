@@ -26,6 +26,13 @@ export function summarize(values: readonly number[]): Summary {
 export interface RepeatOptions {
   /** untimed calls first (JIT, wasm memory growth, kernel caches) */
   warmup: number;
+  /**
+   * and, past those, untimed calls until this many ms have gone by: V8 keeps optimizing a
+   * training step's JavaScript (tfjs's engine and tape) over its first hundreds of calls, an
+   * MLP step still 5–10 % slower after 50 of them (docs/benchmarks.md); a run's thousands of
+   * steps see the optimized code
+   */
+  warmupMs?: number;
   /** timed repetitions; the summary is over these */
   reps: number;
   /** calls per repetition, timed together and averaged */
@@ -61,7 +68,8 @@ function callSync(fn: () => void): void {
 
 /** Milliseconds per call of `fn`, wall-clock and CPU, summarized over repetitions. */
 export function timePerCall(fn: () => void, options: RepeatOptions): CallTimes {
-  for (let i = 0; i < options.warmup; i++) callSync(fn);
+  const warmStart = performance.now();
+  for (let i = 0; i < options.warmup || performance.now() - warmStart < (options.warmupMs ?? 0); i++) callSync(fn);
   const wallMs: number[] = [];
   const cpuMs: number[] = [];
   for (let r = 0; r < options.reps; r++) {
@@ -74,9 +82,15 @@ export function timePerCall(fn: () => void, options: RepeatOptions): CallTimes {
   return { wall: summarize(wallMs), cpu: summarize(cpuMs) };
 }
 
+/** The untimed calls of `options` (RepeatOptions.warmup and warmupMs), awaited one by one. */
+export async function warmUp(fn: () => Promise<void>, options: Pick<RepeatOptions, 'warmup' | 'warmupMs'>): Promise<void> {
+  const start = performance.now();
+  for (let i = 0; i < options.warmup || performance.now() - start < (options.warmupMs ?? 0); i++) await fn();
+}
+
 /** timePerCall for a function that awaits (the engine's training step reads its loss asynchronously). */
 export async function timePerCallAsync(fn: () => Promise<void>, options: RepeatOptions): Promise<CallTimes> {
-  for (let i = 0; i < options.warmup; i++) await fn();
+  await warmUp(fn, options);
   const wallMs: number[] = [];
   const cpuMs: number[] = [];
   for (let r = 0; r < options.reps; r++) {

@@ -29,13 +29,15 @@ export interface StepArgs {
   threads: number;
   reps: number;
   warmup: number;
+  /** untimed calls continue until this many ms have passed (RepeatOptions.warmupMs) */
+  warmupMs: number;
   callsPerRep: number;
   profile: boolean;
 }
 
 /** The argument list every step child understands. */
 export function stepArgList(a: StepArgs): string[] {
-  return ['--workload', a.workload, '--batch', String(a.batchSize), '--threads', String(a.threads), '--reps', String(a.reps), '--warmup', String(a.warmup), '--calls', String(a.callsPerRep), ...(a.profile ? ['--profile'] : [])];
+  return ['--workload', a.workload, '--batch', String(a.batchSize), '--threads', String(a.threads), '--reps', String(a.reps), '--warmup', String(a.warmup), '--warmup-ms', String(a.warmupMs), '--calls', String(a.callsPerRep), ...(a.profile ? ['--profile'] : [])];
 }
 
 export function parseStepArgs(argv: string[]): StepArgs {
@@ -51,5 +53,5 @@ export function parseStepArgs(argv: string[]): StepArgs {
   };
   const threads = int('--threads', 1);
   if (threads < 1) throw new Error(`--threads: expected at least 1, got ${threads}`);
-  return { workload: get('--workload') ?? 'mlp', batchSize: int('--batch', 0), threads, reps: int('--reps', 7), warmup: int('--warmup', 5), callsPerRep: int('--calls', 10), profile: argv.includes('--profile') };
+  return { workload: get('--workload') ?? 'mlp', batchSize: int('--batch', 0), threads, reps: int('--reps', 7), warmup: int('--warmup', 5), warmupMs: int('--warmup-ms', 0), callsPerRep: int('--calls', 10), profile: argv.includes('--profile') };
 }

@@ -4,7 +4,7 @@
  * the wasm backend. Nothing of Batchscope's engine is imported here, so
  * registerFastKernels is never called in this process.
  *
- *   node bin/run-ts.mjs bench/stock-tfjs-step.ts --workload mlp|cnn [--reps 7 --warmup 5 --calls 10 --profile]
+ *   node bin/run-ts.mjs bench/stock-tfjs-step.ts --workload mlp|cnn [--reps 7 --warmup 5 --warmup-ms 0 --calls 10 --profile]
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -91,7 +91,7 @@ const forwardOnly = (): void => {
   value.dispose();
 };
 
-const options = { warmup: args.warmup, reps: args.reps, callsPerRep: args.callsPerRep };
+const options = { warmup: args.warmup, warmupMs: args.warmupMs, reps: args.reps, callsPerRep: args.callsPerRep };
 const stepTimes = timePerCall(trainStep, options);
 const forwardTimes = timePerCall(forwardOnly, options);
 const wasmVersion = (createRequire(import.meta.url)('@tensorflow/tfjs-backend-wasm/package.json') as { version: string }).version;

@@ -28,7 +28,7 @@ export interface ThreadedRowOptions {
   /** steps per run */
   steps: number;
   torch: TorchPython;
-  child: { reps: number; warmup: number; callsPerRep: number };
+  child: { reps: number; warmup: number; warmupMs: number; callsPerRep: number };
   log: (line: string) => void;
 }
 

@@ -1,7 +1,7 @@
 """PyTorch reference step for `npm run bench`: the same networks as bench/workloads.ts,
 on a pinned number of CPU threads, plain SGD, a fixed random batch of MNIST's shape.
 
-    /usr/bin/python3 bench/torch_reference.py --workload mlp|cnn [--batch 256] [--threads 1] [--reps 7 --warmup 5 --calls 10]
+    /usr/bin/python3 bench/torch_reference.py --workload mlp|cnn [--batch 256] [--threads 1] [--reps 7 --warmup 5 --warmup-ms 0 --calls 10]
     /usr/bin/python3 bench/torch_reference.py --probe [--threads 1]
 
 Prints one line `BENCH_RESULT <json>`: in the StepResult shape of bench/step-result.ts, or
@@ -31,6 +31,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--warmup-ms", type=int, default=0, help="and untimed calls until this many ms have passed")
     parser.add_argument("--calls", type=int, default=10)
     parser.add_argument("--probe", action="store_true", help="report the torch version and the loaded BLAS, then exit")
     return parser.parse_args()
@@ -87,10 +88,13 @@ def summarize(samples: list) -> dict:
     return {"median": m, "min": min(samples), "max": max(samples), "relativeSpread": (max(samples) - min(samples)) / m, "samples": samples}
 
 
-def time_per_call(fn, warmup: int, reps: int, calls: int) -> tuple:
+def time_per_call(fn, warmup: int, reps: int, calls: int, warmup_ms: int = 0) -> tuple:
     """(wall, cpu) ms per call, each summarized over the repetitions."""
-    for _ in range(warmup):
+    warm_start = time.perf_counter()
+    done = 0
+    while done < warmup or (time.perf_counter() - warm_start) * 1000 < warmup_ms:
         fn()
+        done += 1
     wall, cpu = [], []
     for _ in range(reps):
         t0, c0 = time.perf_counter(), time.process_time()
@@ -129,8 +133,8 @@ def main() -> None:
         with torch.no_grad():
             F.cross_entropy(model(x), y).item()
 
-    step_ms, step_cpu_ms = time_per_call(step, ARGS.warmup, ARGS.reps, ARGS.calls)
-    forward_ms, _ = time_per_call(forward, ARGS.warmup, ARGS.reps, ARGS.calls)
+    step_ms, step_cpu_ms = time_per_call(step, ARGS.warmup, ARGS.reps, ARGS.calls, ARGS.warmup_ms)
+    forward_ms, _ = time_per_call(forward, ARGS.warmup, ARGS.reps, ARGS.calls, ARGS.warmup_ms)
     libraries = ", ".join(os.path.basename(p) for p in blas["libraries"]) or f"no BLAS library mapped (built with BLAS_INFO={blas['buildBlas']})"
     blas_threads = "" if blas["openblasThreads"] is None else f", OpenBLAS {blas['openblasThreads']} thread(s)"
     result = {

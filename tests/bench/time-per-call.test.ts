@@ -2,10 +2,11 @@
  * The bench's timers: timePerCall times synchronous work and refuses a function that returns
  * a promise (it would time only the part before the first await, the rest of every call
  * piling up until the caller yields: how the GEMM-ceiling row once timed the training step
- * without its update); timePerCallAsync awaits every call inside its repetition.
+ * without its update); timePerCallAsync awaits every call inside its repetition; a warm-up
+ * given in milliseconds keeps calling past its count until that time has passed.
  */
 import { describe, expect, it } from 'vitest';
-import { timePerCall, timePerCallAsync } from '../../bench/stats';
+import { timePerCall, timePerCallAsync, warmUp } from '../../bench/stats';
 
 const options = { warmup: 1, reps: 3, callsPerRep: 2 };
 
@@ -31,5 +32,28 @@ describe('the bench timers', () => {
     const times = timePerCall(() => void calls++, options);
     expect(calls).toBe(options.warmup + options.reps * options.callsPerRep);
     expect(times.cpu.samples).toHaveLength(options.reps);
+  });
+
+  it('warm up for the count, then on until warmupMs have passed', async () => {
+    const starts: number[] = [];
+    // each call spins 10 ms of wall clock
+    const spin = async (): Promise<void> => {
+      starts.push(performance.now());
+      const until = performance.now() + 10;
+      while (performance.now() < until);
+    };
+    const t0 = performance.now();
+    await warmUp(spin, { warmup: 1, warmupMs: 25 });
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(25);
+    // and no call past the count started after the 25 ms were up
+    expect(starts.slice(1).every((at) => at - t0 < 25)).toBe(true);
+    starts.length = 0;
+    await warmUp(spin, { warmup: 2 });
+    expect(starts).toHaveLength(2);
+    starts.length = 0;
+    const t1 = performance.now();
+    await timePerCallAsync(spin, { warmup: 1, warmupMs: 25, reps: 1, callsPerRep: 1 });
+    // the timed call starts after the warm-up's 25 ms
+    expect(starts.at(-1)! - t1).toBeGreaterThanOrEqual(25);
   });
 });
