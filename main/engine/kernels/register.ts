@@ -12,6 +12,7 @@ import { wasmSum } from './wasm-sum';
 import { wasmMean } from './wasm-mean';
 import { wasmSharedCast, wasmSharedIdentity } from './wasm-shared-identity';
 import { wasmAdamUpdate, wasmMomentumUpdate, wasmSgdUpdate } from './wasm-update-kernels';
+import { wasmSoftmaxCrossEntropy, wasmSoftmaxCrossEntropyGrad } from './wasm-cross-entropy';
 
 export const fastKernels: readonly FastKernel[] = [
   // our GEMM in front of the XNNPACK-based wasmBatchMatMul / wasmFusedMatMul, which take what it does not
@@ -28,6 +29,9 @@ export const fastKernels: readonly FastKernel[] = [
   wasmSgdUpdate,
   wasmMomentumUpdate,
   wasmAdamUpdate,
+  // the loss and its logits gradient in one pass each (loss.ts takes the stock composite where they are not registered)
+  wasmSoftmaxCrossEntropy,
+  wasmSoftmaxCrossEntropyGrad,
 ];
 
 // Marks configs we registered. A global symbol, because the kernel registry is
