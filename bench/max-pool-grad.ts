@@ -5,7 +5,8 @@
  * on copies of the same values in ordinary typed arrays, to show whether reading the
  * heap costs anything (and the after routine once more on a copy of x made off the heap
  * first); the kernel itself (output allocation and zeroing included) is
- * timed through tfjs too. Prints median and min ms per call.
+ * timed through tfjs too, in JS and with its whole 2x2 windows in wasm SIMD
+ * (wasm-max-pool-module.ts). Prints median and min ms per call.
  *
  *   node bin/run-ts.mjs bench/max-pool-grad.ts [--reps 30]
  */
@@ -15,7 +16,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { registerFastKernels } from '../main/engine/kernels/register';
-import { routeMaxPoolGradient } from '../main/engine/kernels/wasm-max-pool-grad';
+import { forceJsMaxPoolGrad, routeMaxPoolGradient } from '../main/engine/kernels/wasm-max-pool-grad';
 import { median } from './stats';
 
 type Pool2DInfo = ReturnType<typeof tf.backend_util.computePool2DInfo>;
@@ -109,13 +110,21 @@ for (const shape of [[128, 28, 28, 16], [128, 14, 14, 32]] as [number, number, n
     const out = run();
     if (!out.every((v, i) => Object.is(v, reference[i]))) throw new Error(`${name} differs from the routing before`);
   }
-  runs['kernel (tfjs, output allocated and zeroed)'] = () => {
+  const kernel = (jsOnly: boolean, copy = false) => () => {
+    forceJsMaxPoolGrad(jsOnly);
     const dx = tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, { filterSize: 2, strides: 2, pad: 'valid' }) as tf.Tensor;
+    forceJsMaxPoolGrad(false);
     const values = wasm.typedArrayFromHeap(dx) as Float32Array;
-    if (!Object.is(values[0], reference[0])) throw new Error('the kernel differs from the routing before');
+    const kept = copy ? values.slice() : values;
     dx.dispose();
-    return values;
+    return kept;
   };
+  for (const jsOnly of [true, false]) {
+    const out = kernel(jsOnly, true)();
+    if (!out.every((v, i) => Object.is(v, reference[i]))) throw new Error(`the kernel${jsOnly ? ' in JS' : ''} differs from the routing before`);
+  }
+  runs['kernel, JS (tfjs, output allocated and zeroed)'] = kernel(true);
+  runs['kernel, 2x2 windows in wasm SIMD'] = kernel(false);
   const ms: Record<string, number[]> = {};
   for (let rep = -3; rep < reps; rep++) {
     for (const [name, run] of Object.entries(runs)) {

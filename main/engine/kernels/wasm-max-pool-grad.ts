@@ -2,7 +2,9 @@
  * MaxPoolGrad for wasm as tight JS loops over the wasm heap. The stock C++ kernel
  * takes ~40 ms for a 2x2 pool over [128,28,28,16] (the forward pool: ~1 ms); a
  * generic JS loop took 12–14 ms, and the disjoint-window path below 3–4 ms
- * (docs/benchmarks.md, "Kernels").
+ * (docs/benchmarks.md, "Kernels"). Runs of whole 2x2 windows over a multiple of 4
+ * channels go to a wasm SIMD router with the same semantics (wasm-max-pool-module.ts):
+ * the kernel 4.5 → 1.4 ms on that shape.
  *
  * Semantics match tfjs's reference (cpu) kernel bit for bit: each output routes its
  * dy to the first maximum of its window in row-major scan order (strict `>`: NaN
@@ -14,6 +16,7 @@ import { backend_util, MaxPoolGrad, type KernelConfig, type KernelFunc, type Max
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { FastKernel } from './fast-kernel';
 import { requireInput } from './kernel-scope';
+import { routeRowOn, type RouteRow } from './wasm-max-pool-module';
 
 type Pool2DInfo = ReturnType<typeof backend_util.computePool2DInfo>;
 
@@ -34,10 +37,21 @@ function clippedWindow(info: Pool2DInfo, yR: number, yC: number, window: Window)
   window.colTo = Math.min(info.inWidth, colStart + info.filterWidth);
 }
 
-/** dx = dy routed to each window's first maximum; `dx` must start zeroed. All NHWC float32. */
-export function routeMaxPoolGradient(x: Float32Array, dy: Float32Array, dx: Float32Array, info: Pool2DInfo): void {
+/** The three tensors' byte offsets in the heap, and the SIMD router of whole 2x2 windows (wasm-max-pool-module.ts). */
+export interface HeapRoute {
+  row: RouteRow;
+  x: number;
+  dy: number;
+  dx: number;
+}
+
+/**
+ * dx = dy routed to each window's first maximum; `dx` must start zeroed. All NHWC float32.
+ * With `simd`, runs of whole 2x2 windows over a multiple of 4 channels go to its row router.
+ */
+export function routeMaxPoolGradient(x: Float32Array, dy: Float32Array, dx: Float32Array, info: Pool2DInfo, simd?: HeapRoute): void {
   const disjoint = info.strideHeight >= info.filterHeight && info.strideWidth >= info.filterWidth;
-  if (disjoint) routeDisjointWindows(x, dy, dx, info);
+  if (disjoint) routeDisjointWindows(x, dy, dx, info, info.inChannels % 4 === 0 ? simd : undefined);
   else routeOverlappingWindows(x, dy, dx, info);
 }
 
@@ -87,11 +101,19 @@ function routeWindows2x2(xBits: Int32Array, dy: Float32Array, dx: Float32Array, 
  * pool): every input gets at most one dy, so it is written, not summed. Windows
  * clipped to 2x2 (all of them in a 2x2 pool) take routeWindows2x2, others a scan.
  */
-function routeDisjointWindows(x: Float32Array, dy: Float32Array, dx: Float32Array, info: Pool2DInfo): void {
+function routeDisjointWindows(x: Float32Array, dy: Float32Array, dx: Float32Array, info: Pool2DInfo, simd: HeapRoute | undefined): void {
   const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth } = info;
   const xBits = new Int32Array(x.buffer, x.byteOffset, x.length);
   const rowStride = inWidth * channels;
   const window: Window = { rowFrom: 0, rowTo: 0, colFrom: 0, colTo: 0 };
+  // a run of whole 2x2 windows not yet routed: its first window's corner and dy, and its length
+  let run = { corner: 0, dyAt: 0, windows: 0 };
+  const flush = (): void => {
+    if (run.windows === 0) return;
+    const colStep = 4 * info.strideWidth * channels;
+    simd!.row(simd!.x + 4 * run.corner, simd!.dy + 4 * run.dyAt, simd!.dx + 4 * run.corner, run.windows, 4 * channels, 4 * rowStride, colStep);
+    run = { corner: 0, dyAt: 0, windows: 0 };
+  };
   let dyAt = 0;
   for (let b = 0; b < batchSize; b++) {
     const xBatch = b * inHeight * rowStride;
@@ -101,9 +123,12 @@ function routeDisjointWindows(x: Float32Array, dy: Float32Array, dx: Float32Arra
         const { rowFrom, rowTo, colFrom, colTo } = window;
         const corner = xBatch + rowFrom * rowStride + colFrom * channels;
         if (rowTo - rowFrom === 2 && colTo - colFrom === 2) {
-          routeWindows2x2(xBits, dy, dx, corner, dyAt, channels, rowStride);
+          if (!simd) routeWindows2x2(xBits, dy, dx, corner, dyAt, channels, rowStride);
+          else if (run.windows === 0) run = { corner, dyAt, windows: 1 };
+          else run.windows++;
           continue;
         }
+        flush();
         for (let d = 0; d < channels; d++) {
           let maxValue = Number.NEGATIVE_INFINITY;
           let winner = -1;
@@ -119,6 +144,7 @@ function routeDisjointWindows(x: Float32Array, dy: Float32Array, dx: Float32Arra
           if (winner >= 0) dx[winner] = 0 + dy[dyAt + d]!;
         }
       }
+      flush(); // the next output row's windows are not colStep on from this one's
     }
   }
 }
@@ -160,6 +186,29 @@ function routeOverlappingWindows(x: Float32Array, dy: Float32Array, dx: Float32A
   dx.set(sums);
 }
 
+/** Whole 2x2 stride 2 windows cover every place of x, over a multiple of 4 channels (the SIMD router's case). */
+function tiledBy2x2(info: Pool2DInfo): boolean {
+  const { filterHeight, filterWidth, strideHeight, strideWidth, padInfo, inHeight, inWidth, outHeight, outWidth, inChannels } = info;
+  return (
+    filterHeight === 2 &&
+    filterWidth === 2 &&
+    strideHeight === 2 &&
+    strideWidth === 2 &&
+    padInfo.top === 0 &&
+    padInfo.left === 0 &&
+    inHeight === 2 * outHeight &&
+    inWidth === 2 * outWidth &&
+    inChannels % 4 === 0
+  );
+}
+
+let simdOff = false;
+
+/** Tests and benchmarks: route every window in JS (true) or let whole 2x2 windows take the SIMD router (false, the default). */
+export function forceJsMaxPoolGrad(on: boolean): void {
+  simdOff = on;
+}
+
 export const wasmMaxPoolGrad: FastKernel = {
   kernelName: MaxPoolGrad,
   backendNames: ['wasm'],
@@ -177,8 +226,11 @@ export const wasmMaxPoolGrad: FastKernel = {
       // Allocate first: growing the wasm heap detaches earlier views of it.
       const dx = wasm.makeOutput(x.shape, 'float32');
       const dxValues = wasm.typedArrayFromHeap(dx) as Float32Array;
-      dxValues.fill(0);
-      routeMaxPoolGradient(wasm.typedArrayFromHeap(x) as Float32Array, wasm.typedArrayFromHeap(dy) as Float32Array, dxValues, info);
+      const row = simdOff ? null : routeRowOn(wasm);
+      const simd = row ? { row, x: wasm.getMemoryOffset(x.dataId), dy: wasm.getMemoryOffset(dy.dataId), dx: wasm.getMemoryOffset(dx.dataId) } : undefined;
+      // the SIMD router writes every place of its windows: where they tile x, nothing is left to zero
+      if (!(simd && tiledBy2x2(info))) dxValues.fill(0);
+      routeMaxPoolGradient(wasm.typedArrayFromHeap(x) as Float32Array, wasm.typedArrayFromHeap(dy) as Float32Array, dxValues, info, simd);
       return dx;
     };
   },

@@ -23,6 +23,11 @@ const cases: PoolCase[] = [
   { x: [2, 9, 9, 2], filterSize: 2, strides: 3, pad: 'valid' },
   { x: [3, 6, 6, 64], filterSize: 2, strides: 2, pad: 'valid' },
   { x: [2, 7, 7, 3], filterSize: 2, strides: 2, pad: 1, dimRoundingMode: 'ceil' },
+  // channels a multiple of 4 (the SIMD router): runs of whole 2x2 windows cut by clipped ones at either end, and by gaps
+  { x: [3, 7, 9, 8], filterSize: 2, strides: 2, pad: 'same' },
+  { x: [2, 7, 7, 4], filterSize: 2, strides: 2, pad: 1, dimRoundingMode: 'ceil' },
+  { x: [2, 9, 9, 4], filterSize: 2, strides: 3, pad: 'valid' },
+  { x: [2, 8, 8, 12], filterSize: [2, 3], strides: [2, 3], pad: 'same' },
   // overlapping windows, padding
   { x: [2, 7, 9, 3], filterSize: 3, strides: 2, pad: 'same' },
   { x: [2, 7, 9, 3], filterSize: 3, strides: 1, pad: 'same' },
@@ -100,6 +105,16 @@ describe('wasm MaxPoolGrad', () => {
       [16, 17, 18, 19, 20, 21, 22, 23].forEach((i) => (values[i] = Number.NEGATIVE_INFINITY));
       return maxPoolGrad(tf.tensor(values, c.x), seededTensor([1, 2, 2, 2], 6), c);
     });
+  });
+
+  it('writes every place of dx where whole 2x2 windows tile x (dx is not zeroed first then)', async () => {
+    for (const c of [cases[0]!, cases[1]!]) {
+      await expectWasmEqualsCpu(() => {
+        // freed just before: the output is likely to reuse its NaN-filled memory
+        tf.fill(c.x, Number.NaN).dispose();
+        return poolGradient(c, false);
+      });
+    }
   });
 
   it('leaves no tensors or backend buffers behind', async () => {

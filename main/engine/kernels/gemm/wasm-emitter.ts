@@ -127,6 +127,18 @@ export class Code {
   f32x4Mul(): this { return this.simd(0xe6); }
   /** NaN-propagating, max(-0, +0) = +0: Math.max's semantics, which the cpu backend's relu uses */
   f32x4Max(): this { return this.simd(0xe9); }
+  i32x4Splat(): this { return this.simd(0x11); }
+  i32x4GtS(): this { return this.simd(0x3b); }
+  i32x4ShrS(): this { return this.simd(0xac); }
+  i32x4Sub(): this { return this.simd(0xb1); }
+  v128Not(): this { return this.simd(0x4d); }
+  v128And(): this { return this.simd(0x4e); }
+  /** a & ~b */
+  v128AndNot(): this { return this.simd(0x4f); }
+  v128Or(): this { return this.simd(0x50); }
+  v128Xor(): this { return this.simd(0x51); }
+  /** (a & mask) | (b & ~mask), stack a, b, mask */
+  v128Bitselect(): this { return this.simd(0x52); }
   /** relaxed SIMD: a·b + c, fused or not as the engine chooses (fixed per process) */
   f32x4RelaxedMadd(): this { return this.simd(0x105); }
 
