@@ -34,19 +34,22 @@ export function padNhwc(scope: KernelScope, src: TensorInfo, top: number, bottom
   const [batch, height, width, channels] = src.shape as [number, number, number, number];
   const [outHeight, outWidth] = [height + top + bottom, width + left + right];
   const out = scope.adopt(backend.makeOutput([batch, outHeight, outWidth, channels], 'float32'));
-  const to = backend.typedArrayFromHeap(out) as Float32Array;
-  const from = backend.typedArrayFromHeap(src) as Float32Array;
+  // one view of the whole heap, both tensors in it: copyWithin and fill make no subarray per row
+  const heap = new Float32Array((backend.typedArrayFromHeap(out) as Float32Array).buffer);
+  const to = backend.getMemoryOffset(out.dataId) / 4;
+  const from = backend.getMemoryOffset(src.dataId) / 4;
   const rowIn = width * channels;
   const rowOut = outWidth * channels;
   const imageOut = outHeight * rowOut;
   for (let b = 0; b < batch; b++) {
-    const image = b * imageOut;
-    to.fill(0, image, image + top * rowOut + left * channels);
+    const image = to + b * imageOut;
+    heap.fill(0, image, image + top * rowOut + left * channels);
     for (let h = 0; h < height; h++) {
       const at = image + (top + h) * rowOut + left * channels;
-      to.set(from.subarray((b * height + h) * rowIn, (b * height + h + 1) * rowIn), at);
+      const rowAt = from + (b * height + h) * rowIn;
+      heap.copyWithin(at, rowAt, rowAt + rowIn);
       // this row's right padding and the next row's left padding
-      to.fill(0, at + rowIn, h + 1 < height ? at + rowOut : image + imageOut);
+      heap.fill(0, at + rowIn, h + 1 < height ? at + rowOut : image + imageOut);
     }
   }
   return out;
