@@ -13,6 +13,7 @@ import { wasmMean } from './wasm-mean';
 import { wasmSharedCast, wasmSharedIdentity } from './wasm-shared-identity';
 import { wasmAdamUpdate, wasmMomentumUpdate, wasmSgdUpdate } from './wasm-update-kernels';
 import { wasmSoftmaxCrossEntropy, wasmSoftmaxCrossEntropyGrad } from './wasm-cross-entropy';
+import { wasmReluGrad } from './wasm-relu-grad';
 
 export const fastKernels: readonly FastKernel[] = [
   // our GEMM in front of the XNNPACK-based wasmBatchMatMul / wasmFusedMatMul, which take what it does not
@@ -32,6 +33,8 @@ export const fastKernels: readonly FastKernel[] = [
   // the loss and its logits gradient in one pass each (loss.ts takes the stock composite where they are not registered)
   wasmSoftmaxCrossEntropy,
   wasmSoftmaxCrossEntropyGrad,
+  // relu's gradient in one pass (the layers take Step and Multiply where it is not registered)
+  wasmReluGrad,
 ];
 
 // Marks configs we registered. A global symbol, because the kernel registry is

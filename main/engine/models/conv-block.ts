@@ -17,6 +17,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Conv2DBackpropFilter, Conv2DBackpropInput, FusedConv2D } from '@tensorflow/tfjs-core';
 import type { FusedActivation } from './dense';
+import { reluGrad } from '../kernels/relu-grad-kernel';
 
 export interface ConvBlockOptions {
   activation: FusedActivation;
@@ -38,7 +39,7 @@ function convBlockOp(options: ConvBlockOptions) {
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, ws, ys] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D?];
         // relu'(z) from y = relu(z): y > 0 exactly where z > 0
-        const dz = ys ? tf.mul(dy, tf.step(ys)) : dy;
+        const dz = ys ? reluGrad(dy, ys) : dy;
         const dx = options.inputGradient
           ? (tf.engine().runKernel(Conv2DBackpropInput, { dy: dz, filter: ws }, { ...geometry, inputShape: xs.shape } as unknown as tf.NamedAttrMap) as tf.Tensor)
           : tf.zeros([0]);

@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { _FusedMatMul } from '@tensorflow/tfjs-core';
+import { reluGrad } from '../kernels/relu-grad-kernel';
 
 /** activations the fused op handles; others go through the separate ops */
 export type FusedActivation = 'relu' | 'linear';
@@ -43,7 +44,7 @@ function denseOp(options: DenseOptions) {
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, ws, ys] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D?];
         // relu'(z) from y = relu(z): y > 0 exactly where z > 0
-        const dz = ys ? tf.mul(dy, tf.step(ys)) : (dy as tf.Tensor2D);
+        const dz = ys ? reluGrad(dy, ys) : (dy as tf.Tensor2D);
         const dx = options.inputGradient ? tf.matMul(dz as tf.Tensor2D, ws, false, true) : tf.zeros([0]);
         return [dx, tf.matMul(xs, dz as tf.Tensor2D, true, false), tf.sum(dz, 0)];
       },

@@ -117,6 +117,8 @@ export class Code {
   f32Div(): this { return this.op(0x95); }
   f32Sqrt(): this { return this.op(0x91); }
   f32Max(): this { return this.op(0x97); }
+  f32Ne(): this { return this.op(0x5c); }
+  f32Gt(): this { return this.op(0x5e); }
 
   // SIMD128
   f32x4Splat(): this { return this.simd(0x13); }
@@ -128,6 +130,8 @@ export class Code {
   /** NaN-propagating, max(-0, +0) = +0: Math.max's semantics, which the cpu backend's relu uses */
   f32x4Max(): this { return this.simd(0xe9); }
   i32x4Splat(): this { return this.simd(0x11); }
+  f32x4Ne(): this { return this.simd(0x42); }
+  f32x4Gt(): this { return this.simd(0x44); }
   i32x4GtS(): this { return this.simd(0x3b); }
   i32x4ShrS(): this { return this.simd(0xac); }
   i32x4Sub(): this { return this.simd(0xb1); }

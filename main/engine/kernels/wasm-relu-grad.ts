@@ -1,0 +1,110 @@
+/**
+ * relu's gradient dy · step(y) (relu-grad-kernel.ts) for wasm as one SIMD pass, in place of
+ * the stock Step and Multiply: two kernels, a [B, …] intermediate and two passes. On the CNN's
+ * first layer ([128, 28, 28, 16]) the two took 2.7 ms of an 87 ms step (docs/benchmarks.md).
+ *
+ * The same float32 operation as the stock pair: dy times 1, 0 or NaN (step of NaN is NaN, of
+ * a subnormal above 0 is 1, as wasm's and cpu's Step have it), so every bit is theirs:
+ * dy · 0 keeps dy's sign (−0) and is NaN for an infinite or NaN dy.
+ */
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type { KernelFunc } from '@tensorflow/tfjs-core';
+import type { FastKernel } from './fast-kernel';
+import { wasmHeapOf } from './gemm/backend-heap';
+import { wasmApi, type WasmModule } from './gemm/wasm-api';
+import { Code, encodeModule, f32, i32, v128 } from './gemm/wasm-emitter';
+import { requireInput } from './kernel-scope';
+import { ReluGrad } from './relu-grad-kernel';
+
+/** (dy, y, out, n): byte addresses and a count of floats */
+type ReluGradFn = (dy: number, y: number, out: number, n: number) => void;
+
+function reluGradFunction(): Code {
+  const [dy, y, out, n] = [0, 1, 2, 3];
+  const code = new Code(4);
+  const [at, vectorEnd, end] = [code.local(i32), code.local(i32), code.local(i32)];
+  const [one, zero, nan, yv] = [code.local(v128), code.local(v128), code.local(v128), code.local(v128)];
+  const ys = code.local(f32);
+  code.f32Const(1).f32x4Splat().set(one);
+  code.f32Const(0).f32x4Splat().set(zero);
+  code.f32Const(Number.NaN).f32x4Splat().set(nan);
+  code.get(n).i32Const(4).i32Mul().set(end);
+  code.get(n).i32Const(-4).i32And().i32Const(4).i32Mul().set(vectorEnd);
+  // four at a time: out = dy · (y ≠ y ? NaN : y > 0 ? 1 : 0)
+  code.block().loop();
+  code.get(at).get(vectorEnd).i32GeS().brIf(1);
+  code.get(y).get(at).i32Add().v128Load().set(yv);
+  code.get(out).get(at).i32Add();
+  code.get(dy).get(at).i32Add().v128Load();
+  code.get(nan);
+  code.get(one).get(zero).get(yv).get(zero).f32x4Gt().v128Bitselect();
+  code.get(yv).get(yv).f32x4Ne().v128Bitselect();
+  code.f32x4Mul().v128Store();
+  code.get(at).i32Const(16).i32Add().set(at).br(0);
+  code.end().end();
+  // the rest one at a time
+  code.block().loop();
+  code.get(at).get(end).i32GeS().brIf(1);
+  code.get(y).get(at).i32Add().f32Load().set(ys);
+  code.get(out).get(at).i32Add();
+  code.get(dy).get(at).i32Add().f32Load();
+  code.f32Const(Number.NaN);
+  code.f32Const(1).f32Const(0).get(ys).f32Const(0).f32Gt().select();
+  code.get(ys).get(ys).f32Ne().select();
+  code.f32Mul().f32Store();
+  code.get(at).i32Const(4).i32Add().set(at).br(0);
+  code.end().end();
+  return code;
+}
+
+let compiled: WasmModule | null | undefined;
+const instances = new WeakMap<object, ReluGradFn | null>();
+
+/** The compiled module, or null where the engine rejects it (the kernel then loops in JS; tests check it compiles). */
+export function reluGradModule(): WasmModule | null {
+  if (compiled === undefined) {
+    const bytes = encodeModule([{ params: [i32, i32, i32, i32], results: [], code: reluGradFunction(), exportName: 'reluGrad' }]);
+    compiled = wasmApi.validate(bytes) ? new wasmApi.Module(bytes) : null;
+  }
+  return compiled;
+}
+
+function reluGradOn(backend: BackendWasm): ReluGradFn | null {
+  let found = instances.get(backend.wasm);
+  if (found === undefined) {
+    const heap = wasmHeapOf(backend);
+    const module = reluGradModule();
+    found = heap && module ? (new wasmApi.Instance(module, { env: { memory: heap.memory } }).exports.reluGrad as ReluGradFn) : null;
+    instances.set(backend.wasm, found);
+  }
+  return found;
+}
+
+export const wasmReluGrad: FastKernel = {
+  kernelName: ReluGrad,
+  backendNames: ['wasm'],
+  build(): KernelFunc {
+    return ({ inputs, backend }) => {
+      const dy = requireInput(inputs, 'dy', ReluGrad);
+      const y = requireInput(inputs, 'y', ReluGrad);
+      if (dy.dtype !== 'float32' || y.dtype !== 'float32' || dy.shape.length !== y.shape.length || dy.shape.some((d, i) => d !== y.shape[i])) {
+        throw new Error(`${ReluGrad}: expected float32 dy and y of one shape, got ${dy.dtype} [${dy.shape}] and ${y.dtype} [${y.shape}]`);
+      }
+      const wasm = backend as unknown as BackendWasm;
+      const out = wasm.makeOutput(dy.shape, 'float32');
+      const size = dy.shape.reduce((a, b) => a * b, 1);
+      const fn = reluGradOn(wasm);
+      if (fn) {
+        // offsets after the allocation: they stay valid when the heap grows
+        fn(wasm.getMemoryOffset(dy.dataId), wasm.getMemoryOffset(y.dataId), wasm.getMemoryOffset(out.dataId), size);
+      } else {
+        const [dyv, yv, o] = [dy, y, out].map((t) => wasm.typedArrayFromHeap(t) as Float32Array) as [Float32Array, Float32Array, Float32Array];
+        for (let i = 0; i < size; i++) {
+          const v = yv[i]!;
+          o[i] = dyv[i]! * (v !== v ? Number.NaN : v > 0 ? 1 : 0);
+        }
+      }
+      return out;
+    };
+  },
+};
