@@ -12,8 +12,7 @@
  * caller's zeroed dx stays zero elsewhere.
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { wasmHeapOf } from './gemm/backend-heap';
-import { wasmApi, type WasmModule } from './gemm/wasm-api';
+import { HeapModule } from './gemm/backend-heap';
 import { Code, encodeModule, i32, v128 } from './gemm/wasm-emitter';
 
 const INFINITY_BITS = 0x7f800000;
@@ -92,26 +91,9 @@ function routeRowFunction(): Code {
   return code;
 }
 
-let compiled: WasmModule | null | undefined;
-
-function poolModule(): WasmModule | null {
-  if (compiled === undefined) {
-    const bytes = encodeModule([{ params: Array.from({ length: 7 }, () => i32), results: [], code: routeRowFunction(), exportName: 'row' }]);
-    compiled = wasmApi.validate(bytes) ? new wasmApi.Module(bytes) : null;
-  }
-  return compiled;
-}
-
-const instances = new WeakMap<object, RouteRow | null>();
+const poolModule = new HeapModule(() => encodeModule([{ params: Array.from({ length: 7 }, () => i32), results: [], code: routeRowFunction(), exportName: 'row' }]));
 
 /** The row router on `backend`'s heap, or null where a module cannot import it. */
 export function routeRowOn(backend: BackendWasm): RouteRow | null {
-  let found = instances.get(backend.wasm);
-  if (found === undefined) {
-    const heap = wasmHeapOf(backend);
-    const module = poolModule();
-    found = heap && module ? (new wasmApi.Instance(module, { env: { memory: heap.memory } }).exports.row as RouteRow) : null;
-    instances.set(backend.wasm, found);
-  }
-  return found;
+  return (poolModule.exportsOn(backend)?.row as RouteRow | undefined) ?? null;
 }

@@ -10,8 +10,7 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { KernelFunc } from '@tensorflow/tfjs-core';
 import type { FastKernel } from './fast-kernel';
-import { wasmHeapOf } from './gemm/backend-heap';
-import { wasmApi, type WasmModule } from './gemm/wasm-api';
+import { HeapModule } from './gemm/backend-heap';
 import { Code, encodeModule, f32, i32, v128 } from './gemm/wasm-emitter';
 import { requireInput } from './kernel-scope';
 import { ReluGrad } from './relu-grad-kernel';
@@ -57,27 +56,11 @@ function reluGradFunction(): Code {
   return code;
 }
 
-let compiled: WasmModule | null | undefined;
-const instances = new WeakMap<object, ReluGradFn | null>();
+const reluGradModule = new HeapModule(() => encodeModule([{ params: [i32, i32, i32, i32], results: [], code: reluGradFunction(), exportName: 'reluGrad' }]));
 
-/** The compiled module, or null where the engine rejects it (the kernel then loops in JS; tests check it compiles). */
-export function reluGradModule(): WasmModule | null {
-  if (compiled === undefined) {
-    const bytes = encodeModule([{ params: [i32, i32, i32, i32], results: [], code: reluGradFunction(), exportName: 'reluGrad' }]);
-    compiled = wasmApi.validate(bytes) ? new wasmApi.Module(bytes) : null;
-  }
-  return compiled;
-}
-
-function reluGradOn(backend: BackendWasm): ReluGradFn | null {
-  let found = instances.get(backend.wasm);
-  if (found === undefined) {
-    const heap = wasmHeapOf(backend);
-    const module = reluGradModule();
-    found = heap && module ? (new wasmApi.Instance(module, { env: { memory: heap.memory } }).exports.reluGrad as ReluGradFn) : null;
-    instances.set(backend.wasm, found);
-  }
-  return found;
+/** Whether the module compiles here (the kernel loops in JS otherwise; tests check it does). */
+export function reluGradCompiles(): boolean {
+  return reluGradModule.module() !== null;
 }
 
 export const wasmReluGrad: FastKernel = {
@@ -93,7 +76,7 @@ export const wasmReluGrad: FastKernel = {
       const wasm = backend as unknown as BackendWasm;
       const out = wasm.makeOutput(dy.shape, 'float32');
       const size = dy.shape.reduce((a, b) => a * b, 1);
-      const fn = reluGradOn(wasm);
+      const fn = reluGradModule.exportsOn(wasm)?.reluGrad as ReluGradFn | undefined;
       if (fn) {
         // offsets after the allocation: they stay valid when the heap grows
         fn(wasm.getMemoryOffset(dy.dataId), wasm.getMemoryOffset(y.dataId), wasm.getMemoryOffset(out.dataId), size);

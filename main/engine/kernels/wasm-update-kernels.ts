@@ -21,9 +21,8 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { KernelFunc, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { FastKernel } from './fast-kernel';
-import { wasmHeapOf } from './gemm/backend-heap';
+import { HeapModule } from './gemm/backend-heap';
 import { Code, encodeModule, f32, i32, v128, type ValType } from './gemm/wasm-emitter';
-import { wasmApi, type WasmModule } from './gemm/wasm-api';
 import { requireInput } from './kernel-scope';
 import { AdamUpdate, MomentumUpdate, SgdUpdate, type AdamUpdateAttrs, type MomentumForm, type UpdateAttrs } from './update-kernels';
 
@@ -232,33 +231,15 @@ function adamFunction(variant: AdamVariant): Code {
   return code;
 }
 
-let compiled: WasmModule | null | undefined;
+/** The module (plain SIMD128), per backend heap. */
+const updateModule = new HeapModule(() =>
+  encodeModule([
+    ...VARIANTS.map((variant) => ({ params: PARAMS, results: [], code: updateFunction(variant), exportName: variantName(variant) })),
+    ...ADAM_VARIANTS.map((variant) => ({ params: ADAM_PARAMS, results: [], code: adamFunction(variant), exportName: adamName(variant) })),
+  ]),
+);
 
-/** The module (plain SIMD128), or null where the engine rejects it. */
-function updateModule(): WasmModule | null {
-  if (compiled === undefined) {
-    const bytes = encodeModule([
-      ...VARIANTS.map((variant) => ({ params: PARAMS, results: [], code: updateFunction(variant), exportName: variantName(variant) })),
-      ...ADAM_VARIANTS.map((variant) => ({ params: ADAM_PARAMS, results: [], code: adamFunction(variant), exportName: adamName(variant) })),
-    ]);
-    compiled = wasmApi.validate(bytes) ? new wasmApi.Module(bytes) : null;
-  }
-  return compiled;
-}
-
-// per emscripten instance, like the GEMM's
-const instances = new WeakMap<object, Record<string, unknown> | null>();
-
-function updatesOn(backend: BackendWasm): Record<string, unknown> | null {
-  let found = instances.get(backend.wasm);
-  if (found === undefined) {
-    const heap = wasmHeapOf(backend);
-    const module = updateModule();
-    found = heap && module ? new wasmApi.Instance(module, { env: { memory: heap.memory } }).exports : null;
-    instances.set(backend.wasm, found);
-  }
-  return found;
-}
+const updatesOn = (backend: BackendWasm): Record<string, unknown> | null => updateModule.exportsOn(backend);
 
 let scalarOnly = false;
 

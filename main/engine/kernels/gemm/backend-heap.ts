@@ -5,7 +5,7 @@
  * the Memory object, not its buffer, so a heap that grows mid-run stays valid.
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { wasmApi } from './wasm-api';
+import { wasmApi, type WasmModule } from './wasm-api';
 import { gemmMode, WasmGemm, type GemmKind, type WasmHeap } from './gemm-module';
 
 interface EmscriptenExports {
@@ -39,4 +39,37 @@ export function gemmOn(backend: BackendWasm): WasmGemm | undefined {
     byKind.set(kind, gemm);
   }
   return gemm ?? undefined;
+}
+
+/**
+ * A generated module, compiled once and instantiated once per backend heap (per emscripten
+ * instance: a re-created backend gets a fresh one). Null where the engine rejects the module
+ * or the heap cannot be imported: callers then take their JS route.
+ */
+export class HeapModule {
+  private compiled: WasmModule | null | undefined;
+  private readonly instances = new WeakMap<object, Record<string, unknown> | null>();
+
+  constructor(private readonly bytes: () => Uint8Array) {}
+
+  /** the compiled module, or null where the engine rejects it */
+  module(): WasmModule | null {
+    if (this.compiled === undefined) {
+      const bytes = this.bytes();
+      this.compiled = wasmApi.validate(bytes) ? new wasmApi.Module(bytes) : null;
+    }
+    return this.compiled;
+  }
+
+  /** the exports of its instance on `backend`'s heap */
+  exportsOn(backend: BackendWasm): Record<string, unknown> | null {
+    let found = this.instances.get(backend.wasm);
+    if (found === undefined) {
+      const heap = wasmHeapOf(backend);
+      const module = this.module();
+      found = heap && module ? new wasmApi.Instance(module, { env: { memory: heap.memory } }).exports : null;
+      this.instances.set(backend.wasm, found);
+    }
+    return found;
+  }
 }
