@@ -123,8 +123,13 @@ function routeDisjointWindows(x: Float32Array, dy: Float32Array, dx: Float32Arra
         const { rowFrom, rowTo, colFrom, colTo } = window;
         const corner = xBatch + rowFrom * rowStride + colFrom * channels;
         if (rowTo - rowFrom === 2 && colTo - colFrom === 2) {
-          if (!simd) routeWindows2x2(xBits, dy, dx, corner, dyAt, channels, rowStride);
-          else if (run.windows === 0) run = { corner, dyAt, windows: 1 };
+          if (!simd) {
+            routeWindows2x2(xBits, dy, dx, corner, dyAt, channels, rowStride);
+            continue;
+          }
+          // a run's windows lie a stride apart: a window clipped to 2x2 by the padding may not
+          if (run.windows > 0 && corner !== run.corner + run.windows * info.strideWidth * channels) flush();
+          if (run.windows === 0) run = { corner, dyAt, windows: 1 };
           else run.windows++;
           continue;
         }
