@@ -30,7 +30,7 @@ export interface GemmShape {
 export const relaxedTile: GemmShape = { rows: 3, vectors: 3, relaxed: true };
 /** plain SIMD128: 4×8, room for the products mul leaves before add */
 export const plainTile: GemmShape = { rows: 4, vectors: 2, relaxed: false };
-/** relaxed, for products whose N pads badly to 12 columns (16, 32: conv weight gradients) */
+/** relaxed, for products whose N pads badly to 12 columns (16, 32, 64: conv weight gradients) */
 export const relaxedNarrowTile: GemmShape = { rows: 4, vectors: 2, relaxed: true };
 
 /** flags of `macro`'s epilogue */
