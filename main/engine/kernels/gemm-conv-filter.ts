@@ -70,8 +70,9 @@ export function inPlaceFilterGradient(scope: KernelScope, x: TensorInfo, dy: Ten
   const positions = (outHeight - 1) * gridWidth + outWidth;
   const rowsPerKh = filterWidth * inChannels;
   for (let b = 0; b < batchSize; b++) {
-    for (let kh = 0; kh < filterHeight; kh++) {
-      gemm.run({
+    // the image's filter rows share its dy: packed once for all of them
+    gemm.runSharingB(
+      Array.from({ length: filterHeight }, (_, kh) => ({
         a: xpPtr + 4 * (b * gridHeight + kh) * gridWidth * inChannels,
         aRowStride: 1,
         aKStride: inChannels,
@@ -84,8 +85,8 @@ export function inPlaceFilterGradient(scope: KernelScope, x: TensorInfo, dy: Ten
         k: positions,
         relu: false,
         accumulate: b > 0,
-      });
-    }
+      })),
+    );
   }
   return out;
 }

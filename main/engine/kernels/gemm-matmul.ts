@@ -87,9 +87,8 @@ function gemmProduct(backend: BackendWasm, p: Product): TensorInfo | undefined {
     // a's batch folds into its rows: one product of batch·m rows
     gemm.run({ ...shared, a: aPtr, aRowStride: k, aKStride: 1, c: cPtr, m: batch * m });
   } else {
-    for (let i = 0; i < batch; i++) {
-      gemm.run({ ...shared, a: aPtr + 4 * i * m * k, aRowStride: 1, aKStride: m, c: cPtr + 4 * i * m * n, m });
-    }
+    // one product per batch against the one b, packed once for all of them
+    gemm.runSharingB(Array.from({ length: batch }, (_, i) => ({ ...shared, a: aPtr + 4 * i * m * k, aRowStride: 1, aKStride: m, c: cPtr + 4 * i * m * n, m })));
   }
   return out;
 }

@@ -205,6 +205,26 @@ describe.each(kinds)('the %s GEMM', (kind) => {
     tf.dispose([a, b, c]);
   });
 
+  it('runs several products against one B, each as run alone gives it, and refuses a second B', async () => {
+    setGemmMode(kind);
+    await useBackend('wasm');
+    const backend = tf.backend() as unknown as BackendWasm;
+    const at = (t: tf.Tensor) => backend.getMemoryOffset(t.dataId);
+    // K past the block and N past one column block: B is packed block by block, each block once for all
+    const [m, k, n] = [7, 600, 400];
+    const b = seededTensor([k, n], 2);
+    const as = [1, 3, 5].map((seed) => seededTensor([m, k], seed));
+    const call = (a: tf.Tensor, c: tf.Tensor) => ({ a: at(a), aRowStride: k, aKStride: 1, b: at(b), bKStride: n, bColStride: 1, c: at(c), m, n, k, relu: false });
+    const shared = as.map(() => tf.zeros([m, n]));
+    const alone = as.map(() => tf.zeros([m, n]));
+    gemmOn(backend)!.runSharingB(as.map((a, i) => call(a, shared[i]!)));
+    as.forEach((a, i) => gemmOn(backend)!.run(call(a, alone[i]!)));
+    shared.forEach((c, i) => expect(Array.from(c.dataSync())).toEqual(Array.from(alone[i]!.dataSync())));
+    const otherB = seededTensor([k, n], 9);
+    expect(() => gemmOn(backend)!.runSharingB([call(as[0]!, shared[0]!), { ...call(as[1]!, shared[1]!), b: at(otherB) }])).toThrow(/runSharingB takes calls with one B/);
+    tf.dispose([b, otherB, ...as, ...shared, ...alone]);
+  });
+
   it('keeps working when the heap grows between and during products', async () => {
     setGemmMode(kind);
     await useBackend('wasm');

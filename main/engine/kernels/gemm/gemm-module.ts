@@ -188,9 +188,24 @@ export class WasmGemm {
   }
 
   run(call: GemmCall): void {
-    const { m, n, k } = call;
-    productsRun++;
-    if (m === 0 || n === 0) return;
+    this.runSharingB([call]);
+  }
+
+  /**
+   * Calls that multiply the same B (same b, strides, n and k; bias and relu alike), each into
+   * its own C: every block of B is packed once for all of them. Each C gets the sums `run`
+   * would give it, in the same order.
+   */
+  runSharingB(calls: readonly GemmCall[]): void {
+    const first = calls[0];
+    if (!first) return;
+    const { n, k } = first;
+    for (const call of calls) {
+      const same = call.b === first.b && call.bKStride === first.bKStride && call.bColStride === first.bColStride && call.n === n && call.k === k && call.bias === first.bias && call.relu === first.relu;
+      if (!same) throw new Error('wasm GEMM: runSharingB takes calls with one B (pointer, strides, n, k), bias and relu');
+    }
+    productsRun += calls.length;
+    if (n === 0 || calls.every((call) => call.m === 0)) return;
     const { shape, packB, macro } = tileFor(this.tiles, n);
     const nr = shape.vectors * 4;
     const tmp = this.scratchAt();
@@ -204,9 +219,12 @@ export class WasmGemm {
       for (let k0 = 0; k0 === 0 || k0 < k; k0 += blockRows) {
         const kc = Math.min(blockRows, k - k0);
         const last = k0 + kc >= k;
-        packB(call.b + 4 * (k0 * call.bKStride + j0 * call.bColStride), 4 * call.bKStride, 4 * call.bColStride, kc, nc, packed);
-        const flags = (k0 > 0 || call.accumulate ? ACCUMULATE : 0) | (last && call.bias !== undefined ? ADD_BIAS : 0) | (last && call.relu ? RELU : 0);
-        macro(call.a + 4 * k0 * call.aKStride, 4 * call.aRowStride, 4 * call.aKStride, m, packed, kc, nc, call.c + 4 * j0, 4 * n, flags, (call.bias ?? 0) + 4 * j0, tmp);
+        packB(first.b + 4 * (k0 * first.bKStride + j0 * first.bColStride), 4 * first.bKStride, 4 * first.bColStride, kc, nc, packed);
+        for (const call of calls) {
+          if (call.m === 0) continue;
+          const flags = (k0 > 0 || call.accumulate ? ACCUMULATE : 0) | (last && call.bias !== undefined ? ADD_BIAS : 0) | (last && call.relu ? RELU : 0);
+          macro(call.a + 4 * k0 * call.aKStride, 4 * call.aRowStride, 4 * call.aKStride, call.m, packed, kc, nc, call.c + 4 * j0, 4 * n, flags, (call.bias ?? 0) + 4 * j0, tmp);
+        }
       }
     }
   }
