@@ -97,7 +97,9 @@ describe('spec retries on lost workers', () => {
   it("the lost attempt's rows are deleted before the retry starts: a retry cancelled at once holds only its own rows", async () => {
     const { runs } = await api.createExperiment({ spec: spec('retried then cancelled', 1_000_000, 2) });
     const id = runs[0]!.id;
-    const first = await trainingOn(id, 200);
+    // the lost attempt stores far more rows than the retry can before the cancel reaches it: the
+    // retry of this tiny MLP trained 245 steps in that time once, against 200 here before
+    const first = await trainingOn(id, 2000);
     await killWorker(first);
     const lostRows = stepRows(id);
     await until(() => { const w = api.store.runs.get(id)!.workerName; return w !== null && w !== first; }, 'the retry assigned to another worker', 300_000);
@@ -106,7 +108,7 @@ describe('spec retries on lost workers', () => {
     const run = api.store.runs.get(id)!;
     expect(run.status).toBe('cancelled');
     const { stored, sent } = await audit(id);
-    // had the lost attempt's rows stayed, the run would hold at least its 200+ steps
+    // had the lost attempt's rows stayed, the run would hold at least its 2000+ steps
     expect(stored).toEqual(sent);
     expect(stored.steps).toBeLessThan(lostRows);
   }, 600_000);
