@@ -5,7 +5,8 @@
  * ask for them without importing the wasm heap's machinery (the GPU window's browser bundle).
  * Backends without them keep the composite of stock ops (loss.ts).
  */
-import { engine, getBackend, getKernel, type Tensor } from '@tensorflow/tfjs-core';
+import { engine, type Tensor } from '@tensorflow/tfjs-core';
+import { registeredHere } from './fast-kernel';
 
 /**
  * inputs {logits [B, C], labels [B, C]}; outputs [loss [B], softmax [B, C]]:
@@ -17,8 +18,7 @@ export const SoftmaxCrossEntropyGrad = 'BatchscopeSoftmaxCrossEntropyGrad';
 
 /** Whether the current backend has both kernels (wasm, with the fast kernels registered). */
 export function crossEntropyKernelsRegistered(): boolean {
-  const backend = getBackend();
-  return getKernel(SoftmaxCrossEntropy, backend) !== undefined && getKernel(SoftmaxCrossEntropyGrad, backend) !== undefined;
+  return registeredHere(SoftmaxCrossEntropy, SoftmaxCrossEntropyGrad);
 }
 
 /** [per-sample loss, softmax] */

@@ -7,7 +7,8 @@
  * so the optimizers can ask for them without importing the wasm heap's machinery (the GPU
  * window's browser bundle has no node:v8). Backends without them keep the stock route.
  */
-import { engine, getBackend, getKernel, type NamedAttrMap, type NamedTensorMap, type Tensor } from '@tensorflow/tfjs-core';
+import { engine, type NamedAttrMap, type NamedTensorMap, type Tensor } from '@tensorflow/tfjs-core';
+import { registeredHere } from './fast-kernel';
 
 /** inputs {w, g}; output w − lr·(g + decay·w) */
 export const SgdUpdate = 'BatchscopeSgdUpdate';
@@ -51,7 +52,7 @@ type UpdateKernel = typeof SgdUpdate | typeof MomentumUpdate | typeof AdamUpdate
 
 /** Whether the current backend has `kernelName` (wasm, with the fast kernels registered). */
 export function updateKernelRegistered(kernelName: UpdateKernel): boolean {
-  return getKernel(kernelName, getBackend()) !== undefined;
+  return registeredHere(kernelName);
 }
 
 /** Runs one of the update kernels; its outputs in the order its name's comment gives (one for SgdUpdate). */

@@ -12,7 +12,7 @@ import type { KernelFunc } from '@tensorflow/tfjs-core';
 import type { FastKernel } from './fast-kernel';
 import { HeapModule } from './gemm/backend-heap';
 import { Code, encodeModule, f32, i32, v128 } from './gemm/wasm-emitter';
-import { requireInput } from './kernel-scope';
+import { composeKernel, requireInput } from './kernel-scope';
 import { ReluGrad } from './relu-grad-kernel';
 
 /** (dy, y, out, n): byte addresses and a count of floats */
@@ -58,9 +58,16 @@ function reluGradFunction(): Code {
 
 const reluGradModule = new HeapModule(() => encodeModule([{ params: [i32, i32, i32, i32], results: [], code: reluGradFunction(), exportName: 'reluGrad' }]));
 
-/** Whether the module compiles here (the kernel loops in JS otherwise; tests check it does). */
+/** Whether the module compiles here (the kernel runs the stock Step and Multiply otherwise; tests check it does). */
 export function reluGradCompiles(): boolean {
   return reluGradModule.module() !== null;
+}
+
+let stockOnly = false;
+
+/** Tests: run the stock Step and Multiply inside the kernel, as where the module cannot run (true), or the module (false, the default). */
+export function forceStockReluGrad(on: boolean): void {
+  stockOnly = on;
 }
 
 export const wasmReluGrad: FastKernel = {
@@ -74,19 +81,12 @@ export const wasmReluGrad: FastKernel = {
         throw new Error(`${ReluGrad}: expected float32 dy and y of one shape, got ${dy.dtype} [${dy.shape}] and ${y.dtype} [${y.shape}]`);
       }
       const wasm = backend as unknown as BackendWasm;
+      const fn = stockOnly ? undefined : (reluGradModule.exportsOn(wasm)?.reluGrad as ReluGradFn | undefined);
+      // where the module cannot run, the stock pair it stands in for
+      if (!fn) return composeKernel(backend, 'wasm', (scope) => scope.run('Multiply', { a: dy, b: scope.run('Step', { x: y }, { alpha: 0 }) }));
       const out = wasm.makeOutput(dy.shape, 'float32');
-      const size = dy.shape.reduce((a, b) => a * b, 1);
-      const fn = reluGradModule.exportsOn(wasm)?.reluGrad as ReluGradFn | undefined;
-      if (fn) {
-        // offsets after the allocation: they stay valid when the heap grows
-        fn(wasm.getMemoryOffset(dy.dataId), wasm.getMemoryOffset(y.dataId), wasm.getMemoryOffset(out.dataId), size);
-      } else {
-        const [dyv, yv, o] = [dy, y, out].map((t) => wasm.typedArrayFromHeap(t) as Float32Array) as [Float32Array, Float32Array, Float32Array];
-        for (let i = 0; i < size; i++) {
-          const v = yv[i]!;
-          o[i] = dyv[i]! * (v !== v ? Number.NaN : v > 0 ? 1 : 0);
-        }
-      }
+      // offsets after the allocation: they stay valid when the heap grows
+      fn(wasm.getMemoryOffset(dy.dataId), wasm.getMemoryOffset(y.dataId), wasm.getMemoryOffset(out.dataId), dy.shape.reduce((a, b) => a * b, 1));
       return out;
     };
   },

@@ -8,7 +8,7 @@ import '@tensorflow/tfjs'; // the stock ops' gradients, for the layer check
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ReluGrad, reluGrad } from '../../../main/engine/kernels/relu-grad-kernel';
-import { reluGradCompiles } from '../../../main/engine/kernels/wasm-relu-grad';
+import { forceStockReluGrad, reluGradCompiles } from '../../../main/engine/kernels/wasm-relu-grad';
 import { dense } from '../../../main/engine/models/dense';
 import { computeOn, expectWasmEqualsCpu, liveCounts, seededValues, useBackend } from './backends';
 
@@ -61,6 +61,29 @@ describe('relu gradient kernel', () => {
       for (let i = 0; i < 5; i++) expect(Object.is(a[i], e[i]), `dy ${pairs[p]![0]}, y ${pairs[p]![1]}, place ${i}: ${a[i]} where the stock ops give ${e[i]}`).toBe(true);
       tf.dispose([dy, y, viaKernel, viaStock]);
     }
+  });
+
+  it('where the module cannot run, the kernel runs the stock pair inside: the same bits, nothing left behind', async () => {
+    await useBackend('wasm');
+    const shape = [2, 5, 5, 3];
+    const size = 150;
+    const [dy, y] = [tf.tensor(valuesWithSpecials(size, 3), shape), tf.tensor(valuesWithSpecials(size, 4), shape)];
+    const moduleResult = reluGrad(dy, y);
+    const viaModule = await moduleResult.data();
+    moduleResult.dispose();
+    forceStockReluGrad(true);
+    try {
+      const before = liveCounts();
+      const viaStockInside = reluGrad(dy, y);
+      const values = await viaStockInside.data();
+      viaStockInside.dispose();
+      expect(liveCounts()).toEqual(before);
+      const differing = [...viaModule.keys()].filter((i) => !Object.is(values[i], viaModule[i]));
+      expect(differing).toEqual([]);
+    } finally {
+      forceStockReluGrad(false);
+    }
+    tf.dispose([dy, y]);
   });
 
   it('is what a relu layer\'s gradient runs on wasm, and gives the stock route\'s gradients', async () => {
