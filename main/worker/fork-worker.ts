@@ -59,7 +59,10 @@ export function forkTrainingProcess(env: NodeJS.ProcessEnv = {}): TrainingProces
   return {
     child,
     post: (message) => {
-      if (child.connected) child.send(message);
+      // A process that died with its `ready` (or anything else) still on the way is connected
+      // until that reaches us, and a write to it fails: its exit, which follows, ends the run.
+      // Without the callback the failure would be an 'error' event, uncaught, on the parent.
+      if (child.connected) child.send(message, undefined, undefined, () => undefined);
     },
     listen: (onMessage) => {
       listener = onMessage;

@@ -4,7 +4,7 @@
  * and must not be reused after a run that did not end cleanly.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -45,6 +45,21 @@ function numbers(messages: WorkerMessage[]): unknown[] {
     if (m.type === 'eval') return [{ ...m.metrics, wallMs: 0 }];
     return [];
   });
+}
+
+/**
+ * Blocks this thread (its event loop included) until `pid` has exited: a zombie, not yet reaped,
+ * whose other threads are gone too (its file descriptors, the IPC channel's end among them, close
+ * with the last thread, not with the main one).
+ */
+function waitUntilDead(pid: number): void {
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; i < 500; i++) {
+    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+    if (state === 'Z' && readdirSync(`/proc/${pid}/task`).length === 1) return;
+    Atomics.wait(sleeper, 0, 0, 10);
+  }
+  throw new Error(`process ${pid} did not exit within 5 s`);
 }
 
 let pool: TrainingProcessPool | null = null;
@@ -107,6 +122,25 @@ describe('training process pool', { timeout: 240_000 }, () => {
     const after = await runIn(pool, spec(1));
     expect(after.pid).not.toBe(killed.pid);
     expect(after.finished?.summary.status).toBe('completed');
+  });
+
+  it('a process killed between its ready and the run\'s start ends the run as killed, with no stray EPIPE', async () => {
+    // the race CI met: `api.close({ kill: true })` killed a process whose `ready` was already on
+    // its way, and the pool's reply (`start`) was written into a dead channel
+    pool = new TrainingProcessPool();
+    const errors: Error[] = [];
+    const run = await runIn(pool, spec(1), (m, h) => {
+      if (m.type !== 'ready') return;
+      const child = (h as unknown as { child: import('node:child_process').ChildProcess }).child;
+      child.on('error', (error) => errors.push(error));
+      h.kill();
+      waitUntilDead(child.pid!);
+    });
+    expect(run.exit).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(run.finished).toBeUndefined();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(errors).toEqual([]);
+    expect(pool.idleCount).toBe(0);
   });
 
   it('keeps at most maxIdle processes, replaces one after maxRunsPerProcess runs and ends idle ones on close', async () => {
