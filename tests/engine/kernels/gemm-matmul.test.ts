@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeOn, liveCounts, seededTensor, seededValues, transposeCombos, useBackend, type Computed } from './backends';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { gemmMode, gemmProductCount, setGemmMode, type GemmKind } from '../../../main/engine/kernels/gemm/gemm-module';
+import { columnPlan, gemmMode, gemmProductCount, setGemmMode, tileOptionsOf, type GemmKind } from '../../../main/engine/kernels/gemm/gemm-module';
 import { gemmOn } from '../../../main/engine/kernels/gemm/backend-heap';
 
 
@@ -144,11 +144,13 @@ describe.each(kinds)('the %s GEMM', (kind) => {
     const [m, k] = [11, 300];
     const a = seededTensor([m, k], 1);
     const b = seededTensor([k, 24], 2);
-    // N = 24 and 16 fit both tiles of the relaxed kernel exactly, 10 and 5 pad differently; M = 11 and 1 move rows
+    // N = 24 and 16 fit both wide tiles of the relaxed kernel exactly, 10 and 5 pad differently,
+    // 20 is 12 + 8 wide in the relaxed kernel, 12 is 8 + 4 in the plain one (columnPlan);
+    // M = 11 and 1 move rows
     const fullTensor = tf.matMul(a, b);
     const full = await fullTensor.data();
     fullTensor.dispose();
-    for (const n of [16, 10, 5]) {
+    for (const n of [20, 16, 12, 10, 5]) {
       const partTensor = tf.tidy(() => tf.matMul(a, tf.slice(b, [0, 0], [k, n])));
       const part = await partTensor.data();
       partTensor.dispose();
@@ -244,5 +246,39 @@ describe.each(kinds)('the %s GEMM', (kind) => {
     expectMatches(await computeOn('wasm', () => product(wide)), wideExpected, 2);
     expect(heapBytes()).toBeGreaterThan(grown);
     big.dispose();
+  });
+});
+
+describe('columnPlan: which tile computes which columns', () => {
+  const plan = (kind: GemmKind, n: number) =>
+    columnPlan(tileOptionsOf(kind), n).map(({ tile, start, end }) => `${tile.shape.rows}x${tile.shape.vectors * 4}:${start}-${end}`);
+
+  it('leaves no wide tile to pad a few columns: N = 256 ends in one 4-wide tile, N = 128 in one 8-wide', () => {
+    expect(plan('relaxed', 256)).toEqual(['3x12:0-252', '4x4:252-256']);
+    expect(plan('relaxed', 128)).toEqual(['3x12:0-120', '4x8:120-128']);
+    expect(plan('relaxed', 1024)).toEqual(['3x12:0-1020', '4x4:1020-1024']);
+    expect(plan('relaxed', 25)).toEqual(['4x8:0-24', '4x4:24-25']);
+    expect(plan('relaxed', 20)).toEqual(['3x12:0-12', '4x8:12-20']);
+    expect(plan('plain', 12)).toEqual(['4x8:0-8', '4x4:8-12']);
+  });
+
+  it('keeps one tile where it fits or pads least: the conv gradients\' 16/32, the MLP\'s 10', () => {
+    expect(plan('relaxed', 16)).toEqual(['4x8:0-16']);
+    expect(plan('relaxed', 32)).toEqual(['4x8:0-32']);
+    expect(plan('relaxed', 10)).toEqual(['3x12:0-10']);
+    expect(plan('relaxed', 13)).toEqual(['4x8:0-13']);
+    expect(plan('relaxed', 1020)).toEqual(['3x12:0-1020']);
+    expect(plan('plain', 16)).toEqual(['4x8:0-16']);
+  });
+
+  it('covers every column once, in order, for every N up to 400', () => {
+    for (const kind of ['relaxed', 'plain'] as const) {
+      for (let n = 1; n <= 400; n++) {
+        const spans = columnPlan(tileOptionsOf(kind), n);
+        expect(spans[0]!.start).toBe(0);
+        expect(spans.at(-1)!.end).toBe(n);
+        spans.forEach((span, i) => i > 0 && expect(span.start).toBe(spans[i - 1]!.end));
+      }
+    }
   });
 });

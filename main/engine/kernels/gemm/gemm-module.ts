@@ -10,7 +10,7 @@
  */
 import * as v8 from 'node:v8';
 import { wasmApi, type WasmMemory, type WasmModule } from './wasm-api';
-import { ACCUMULATE, ADD_BIAS, gemmModuleBytes, plainTile, relaxedNarrowTile, relaxedTile, RELU, type GemmShape } from './gemm-codegen';
+import { ACCUMULATE, ADD_BIAS, gemmModuleBytes, plainEdgeTile, plainTile, relaxedEdgeTile, relaxedNarrowTile, relaxedTile, RELU, type GemmShape } from './gemm-codegen';
 
 export type GemmKind = 'relaxed' | 'plain';
 export type GemmMode = GemmKind | 'off';
@@ -74,16 +74,36 @@ export const defaultBlocking: Blocking = { kc: 256, nc: 384 };
  */
 const RELAXED_NARROW_RATE = 0.95;
 
+/** the 4×4 edge tile's rate relative to 3×12's: 31.6 vs 57.3 GFLOP/s on products with no edges (docs/benchmarks.md) */
+const EDGE_RATE = 0.55;
+
 const tileOptions: Record<GemmKind, TileOption[]> = {
   relaxed: [
     { shape: relaxedTile, relativeRate: 1 },
     { shape: relaxedNarrowTile, relativeRate: RELAXED_NARROW_RATE },
+    { shape: relaxedEdgeTile, relativeRate: EDGE_RATE },
   ],
-  plain: [{ shape: plainTile, relativeRate: 1 }],
+  plain: [
+    { shape: plainTile, relativeRate: 1 },
+    { shape: plainEdgeTile, relativeRate: EDGE_RATE },
+  ],
 };
 
+/** columns [start, end) of C computed with one tile */
+interface ColumnSpan<T> {
+  tile: T;
+  start: number;
+  end: number;
+}
+
+/** time of `columns` columns with `tile`, in columns at the kind's first tile's rate (padding counted) */
+function columnCost(tile: TileOption, columns: number): number {
+  const nr = tile.shape.vectors * 4;
+  return (Math.ceil(columns / nr) * nr) / tile.relativeRate;
+}
+
 /** The tile that wastes least on n's padding, by rate × n / padded n (a function of n alone). */
-function tileFor(tiles: readonly Tile[], n: number): Tile {
+function tileFor<T extends TileOption>(tiles: readonly T[], n: number): T {
   let best = tiles[0]!;
   let bestRate = 0;
   for (const tile of tiles) {
@@ -92,6 +112,37 @@ function tileFor(tiles: readonly Tile[], n: number): Tile {
     if (rate > bestRate) [best, bestRate] = [tile, rate];
   }
   return best;
+}
+
+/**
+ * Which tile computes which columns, a function of n alone: the tile that wastes least on n's
+ * padding (tileFor) for as many whole tiles of columns as fit, then, for the columns left, the
+ * tile that computes them fastest, padding counted (columnCost): N = 256 is 21 tiles 12 wide
+ * and one 4 wide, not a 22nd 12-wide tile for 4 columns. Which tile computes a column never
+ * changes the order of its sum (gemm-codegen.ts): the plan changes the speed only.
+ *
+ * (Choosing the main tile by the plan's total cost instead would split N = 32 into 24 + 8,
+ * cheaper by the rates but no faster on the conv filter gradients, whose strided A each span
+ * reads again.)
+ */
+export function columnPlan<T extends TileOption>(tiles: readonly T[], n: number): ColumnSpan<T>[] {
+  const main = tileFor(tiles, n);
+  const nr = main.shape.vectors * 4;
+  const full = Math.floor(n / nr) * nr;
+  const rest = n - full;
+  let edge = main;
+  for (const tile of tiles) if (columnCost(tile, rest) < columnCost(edge, rest)) edge = tile;
+  if (rest === 0 || edge === main) return [{ tile: main, start: 0, end: n }];
+  if (full === 0) return [{ tile: edge, start: 0, end: n }];
+  return [
+    { tile: main, start: 0, end: full },
+    { tile: edge, start: full, end: n },
+  ];
+}
+
+/** the tile options of a kind, for tests of the plan */
+export function tileOptionsOf(kind: GemmKind): readonly TileOption[] {
+  return tileOptions[kind];
 }
 
 function parseMode(env: NodeJS.ProcessEnv): GemmMode | 'auto' {
@@ -206,24 +257,26 @@ export class WasmGemm {
     }
     productsRun += calls.length;
     if (n === 0 || calls.every((call) => call.m === 0)) return;
-    const { shape, packB, macro } = tileFor(this.tiles, n);
-    const nr = shape.vectors * 4;
     const tmp = this.scratchAt();
-    const packed = tmp + shape.rows * nr * 4;
-    const blockCols = Math.ceil(this.blocking.nc / nr) * nr;
     // equal K blocks (784 = 4 × 196, not 3 × 256 + 16): no short block to pay a whole pass over C for
     const blockRows = Math.max(1, Math.ceil(k / Math.max(1, Math.ceil(k / this.blocking.kc))));
-    for (let j0 = 0; j0 < n; j0 += blockCols) {
-      const nc = Math.min(blockCols, n - j0);
-      // K = 0 still runs one empty block, so C is written (as 0 + bias)
-      for (let k0 = 0; k0 === 0 || k0 < k; k0 += blockRows) {
-        const kc = Math.min(blockRows, k - k0);
-        const last = k0 + kc >= k;
-        packB(first.b + 4 * (k0 * first.bKStride + j0 * first.bColStride), 4 * first.bKStride, 4 * first.bColStride, kc, nc, packed);
-        for (const call of calls) {
-          if (call.m === 0) continue;
-          const flags = (k0 > 0 || call.accumulate ? ACCUMULATE : 0) | (last && call.bias !== undefined ? ADD_BIAS : 0) | (last && call.relu ? RELU : 0);
-          macro(call.a + 4 * k0 * call.aKStride, 4 * call.aRowStride, 4 * call.aKStride, call.m, packed, kc, nc, call.c + 4 * j0, 4 * n, flags, (call.bias ?? 0) + 4 * j0, tmp);
+    for (const span of columnPlan(this.tiles, n)) {
+      const { shape, packB, macro } = span.tile;
+      const nr = shape.vectors * 4;
+      const packed = tmp + shape.rows * nr * 4;
+      const blockCols = Math.ceil(this.blocking.nc / nr) * nr;
+      for (let j0 = span.start; j0 < span.end; j0 += blockCols) {
+        const nc = Math.min(blockCols, span.end - j0);
+        // K = 0 still runs one empty block, so C is written (as 0 + bias)
+        for (let k0 = 0; k0 === 0 || k0 < k; k0 += blockRows) {
+          const kc = Math.min(blockRows, k - k0);
+          const last = k0 + kc >= k;
+          packB(first.b + 4 * (k0 * first.bKStride + j0 * first.bColStride), 4 * first.bKStride, 4 * first.bColStride, kc, nc, packed);
+          for (const call of calls) {
+            if (call.m === 0) continue;
+            const flags = (k0 > 0 || call.accumulate ? ACCUMULATE : 0) | (last && call.bias !== undefined ? ADD_BIAS : 0) | (last && call.relu ? RELU : 0);
+            macro(call.a + 4 * k0 * call.aKStride, 4 * call.aRowStride, 4 * call.aKStride, call.m, packed, kc, nc, call.c + 4 * j0, 4 * n, flags, (call.bias ?? 0) + 4 * j0, tmp);
+          }
         }
       }
     }
