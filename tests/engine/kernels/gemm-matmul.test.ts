@@ -8,8 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeOn, liveCounts, seededTensor, seededValues, transposeCombos, useBackend, type Computed } from './backends';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { columnPlan, gemmMode, gemmProductCount, setGemmMode, tileOptionsOf, type GemmKind } from '../../../main/engine/kernels/gemm/gemm-module';
-import { gemmOn } from '../../../main/engine/kernels/gemm/backend-heap';
+import { columnPlan, gemmMode, gemmProductCount, setGemmMode, tileOptionsOf, WasmGemm, type GemmKind } from '../../../main/engine/kernels/gemm/gemm-module';
+import { gemmOn, wasmHeapOf } from '../../../main/engine/kernels/gemm/backend-heap';
 
 
 interface Case {
@@ -225,6 +225,32 @@ describe.each(kinds)('the %s GEMM', (kind) => {
     const otherB = seededTensor([k, n], 9);
     expect(() => gemmOn(backend)!.runSharingB([call(as[0]!, shared[0]!), { ...call(as[1]!, shared[1]!), b: at(otherB) }])).toThrow(/runSharingB takes calls with one B/);
     tf.dispose([b, otherB, ...as, ...shared, ...alone]);
+  });
+
+  it('gives the same bits with every tile alone, bias and relu included (a tile never changes a sum)', async () => {
+    setGemmMode(kind);
+    await useBackend('wasm');
+    const backend = tf.backend() as unknown as BackendWasm;
+    const heap = wasmHeapOf(backend)!;
+    const at = (t: tf.Tensor) => backend.getMemoryOffset(t.dataId);
+    // K past the block; N = 29 leaves edges in every tile; rows not a multiple of 3 or 4
+    const [m, k, n] = [13, 300, 29];
+    const [a, b, bias] = [seededTensor([m, k], 1), seededTensor([k, n], 2), seededTensor([n], 3)];
+    const call = (c: tf.Tensor) => ({ a: at(a), aRowStride: k, aKStride: 1, b: at(b), bKStride: n, bColStride: 1, c: at(c), m, n, k, bias: at(bias), relu: true });
+    const planned = tf.zeros([m, n]);
+    gemmOn(backend)!.run(call(planned));
+    const tiles = tileOptionsOf(kind).length;
+    expect(tiles).toBeGreaterThan(1);
+    for (let t = 0; t < tiles; t++) {
+      const gemm = new WasmGemm(kind, heap, undefined, t);
+      const alone = tf.zeros([m, n]);
+      gemm.run(call(alone));
+      expect(Array.from(alone.dataSync())).toEqual(Array.from(planned.dataSync()));
+      gemm.dispose();
+      alone.dispose();
+    }
+    expect(() => new WasmGemm(kind, heap, undefined, tiles)).toThrow(`the ${kind} GEMM has no tile ${tiles}`);
+    tf.dispose([a, b, bias, planned]);
   });
 
   it('keeps working when the heap grows between and during products', async () => {

@@ -70,22 +70,27 @@ export const defaultBlocking: Blocking = { kc: 256, nc: 384 };
  * relaxed 4×8's rate relative to 3×12's before padding. With the tile stored straight from
  * the registers it is 0.91–0.96 on the MLP's products (3×12 does 9 multiply-adds per 6
  * loads, 4×8 8) and 1.02 at 1024³; median 0.95 (bench/wasm-gemm.ts with each tile forced,
- * docs/benchmarks.md). Earlier, when every tile went through tmp, it was 0.98.
+ * docs/benchmarks.md); 0.96 alone on edge-free products (bench/gemm-tiles.ts). Earlier, when
+ * every tile went through tmp, it was 0.98.
  */
 const RELAXED_NARROW_RATE = 0.95;
 
-/** the 4×4 edge tile's rate relative to 3×12's: 31.6 vs 57.3 GFLOP/s on products with no edges (docs/benchmarks.md) */
-const EDGE_RATE = 0.55;
+/**
+ * The 4×4 edge tile's rate relative to the kind's first tile, alone on products with no edges
+ * (bench/gemm-tiles.ts, docs/benchmarks.md): relaxed 0.54 of 3×12, plain 0.72 of 4×8.
+ */
+const RELAXED_EDGE_RATE = 0.55;
+const PLAIN_EDGE_RATE = 0.72;
 
 const tileOptions: Record<GemmKind, TileOption[]> = {
   relaxed: [
     { shape: relaxedTile, relativeRate: 1 },
     { shape: relaxedNarrowTile, relativeRate: RELAXED_NARROW_RATE },
-    { shape: relaxedEdgeTile, relativeRate: EDGE_RATE },
+    { shape: relaxedEdgeTile, relativeRate: RELAXED_EDGE_RATE },
   ],
   plain: [
     { shape: plainTile, relativeRate: 1 },
-    { shape: plainEdgeTile, relativeRate: EDGE_RATE },
+    { shape: plainEdgeTile, relativeRate: PLAIN_EDGE_RATE },
   ],
 };
 
@@ -212,15 +217,19 @@ export class WasmGemm {
   private readonly tiles: Tile[];
   private scratch = 0;
 
+  /** `onlyTile`: the index of the one tile of the kind this instance uses (bench/gemm-tiles.ts times them one by one) */
   constructor(
     kind: GemmKind,
     private readonly heap: WasmHeap,
     private readonly blocking: Blocking = defaultBlocking,
+    onlyTile?: number,
   ) {
     const module = compiledGemm(kind);
     if (!module) throw new Error(`the ${kind} GEMM does not validate on this engine`);
     const exports = new wasmApi.Instance(module, { env: { memory: heap.memory } }).exports;
-    this.tiles = tileOptions[kind].map((option, t) => ({ ...option, packB: exports[`packB${t}`] as PackB, macro: exports[`macro${t}`] as Macro }));
+    const tiles = tileOptions[kind].map((option, t) => ({ ...option, packB: exports[`packB${t}`] as PackB, macro: exports[`macro${t}`] as Macro }));
+    if (onlyTile !== undefined && !tiles[onlyTile]) throw new Error(`the ${kind} GEMM has no tile ${onlyTile} (it has ${tiles.length})`);
+    this.tiles = onlyTile === undefined ? tiles : [tiles[onlyTile]!];
   }
 
   /** 16-byte aligned: the tile buffer, then one packed kc × nc block of B, for the largest tile */
