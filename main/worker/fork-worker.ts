@@ -61,8 +61,13 @@ export function forkTrainingProcess(env: NodeJS.ProcessEnv = {}): TrainingProces
     post: (message) => {
       // A process that died with its `ready` (or anything else) still on the way is connected
       // until that reaches us, and a write to it fails: its exit, which follows, ends the run.
+      // A channel broken under a live process is no use either: the kill makes its exit follow.
       // Without the callback the failure would be an 'error' event, uncaught, on the parent.
-      if (child.connected) child.send(message, undefined, undefined, () => undefined);
+      if (child.connected) {
+        child.send(message, undefined, undefined, (error) => {
+          if (error) child.kill('SIGKILL');
+        });
+      }
     },
     listen: (onMessage) => {
       listener = onMessage;

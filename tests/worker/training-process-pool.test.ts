@@ -55,8 +55,9 @@ function numbers(messages: WorkerMessage[]): unknown[] {
 function waitUntilDead(pid: number): void {
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
   for (let i = 0; i < 500; i++) {
-    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
-    if (state === 'Z' && readdirSync(`/proc/${pid}/task`).length === 1) return;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2)[0];
+    if (state === 'Z' && readdirSync(`/proc/${pid}/task`).length <= 1) return;
     Atomics.wait(sleeper, 0, 0, 10);
   }
   throw new Error(`process ${pid} did not exit within 5 s`);
@@ -124,7 +125,8 @@ describe('training process pool', { timeout: 240_000 }, () => {
     expect(after.finished?.summary.status).toBe('completed');
   });
 
-  it('a process killed between its ready and the run\'s start ends the run as killed, with no stray EPIPE', async () => {
+  // Linux: the test watches the child die through /proc
+  it.skipIf(process.platform !== 'linux')('a process killed between its ready and the run\'s start ends the run as killed, with no stray EPIPE', async () => {
     // the race CI met: `api.close({ kill: true })` killed a process whose `ready` was already on
     // its way, and the pool's reply (`start`) was written into a dead channel
     pool = new TrainingProcessPool();
