@@ -143,22 +143,22 @@ describe.each(kinds)('the %s GEMM', (kind) => {
     await useBackend('wasm');
     const [m, k] = [11, 300];
     const a = seededTensor([m, k], 1);
-    const b = seededTensor([k, 24], 2);
-    // N = 24 and 16 fit both wide tiles of the relaxed kernel exactly, 10 and 5 pad differently,
-    // 20 is 12 + 8 wide in the relaxed kernel, 12 is 8 + 4 in the plain one (columnPlan);
-    // M = 11 and 1 move rows
+    const b = seededTensor([k, 32], 2);
+    // N = 32 and 16 fit both wide tiles of the relaxed kernel exactly, 10 and 5 pad differently,
+    // 28 is 24 + 4 wide in both kernels, 25 is 24 + 1, 20 is 12 + 8 in the relaxed kernel, 12 is
+    // 8 + 4 in the plain one, 3 is one 4×4 tile (columnPlan); M = 11 and 1 move rows
     const fullTensor = tf.matMul(a, b);
     const full = await fullTensor.data();
     fullTensor.dispose();
-    for (const n of [20, 16, 12, 10, 5]) {
+    for (const n of [28, 25, 20, 16, 12, 10, 5, 3]) {
       const partTensor = tf.tidy(() => tf.matMul(a, tf.slice(b, [0, 0], [k, n])));
       const part = await partTensor.data();
       partTensor.dispose();
-      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) expect(Object.is(part[i * n + j], full[i * 24 + j])).toBe(true);
+      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) expect(Object.is(part[i * n + j], full[i * 32 + j])).toBe(true);
     }
     const rowTensor = tf.tidy(() => tf.matMul(tf.slice(a, [7, 0], [1, k]), b));
     const row = await rowTensor.data();
-    expect(Array.from(row)).toEqual(Array.from(full.slice(7 * 24, 8 * 24)));
+    expect(Array.from(row)).toEqual(Array.from(full.slice(7 * 32, 8 * 32)));
     tf.dispose([a, b, rowTensor]);
   });
 
@@ -227,14 +227,16 @@ describe.each(kinds)('the %s GEMM', (kind) => {
     tf.dispose([b, otherB, ...as, ...shared, ...alone]);
   });
 
-  it('gives the same bits with every tile alone, bias and relu included (a tile never changes a sum)', async () => {
+  it.each([28, 29])('gives the same bits with every tile alone, bias and relu included, N = %i (a tile never changes a sum)', async (n) => {
     setGemmMode(kind);
     await useBackend('wasm');
     const backend = tf.backend() as unknown as BackendWasm;
     const heap = wasmHeapOf(backend)!;
     const at = (t: tf.Tensor) => backend.getMemoryOffset(t.dataId);
-    // K past the block; N = 29 leaves edges in every tile; rows not a multiple of 3 or 4
-    const [m, k, n] = [13, 300, 29];
+    // K past the block; N = 28 is planned as two spans (24 + 4), 29 leaves edges in every tile;
+    // rows not a multiple of 3 or 4
+    const [m, k] = [13, 300];
+    expect(columnPlan(tileOptionsOf(kind), 28)).toHaveLength(2);
     const [a, b, bias] = [seededTensor([m, k], 1), seededTensor([k, n], 2), seededTensor([n], 3)];
     const call = (c: tf.Tensor) => ({ a: at(a), aRowStride: k, aKStride: 1, b: at(b), bKStride: n, bColStride: 1, c: at(c), m, n, k, bias: at(bias), relu: true });
     const planned = tf.zeros([m, n]);
@@ -285,6 +287,8 @@ describe('columnPlan: which tile computes which columns', () => {
     expect(plan('relaxed', 1024)).toEqual(['3x12:0-1020', '4x4:1020-1024']);
     expect(plan('relaxed', 25)).toEqual(['4x8:0-24', '4x4:24-25']);
     expect(plan('relaxed', 20)).toEqual(['3x12:0-12', '4x8:12-20']);
+    expect(plan('relaxed', 28)).toEqual(['4x8:0-24', '4x4:24-28']);
+    expect(plan('plain', 28)).toEqual(['4x8:0-24', '4x4:24-28']);
     expect(plan('plain', 12)).toEqual(['4x8:0-8', '4x4:8-12']);
   });
 
@@ -295,6 +299,9 @@ describe('columnPlan: which tile computes which columns', () => {
     expect(plan('relaxed', 13)).toEqual(['4x8:0-13']);
     expect(plan('relaxed', 1020)).toEqual(['3x12:0-1020']);
     expect(plan('plain', 16)).toEqual(['4x8:0-16']);
+    // four columns or fewer: the 4×4 tile alone
+    expect(plan('relaxed', 4)).toEqual(['4x4:0-4']);
+    expect(plan('plain', 3)).toEqual(['4x4:0-3']);
   });
 
   it('covers every column once, in order, for every N up to 400', () => {
@@ -304,6 +311,7 @@ describe('columnPlan: which tile computes which columns', () => {
         expect(spans[0]!.start).toBe(0);
         expect(spans.at(-1)!.end).toBe(n);
         spans.forEach((span, i) => i > 0 && expect(span.start).toBe(spans[i - 1]!.end));
+        spans.forEach((span) => expect(span.end).toBeGreaterThan(span.start));
       }
     }
   });

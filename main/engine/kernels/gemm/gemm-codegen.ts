@@ -32,7 +32,7 @@ export const relaxedTile: GemmShape = { rows: 3, vectors: 3, relaxed: true };
 export const plainTile: GemmShape = { rows: 4, vectors: 2, relaxed: false };
 /** relaxed, for products whose N pads badly to 12 columns (16, 32, 64: conv weight gradients) */
 export const relaxedNarrowTile: GemmShape = { rows: 4, vectors: 2, relaxed: true };
-/** one vector wide, for the last few columns of a product the wider tiles leave (N = 256 = 21·12 + 4) */
+/** one vector wide, for the last few columns of a product the wider tiles leave (N = 256 = 21·12 + 4), and for N ≤ 4 */
 export const relaxedEdgeTile: GemmShape = { rows: 4, vectors: 1, relaxed: true };
 export const plainEdgeTile: GemmShape = { rows: 4, vectors: 1, relaxed: false };
 
